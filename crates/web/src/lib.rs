@@ -1,0 +1,18 @@
+//! `ttx-web`: the HTTP conventions every TTX route follows.
+//!
+//! - [`error`]: one table of stable error codes and `application/problem+json` responses;
+//! - [`extract`]: JSON, query and path extractors whose rejections are problems, never 500s;
+//! - [`pagination`]: opaque cursors and capped page sizes;
+//! - [`etag`]: `ETag` on reads, `If-Match` on updates;
+//! - [`idempotency`]: `Idempotency-Key` on creating POSTs.
+
+pub mod error;
+pub mod etag;
+pub mod extract;
+pub mod idempotency;
+pub mod pagination;
+
+pub use error::{ApiError, ApiResult, ErrorCode};
+pub use etag::{IfMatch, Versioned};
+pub use extract::{double_option, ApiJson, ApiPath, ApiQuery, RequestId};
+pub use pagination::{Cursor, Page, PageQuery};
