@@ -1,0 +1,26 @@
+//! The schema of TTX, owned by migrations. Every change is a new migration; the same
+//! migrations run on SQLite and PostgreSQL.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_accounts;
+mod m20261123_000002_search_outbox;
+mod m20261123_000003_listings;
+mod m20261123_000004_demands;
+mod m20261123_000005_notifications;
+mod m20261123_000006_contracts;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_accounts::Migration),
+            Box::new(m20261123_000002_search_outbox::Migration),
+            Box::new(m20261123_000003_listings::Migration),
+            Box::new(m20261123_000004_demands::Migration),
+            Box::new(m20261123_000005_notifications::Migration),
+            Box::new(m20261123_000006_contracts::Migration),
+        ]
+    }
+}
