@@ -1,0 +1,678 @@
+//! One-pass collection of the total, the facet counts and the top `offset + limit` hits.
+//!
+//! Per segment, the values the collector needs for every document (id, sort keys, facet
+//! values) are decoded once from the columnar fast fields into plain arrays
+//! ([`SegmentData`]) and cached by segment id: segments are immutable, deletions are applied
+//! by tantivy's alive bitset before documents reach the collector. Collecting a document is
+//! then a handful of array reads, so facets over 100k matches cost a few milliseconds.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::StrColumn;
+use tantivy::index::SegmentId;
+use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
+
+use super::schema::names;
+use crate::{FacetField, SortOrder};
+
+/// Decoded per-document values of one segment.
+pub struct SegmentData {
+    ids: Vec<i64>,
+    newest: Vec<u64>,
+    amount_asc: Vec<u64>,
+    amount_desc: Vec<u64>,
+    deadline_asc: Vec<u64>,
+    /// Values for the numeric filters applied in the collector (see [`NumericFilter`]).
+    trl: Vec<i8>,
+    amount_lo: Vec<i64>,
+    amount_hi: Vec<i64>,
+    deadline: Vec<i64>,
+    flags: Vec<u8>,
+    /// CSR of facet value indices: values of doc `d` are `facet_vals[offsets[d]..offsets[d+1]]`.
+    offsets: Vec<u32>,
+    facet_vals: Vec<u32>,
+    /// Facet value index → (facet, value).
+    facet_table: Vec<(FacetField, String)>,
+    /// Doc ids ordered best first for each non-score sort key (built on first use).
+    sorted: [OnceLock<Vec<u32>>; 4],
+    /// Facet counts over all alive documents, with the deleted-doc count they are for.
+    all_counts: Mutex<Option<(u32, Arc<Vec<u32>>)>>,
+}
+
+/// Sentinel for "no value" in the numeric filter arrays.
+const NONE: i64 = i64::MIN;
+const FLAG_DUAL_USE: u8 = 1;
+const FLAG_NEGOTIABLE: u8 = 2;
+
+/// The numeric filters (TRL, amount, deadline, dual-use), checked per document against
+/// the cached arrays: much cheaper than range queries over optional fast-field columns.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NumericFilter {
+    trl: Option<(i64, i64)>,
+    /// Wanted range and whether negotiable documents pass.
+    amount: Option<(i64, i64, bool)>,
+    deadline: Option<(i64, i64)>,
+    dual_use: Option<bool>,
+}
+
+impl NumericFilter {
+    /// The numeric part of `f`.
+    pub fn from_filters(f: &crate::Filters) -> NumericFilter {
+        NumericFilter {
+            trl: (f.trl_min.is_some() || f.trl_max.is_some())
+                .then(|| (f.trl_min.unwrap_or(i64::MIN), f.trl_max.unwrap_or(i64::MAX))),
+            amount: f.has_amount().then(|| {
+                (
+                    f.amount_min.unwrap_or(i64::MIN),
+                    f.amount_max.unwrap_or(i64::MAX),
+                    f.include_negotiable,
+                )
+            }),
+            deadline: (f.deadline_from.is_some() || f.deadline_to.is_some()).then(|| {
+                (
+                    f.deadline_from.unwrap_or(i64::MIN + 1),
+                    f.deadline_to.unwrap_or(i64::MAX),
+                )
+            }),
+            dual_use: f.dual_use,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == NumericFilter::default()
+    }
+
+    #[inline]
+    fn matches(&self, data: &SegmentData, d: usize) -> bool {
+        if let Some((lo, hi)) = self.trl {
+            let t = data.trl[d];
+            if t == 0 || (t as i64) < lo || (t as i64) > hi {
+                return false;
+            }
+        }
+        if let Some((want_lo, want_hi, neg)) = self.amount {
+            let (lo, hi) = (data.amount_lo[d], data.amount_hi[d]);
+            let overlaps = lo != NONE && lo <= want_hi && hi >= want_lo;
+            if !(overlaps || (neg && data.flags[d] & FLAG_NEGOTIABLE != 0)) {
+                return false;
+            }
+        }
+        if let Some((from, to)) = self.deadline {
+            let dl = data.deadline[d];
+            if dl == NONE || dl < from || dl > to {
+                return false;
+            }
+        }
+        if let Some(du) = self.dual_use {
+            if (data.flags[d] & FLAG_DUAL_USE != 0) != du {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Order-preserving map of i64 into u64.
+#[inline]
+fn mono(v: i64) -> u64 {
+    (v as u64) ^ (1u64 << 63)
+}
+
+/// Key where larger is better: ascending values, `None` last (key 0).
+#[inline]
+fn asc_key(v: Option<i64>) -> u64 {
+    v.map_or(0, |v| (u64::MAX - mono(v)).max(1))
+}
+
+/// Key where larger is better: descending values, `None` last (key 0).
+#[inline]
+fn desc_key(v: Option<i64>) -> u64 {
+    v.map_or(0, |v| mono(v).max(1))
+}
+
+/// Order-preserving map of a score into u64.
+#[inline]
+fn score_key(s: Score) -> u64 {
+    let b = s.to_bits();
+    let m = if b >> 31 == 1 { !b } else { b | (1 << 31) };
+    m as u64
+}
+
+fn str_facet(
+    reader: &SegmentReader,
+    name: &str,
+    facet: FacetField,
+    table: &mut Vec<(FacetField, String)>,
+) -> tantivy::Result<Option<(StrColumn, u32)>> {
+    let Some(col) = reader.fast_fields().str(name)? else {
+        return Ok(None);
+    };
+    let base = table.len() as u32;
+    let mut s = String::new();
+    for ord in 0..col.num_terms() as u64 {
+        col.ord_to_str(ord, &mut s)?;
+        table.push((facet, s.clone()));
+    }
+    Ok(Some((col, base)))
+}
+
+impl SegmentData {
+    /// Decodes the fast fields of a segment.
+    pub fn load(reader: &SegmentReader) -> tantivy::Result<SegmentData> {
+        let ff = reader.fast_fields();
+        let max_doc = reader.max_doc();
+        let n = max_doc as usize;
+        let id_col = ff.i64(names::ID)?;
+        let published = ff.i64(names::PUBLISHED_AT)?;
+        let low = ff.i64(names::AMOUNT_SORT_LOW)?;
+        let high = ff.i64(names::AMOUNT_SORT_HIGH)?;
+        let deadline = ff.i64(names::DEADLINE)?;
+        let trl = ff.i64(names::TRL)?;
+        let dual = ff.bool(names::DUAL_USE)?;
+        let amount_lo = ff.i64(names::AMOUNT_LO)?;
+        let amount_hi = ff.i64(names::AMOUNT_HI)?;
+        let negotiable = ff.bool(names::NEGOTIABLE)?;
+
+        let mut facet_table: Vec<(FacetField, String)> = Vec::new();
+        let mut str_cols = Vec::new();
+        for (name, facet) in [
+            (names::FIELD, FacetField::Field),
+            (names::MODES, FacetField::Modes),
+            (names::IP_KINDS, FacetField::IpKinds),
+            (names::STATUS, FacetField::Status),
+            (names::PROVINCE, FacetField::Province),
+            (names::TAGS, FacetField::Tags),
+        ] {
+            if let Some(c) = str_facet(reader, name, facet, &mut facet_table)? {
+                str_cols.push(c);
+            }
+        }
+        let trl_base = facet_table.len() as u32;
+        for t in 0..=9 {
+            facet_table.push((FacetField::Trl, t.to_string()));
+        }
+        let dual_base = facet_table.len() as u32;
+        facet_table.push((FacetField::DualUse, "false".into()));
+        facet_table.push((FacetField::DualUse, "true".into()));
+
+        let mut data = SegmentData {
+            ids: Vec::with_capacity(n),
+            newest: Vec::with_capacity(n),
+            amount_asc: Vec::with_capacity(n),
+            amount_desc: Vec::with_capacity(n),
+            deadline_asc: Vec::with_capacity(n),
+            trl: Vec::with_capacity(n),
+            amount_lo: Vec::with_capacity(n),
+            amount_hi: Vec::with_capacity(n),
+            deadline: Vec::with_capacity(n),
+            flags: Vec::with_capacity(n),
+            offsets: Vec::with_capacity(n + 1),
+            facet_vals: Vec::with_capacity(n * 8),
+            facet_table,
+            sorted: Default::default(),
+            all_counts: Mutex::new(None),
+        };
+        data.offsets.push(0);
+        for doc in 0..max_doc {
+            data.ids.push(id_col.first(doc).unwrap_or(i64::MIN));
+            data.newest.push(desc_key(published.first(doc)));
+            data.amount_asc.push(asc_key(low.first(doc)));
+            data.amount_desc.push(desc_key(high.first(doc)));
+            let dl = deadline.first(doc);
+            data.deadline_asc.push(asc_key(dl));
+            data.deadline.push(dl.unwrap_or(NONE));
+            let t = trl.first(doc);
+            data.trl.push(t.map_or(0, |t| t.clamp(1, 9) as i8));
+            let lo = amount_lo.first(doc);
+            let hi = amount_hi.first(doc);
+            match (lo, hi) {
+                (Some(lo), Some(hi)) => {
+                    data.amount_lo.push(lo);
+                    data.amount_hi.push(hi);
+                }
+                _ => {
+                    data.amount_lo.push(NONE);
+                    data.amount_hi.push(NONE);
+                }
+            }
+            let du = dual.first(doc);
+            let mut flags = 0u8;
+            if du == Some(true) {
+                flags |= FLAG_DUAL_USE;
+            }
+            if negotiable.first(doc) == Some(true) {
+                flags |= FLAG_NEGOTIABLE;
+            }
+            data.flags.push(flags);
+            for (col, base) in &str_cols {
+                for ord in col.term_ords(doc) {
+                    data.facet_vals.push(base + ord as u32);
+                }
+            }
+            if let Some(t) = t {
+                if (0..=9).contains(&t) {
+                    data.facet_vals.push(trl_base + t as u32);
+                }
+            }
+            if let Some(d) = du {
+                data.facet_vals.push(dual_base + d as u32);
+            }
+            data.offsets.push(data.facet_vals.len() as u32);
+        }
+        data.facet_vals.shrink_to_fit();
+        Ok(data)
+    }
+
+    fn bytes(&self) -> usize {
+        let sorted: usize = self
+            .sorted
+            .iter()
+            .filter_map(|s| s.get())
+            .map(|v| v.len() * 4)
+            .sum();
+        self.ids.len() * (8 * 8 + 2) + self.offsets.len() * 4 + self.facet_vals.len() * 4 + sorted
+    }
+
+    fn keys(&self, sort: SortKey) -> Option<(&[u64], usize)> {
+        match sort {
+            SortKey::Score => None,
+            SortKey::Newest => Some((&self.newest, 0)),
+            SortKey::AmountAsc => Some((&self.amount_asc, 1)),
+            SortKey::AmountDesc => Some((&self.amount_desc, 2)),
+            SortKey::DeadlineAsc => Some((&self.deadline_asc, 3)),
+        }
+    }
+
+    /// All doc ids, best first for `sort` (larger key, then smaller id).
+    fn sorted_docs(&self, sort: SortKey) -> Option<&[u32]> {
+        let (keys, slot) = self.keys(sort)?;
+        Some(self.sorted[slot].get_or_init(|| {
+            let mut docs: Vec<u32> = (0..keys.len() as u32).collect();
+            docs.sort_unstable_by(|&a, &b| {
+                keys[b as usize]
+                    .cmp(&keys[a as usize])
+                    .then(self.ids[a as usize].cmp(&self.ids[b as usize]))
+            });
+            docs
+        }))
+    }
+
+    /// Facet counts over the alive documents of `reader`.
+    fn all_counts(&self, reader: &SegmentReader) -> Arc<Vec<u32>> {
+        let deleted = reader.num_deleted_docs();
+        let mut cached = self.all_counts.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((d, c)) = &*cached {
+            if *d == deleted {
+                return c.clone();
+            }
+        }
+        let mut counts = vec![0u32; self.facet_table.len()];
+        let alive = reader.alive_bitset();
+        for d in 0..self.ids.len() {
+            if alive.is_some_and(|a| !a.is_alive(d as DocId)) {
+                continue;
+            }
+            let (a, b) = (self.offsets[d] as usize, self.offsets[d + 1] as usize);
+            for &v in &self.facet_vals[a..b] {
+                counts[v as usize] += 1;
+            }
+        }
+        let counts = Arc::new(counts);
+        *cached = Some((deleted, counts.clone()));
+        counts
+    }
+}
+
+/// Fast path for a query without text and without filters: counts are cached per segment
+/// and the top `k` come from a presorted document order, so listing "everything, newest
+/// first, with facets" does not visit every document.
+pub fn collect_all(
+    searcher: &Searcher,
+    data: &[Arc<SegmentData>],
+    collector: &MainCollector,
+) -> tantivy::Result<Collected> {
+    let mut fruits = Vec::with_capacity(data.len());
+    for (ord, (reader, d)) in searcher.segment_readers().iter().zip(data).enumerate() {
+        let Some(order) = d.sorted_docs(collector.sort) else {
+            return Err(tantivy::TantivyError::InternalError(
+                "collect_all needs a field sort".into(),
+            ));
+        };
+        let (keys, _) = d.keys(collector.sort).expect("field sort");
+        let alive = reader.alive_bitset();
+        let entries: Vec<Entry> = order
+            .iter()
+            .copied()
+            .filter(|&doc| alive.is_none_or(|a| a.is_alive(doc)))
+            .take(collector.k)
+            .map(|doc| Entry {
+                key: keys[doc as usize],
+                id: d.ids[doc as usize],
+                score: 0.0,
+                address: DocAddress::new(ord as SegmentOrdinal, doc),
+            })
+            .collect();
+        let facets = if collector.facets.is_empty() {
+            Vec::new()
+        } else {
+            d.all_counts(reader)
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(|(i, n)| {
+                    let (f, v) = &d.facet_table[i];
+                    (*f, v.clone(), u64::from(*n))
+                })
+                .collect()
+        };
+        fruits.push(SegmentFruit {
+            count: u64::from(reader.num_docs()),
+            entries,
+            facets,
+        });
+    }
+    collector.merge_fruits(fruits)
+}
+
+/// Cache of [`SegmentData`] by segment id, shared by all searches of one generation.
+#[derive(Default)]
+pub struct SegmentCache {
+    map: Mutex<HashMap<SegmentId, Arc<OnceLock<Arc<SegmentData>>>>>,
+}
+
+impl SegmentCache {
+    /// The data of every segment of `searcher`, in segment order (loads missing ones;
+    /// concurrent searches wait for one loader instead of decoding twice).
+    pub fn for_searcher(&self, searcher: &Searcher) -> tantivy::Result<Vec<Arc<SegmentData>>> {
+        let mut out = Vec::with_capacity(searcher.segment_readers().len());
+        for reader in searcher.segment_readers() {
+            let cell = {
+                let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+                map.entry(reader.segment_id()).or_default().clone()
+            };
+            if let Some(d) = cell.get() {
+                out.push(d.clone());
+                continue;
+            }
+            let loaded = Arc::new(SegmentData::load(reader)?);
+            out.push(cell.get_or_init(|| loaded).clone());
+        }
+        Ok(out)
+    }
+
+    /// Loads every segment of `searcher` and presorts it for the default (newest) order.
+    pub fn warm(&self, searcher: &Searcher) -> tantivy::Result<()> {
+        for d in self.for_searcher(searcher)? {
+            d.sorted_docs(SortKey::Newest);
+        }
+        Ok(())
+    }
+
+    /// Drops the data of segments that are no longer in `searcher`.
+    pub fn retain(&self, searcher: &Searcher) {
+        let live: HashSet<SegmentId> = searcher
+            .segment_readers()
+            .iter()
+            .map(|r| r.segment_id())
+            .collect();
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        map.retain(|id, _| live.contains(id));
+    }
+
+    /// Approximate memory held by the cache.
+    pub fn bytes(&self) -> usize {
+        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        map.values()
+            .filter_map(|c| c.get())
+            .map(|d| d.bytes())
+            .sum()
+    }
+}
+
+/// What a page is ordered by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortKey {
+    Score,
+    Newest,
+    AmountAsc,
+    AmountDesc,
+    DeadlineAsc,
+}
+
+impl SortKey {
+    /// The key for a sort order (relevance without text means newest).
+    pub fn for_order(order: SortOrder, has_text: bool) -> SortKey {
+        match order {
+            SortOrder::Relevance if has_text => SortKey::Score,
+            SortOrder::Relevance | SortOrder::Newest => SortKey::Newest,
+            SortOrder::AmountAsc => SortKey::AmountAsc,
+            SortOrder::AmountDesc => SortKey::AmountDesc,
+            SortOrder::DeadlineAsc => SortKey::DeadlineAsc,
+        }
+    }
+}
+
+/// A collected document. Ordering: larger key first, then smaller id.
+#[derive(Clone, Copy, Debug)]
+pub struct Entry {
+    pub key: u64,
+    pub id: i64,
+    pub score: Score,
+    pub address: DocAddress,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Entry {}
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Entry {
+    /// `a > b` means `a` ranks before `b`.
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.key
+            .cmp(&other.key)
+            .then_with(|| other.id.cmp(&self.id))
+    }
+}
+
+/// The result of a collection.
+pub struct Collected {
+    pub total: u64,
+    /// The best `k` entries, best first.
+    pub top: Vec<Entry>,
+    pub facets: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+/// The collector: total + facets + top-k.
+pub struct MainCollector {
+    pub data: Vec<Arc<SegmentData>>,
+    pub sort: SortKey,
+    /// `offset + limit`.
+    pub k: usize,
+    pub facets: Vec<FacetField>,
+    /// Numeric filters applied per document.
+    pub numeric: NumericFilter,
+}
+
+pub struct MainSegmentCollector {
+    data: Arc<SegmentData>,
+    segment_ord: SegmentOrdinal,
+    sort: SortKey,
+    k: usize,
+    count: u64,
+    counts: Vec<u32>,
+    count_facets: bool,
+    heap: BinaryHeap<Reverse<Entry>>,
+    numeric: Option<NumericFilter>,
+}
+
+pub struct SegmentFruit {
+    count: u64,
+    entries: Vec<Entry>,
+    facets: Vec<(FacetField, String, u64)>,
+}
+
+impl Collector for MainCollector {
+    type Fruit = Collected;
+    type Child = MainSegmentCollector;
+
+    fn for_segment(
+        &self,
+        segment_ord: SegmentOrdinal,
+        _reader: &SegmentReader,
+    ) -> tantivy::Result<MainSegmentCollector> {
+        let data = self.data[segment_ord as usize].clone();
+        let counts = if self.facets.is_empty() {
+            Vec::new()
+        } else {
+            vec![0; data.facet_table.len()]
+        };
+        Ok(MainSegmentCollector {
+            data,
+            segment_ord,
+            sort: self.sort,
+            k: self.k,
+            count: 0,
+            counts,
+            count_facets: !self.facets.is_empty(),
+            heap: BinaryHeap::with_capacity(self.k.min(1024) + 1),
+            numeric: (!self.numeric.is_empty()).then(|| self.numeric.clone()),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.sort == SortKey::Score
+    }
+
+    fn merge_fruits(&self, fruits: Vec<SegmentFruit>) -> tantivy::Result<Collected> {
+        let mut total = 0;
+        let mut all: Vec<Entry> = Vec::new();
+        let mut facets: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+        for f in &self.facets {
+            facets.insert(f.as_str().to_string(), BTreeMap::new());
+        }
+        for fruit in fruits {
+            total += fruit.count;
+            all.extend(fruit.entries);
+            for (facet, value, n) in fruit.facets {
+                if let Some(m) = facets.get_mut(facet.as_str()) {
+                    *m.entry(value).or_insert(0) += n;
+                }
+            }
+        }
+        all.sort_unstable_by(|a, b| b.cmp(a));
+        all.truncate(self.k);
+        Ok(Collected {
+            total,
+            top: all,
+            facets,
+        })
+    }
+}
+
+impl MainSegmentCollector {
+    #[inline]
+    fn push(&mut self, doc: DocId, score: Score) {
+        let d = doc as usize;
+        let data = &*self.data;
+        if let Some(f) = &self.numeric {
+            if !f.matches(data, d) {
+                return;
+            }
+        }
+        self.count += 1;
+        if self.count_facets {
+            let (a, b) = (data.offsets[d] as usize, data.offsets[d + 1] as usize);
+            for &v in &data.facet_vals[a..b] {
+                if let Some(c) = self.counts.get_mut(v as usize) {
+                    *c += 1;
+                }
+            }
+        }
+        let key = match self.sort {
+            SortKey::Score => score_key(score),
+            SortKey::Newest => data.newest[d],
+            SortKey::AmountAsc => data.amount_asc[d],
+            SortKey::AmountDesc => data.amount_desc[d],
+            SortKey::DeadlineAsc => data.deadline_asc[d],
+        };
+        let id = data.ids[d];
+        if self.heap.len() >= self.k {
+            // Cheap rejection before building an entry: most documents lose to the worst
+            // of the current top k.
+            if let Some(worst) = self.heap.peek() {
+                let w = &worst.0;
+                if key < w.key || (key == w.key && id >= w.id) {
+                    return;
+                }
+            }
+        }
+        let entry = Entry {
+            key,
+            id,
+            score,
+            address: DocAddress::new(self.segment_ord, doc),
+        };
+        if self.heap.len() < self.k {
+            self.heap.push(Reverse(entry));
+        } else if let Some(mut worst) = self.heap.peek_mut() {
+            *worst = Reverse(entry);
+        }
+    }
+}
+
+impl SegmentCollector for MainSegmentCollector {
+    type Fruit = SegmentFruit;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        self.push(doc, score);
+    }
+
+    fn collect_block(&mut self, docs: &[DocId]) {
+        for &doc in docs {
+            self.push(doc, 0.0);
+        }
+    }
+
+    fn harvest(self) -> SegmentFruit {
+        let facets = self
+            .counts
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(i, n)| {
+                let (f, v) = &self.data.facet_table[i];
+                (*f, v.clone(), u64::from(*n))
+            })
+            .collect();
+        SegmentFruit {
+            count: self.count,
+            entries: self.heap.into_iter().map(|r| r.0).collect(),
+            facets,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_monotone() {
+        assert!(score_key(2.0) > score_key(1.0));
+        assert!(score_key(0.0) > score_key(-1.0));
+        assert!(asc_key(Some(1)) > asc_key(Some(2)));
+        assert!(asc_key(Some(i64::MAX - 1)) > asc_key(None));
+        assert!(desc_key(Some(2)) > desc_key(Some(1)));
+        assert!(desc_key(Some(-5)) > desc_key(None));
+    }
+}

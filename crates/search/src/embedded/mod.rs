@@ -1,0 +1,842 @@
+//! The embedded engine: tantivy + jieba, no server needed.
+//!
+//! # On-disk layout
+//!
+//! ```text
+//! <root>/<index>/CURRENT        "g000003\n" — the live generation (written atomically)
+//! <root>/<index>/g000003/       a complete tantivy index
+//! <root>/<index>/g000002/       the previous generation (RETIRED marker, removed later)
+//! ```
+//!
+//! # Generations and the reindex protocol
+//!
+//! Tantivy allows one writer per index directory, and a rebuild must not disturb the index
+//! being served. So every rebuild writes a **new generation directory** and then flips the
+//! `CURRENT` pointer:
+//!
+//! 1. [`SearchEngine::rebuild`] creates `g<max+1>` with `create_dir` (atomic, so two
+//!    builders never share a directory) and takes the tantivy writer lock of *that*
+//!    directory only. A separate process (the `ttx reindex` CLI) can do this while the
+//!    server keeps serving and writing the live generation.
+//! 2. [`Rebuild::swap`] commits, then replaces `CURRENT` by writing `CURRENT.tmp.*`, syncing
+//!    it and renaming it over `CURRENT`; the old generation gets a `RETIRED` marker.
+//! 3. Every engine re-reads `CURRENT` before each write (under its write lock) and at most
+//!    once per [`EmbeddedOptions::pointer_check_interval`] before a search, or at once on
+//!    [`EmbeddedEngine::reload`]. When it changed, the engine opens the new generation,
+//!    switches reader and writer to it and drops its writer of the old one.
+//! 4. Retired generations are deleted [`EmbeddedOptions::retired_grace`] after retirement
+//!    (by whichever engine next opens or switches the index), so an engine that has not
+//!    noticed the flip yet is never left without files. Abandoned rebuild directories are
+//!    removed when the [`Rebuild`] is dropped, or after a day if the builder crashed.
+//!
+//! Rules for a second process: only ever *write* to a generation it created through
+//! `rebuild`; after `swap` it may write to the new live generation (the catch-up of
+//! [`crate::reindex()`]), and must then release the writer ([`SearchEngine::release`],
+//! which `reindex` does) or exit, so the server can take that generation's writer lock —
+//! until then the server's writes fail with [`SearchError::Locked`] and the outbox retries
+//! them every two seconds.
+//!
+//! # Concurrency
+//!
+//! Searches run in `spawn_blocking` on a shared, manually reloaded reader. Writes are
+//! serialised by a mutex per index; each `upsert`/`delete` call commits and reloads the
+//! reader, so its changes are visible when it returns (batching is the caller's job).
+
+mod collector;
+mod query;
+mod schema;
+pub mod tokenizer;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use async_trait::async_trait;
+use tantivy::schema::Value;
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+use self::collector::{MainCollector, NumericFilter, SegmentCache, SortKey};
+use self::schema::Fields;
+use crate::engine::{Rebuild, SearchEngine};
+use crate::{
+    doc::validate_index_name, highlight, next_cursor, EngineStats, Hit, IndexName, IndexStats,
+    SearchDoc, SearchError, SearchQuery, SearchResults,
+};
+
+const POINTER: &str = "CURRENT";
+const RETIRED: &str = "RETIRED";
+/// Tantivy's lower bound on the writer memory per indexing thread (15 MB) plus margin.
+const MIN_HEAP_PER_THREAD: usize = 16_000_000;
+const TITLE_MAX_CHARS: usize = 200;
+const SUMMARY_MAX_CHARS: usize = 120;
+
+/// Tuning of the embedded engine.
+#[derive(Clone, Debug)]
+pub struct EmbeddedOptions {
+    /// Total memory budget of one index writer, in bytes.
+    pub writer_heap_bytes: usize,
+    /// Indexing threads per writer.
+    pub writer_threads: usize,
+    /// How often a search checks whether another process flipped the live generation.
+    pub pointer_check_interval: Duration,
+    /// How long a retired generation is kept before it is deleted.
+    pub retired_grace: Duration,
+}
+
+impl Default for EmbeddedOptions {
+    fn default() -> Self {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 2);
+        EmbeddedOptions {
+            writer_heap_bytes: 64 * 1024 * 1024 * threads,
+            writer_threads: threads,
+            pointer_check_interval: Duration::from_secs(1),
+            retired_grace: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The embedded (tantivy) search engine. Cheap to clone.
+#[derive(Clone)]
+pub struct EmbeddedEngine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    root: PathBuf,
+    opts: EmbeddedOptions,
+    slots: Mutex<HashMap<String, Arc<Slot>>>,
+}
+
+/// One logical index: its directory and live generation.
+struct Slot {
+    dir: PathBuf,
+    live: RwLock<Arc<Generation>>,
+    last_check: Mutex<Instant>,
+    /// Serialises writes and generation switches.
+    write: Mutex<()>,
+}
+
+/// One physical tantivy index.
+struct Generation {
+    name: String,
+    path: PathBuf,
+    index: Index,
+    fields: Fields,
+    reader: IndexReader,
+    writer: Mutex<Option<IndexWriter>>,
+    cache: SegmentCache,
+    index_analyzer: TextAnalyzer,
+    query_analyzer: TextAnalyzer,
+    /// Modification time of `meta.json` when the reader was last reloaded.
+    meta_seen: Mutex<Option<SystemTime>>,
+    /// A background reload is running.
+    reloading: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn gen_name(n: u64) -> String {
+    format!("g{n:06}")
+}
+
+fn parse_gen(name: &str) -> Option<u64> {
+    let digits = name.strip_prefix('g')?;
+    if digits.len() < 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Existing generation numbers in an index directory.
+fn list_gens(dir: &Path) -> std::io::Result<Vec<u64>> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir)? {
+        let e = e?;
+        if e.file_type()?.is_dir() {
+            if let Some(n) = e.file_name().to_str().and_then(parse_gen) {
+                out.push(n);
+            }
+        }
+    }
+    out.sort_unstable();
+    Ok(out)
+}
+
+fn read_pointer(dir: &Path) -> std::io::Result<Option<String>> {
+    match fs::read_to_string(dir.join(POINTER)) {
+        Ok(s) => {
+            let name = s.trim();
+            if parse_gen(name).is_some() {
+                Ok(Some(name.to_string()))
+            } else {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("bad generation pointer {:?}", dir.join(POINTER)),
+                ))
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn write_tmp(dir: &Path, contents: &str) -> std::io::Result<PathBuf> {
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let tmp = dir.join(format!("{POINTER}.tmp.{}.{nanos}", std::process::id()));
+    let mut f = fs::File::create(&tmp)?;
+    f.write_all(contents.as_bytes())?;
+    f.sync_all()?;
+    Ok(tmp)
+}
+
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Atomically replaces the pointer.
+fn write_pointer(dir: &Path, gen: &str) -> std::io::Result<()> {
+    let tmp = write_tmp(dir, &format!("{gen}\n"))?;
+    fs::rename(&tmp, dir.join(POINTER))?;
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Creates the pointer only if there is none; returns whether it was created.
+fn create_pointer(dir: &Path, gen: &str) -> std::io::Result<bool> {
+    let tmp = write_tmp(dir, &format!("{gen}\n"))?;
+    let res = fs::hard_link(&tmp, dir.join(POINTER));
+    let _ = fs::remove_file(&tmp);
+    match res {
+        Ok(()) => {
+            sync_dir(dir);
+            Ok(true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Creates the next generation directory (atomically reserved with `create_dir`).
+fn reserve_gen(dir: &Path) -> std::io::Result<(String, PathBuf)> {
+    let mut n = list_gens(dir)?.last().copied().unwrap_or(0) + 1;
+    loop {
+        let name = gen_name(n);
+        let path = dir.join(&name);
+        match fs::create_dir(&path) {
+            Ok(()) => return Ok((name, path)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => n += 1,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn dir_size(path: &Path) -> u64 {
+    let mut total = 0;
+    if let Ok(rd) = fs::read_dir(path) {
+        for e in rd.flatten() {
+            match e.metadata() {
+                Ok(m) if m.is_dir() => total += dir_size(&e.path()),
+                Ok(m) => total += m.len(),
+                Err(_) => {}
+            }
+        }
+    }
+    total
+}
+
+impl Generation {
+    fn open_index(name: String, path: PathBuf, index: Index) -> Result<Generation, SearchError> {
+        tokenizer::register(&index);
+        let fields = schema::fields_of(&index.schema())?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let index_analyzer = index
+            .tokenizers()
+            .get(tokenizer::INDEX_ANALYZER)
+            .ok_or_else(|| SearchError::Engine("index analyzer not registered".into()))?;
+        let query_analyzer = index
+            .tokenizers()
+            .get(tokenizer::QUERY_ANALYZER)
+            .ok_or_else(|| SearchError::Engine("query analyzer not registered".into()))?;
+        Ok(Generation {
+            name,
+            path,
+            index,
+            fields,
+            reader,
+            writer: Mutex::new(None),
+            cache: SegmentCache::default(),
+            index_analyzer,
+            query_analyzer,
+            meta_seen: Mutex::new(None),
+            reloading: AtomicBool::new(false),
+        })
+    }
+
+    fn open(name: &str, path: PathBuf) -> Result<Generation, SearchError> {
+        let index = Index::open_in_dir(&path)?;
+        Generation::open_index(name.to_string(), path, index)
+    }
+
+    fn create(name: String, path: PathBuf) -> Result<Generation, SearchError> {
+        let (schema, _) = schema::build();
+        let index = Index::create_in_dir(&path, schema)?;
+        Generation::open_index(name, path, index)
+    }
+
+    /// Runs `f` with this generation's writer, opening it if needed.
+    fn with_writer<R>(
+        &self,
+        opts: &EmbeddedOptions,
+        f: impl FnOnce(&mut IndexWriter) -> Result<R, SearchError>,
+    ) -> Result<R, SearchError> {
+        let mut guard = lock(&self.writer);
+        if guard.is_none() {
+            let threads = opts.writer_threads.clamp(1, 8);
+            let heap = opts.writer_heap_bytes.max(threads * MIN_HEAP_PER_THREAD);
+            *guard = Some(self.index.writer_with_num_threads(threads, heap)?);
+        }
+        let w = guard.as_mut().expect("writer just opened");
+        match f(w) {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                // Discard half-applied operations so that the next call starts clean.
+                if w.rollback().is_err() {
+                    *guard = None;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Makes a commit visible and decodes the new segments' fast fields now, so that the
+    /// writer pays for it rather than the next search.
+    fn after_commit(&self) -> Result<(), SearchError> {
+        *lock(&self.meta_seen) = self.meta_mtime();
+        self.reader.reload()?;
+        let searcher = self.reader.searcher();
+        self.cache.retain(&searcher);
+        self.cache.warm(&searcher)?;
+        Ok(())
+    }
+
+    fn upsert(&self, opts: &EmbeddedOptions, docs: &[SearchDoc]) -> Result<(), SearchError> {
+        self.with_writer(opts, |w| {
+            for d in docs {
+                w.delete_term(Term::from_field_i64(self.fields.id, d.id));
+                w.add_document(schema::to_tantivy(&self.fields, d))?;
+            }
+            w.commit()?;
+            Ok(())
+        })?;
+        self.after_commit()
+    }
+
+    fn delete(&self, opts: &EmbeddedOptions, ids: &[i64]) -> Result<(), SearchError> {
+        self.with_writer(opts, |w| {
+            for id in ids {
+                w.delete_term(Term::from_field_i64(self.fields.id, *id));
+            }
+            w.commit()?;
+            Ok(())
+        })?;
+        self.after_commit()
+    }
+
+    fn meta_mtime(&self) -> Option<SystemTime> {
+        fs::metadata(self.path.join("meta.json"))
+            .and_then(|m| m.modified())
+            .ok()
+    }
+
+    /// Background merges publish merged segments in `meta.json` without a commit of ours;
+    /// the manually reloaded reader only sees them after a reload. When `meta.json` changed,
+    /// reload (and decode the merged segments) on a helper thread.
+    fn reload_if_merged(self: &Arc<Self>) {
+        let m = self.meta_mtime();
+        if m.is_none() || m == *lock(&self.meta_seen) {
+            return;
+        }
+        if self.reloading.swap(true, AtomicOrdering::AcqRel) {
+            return;
+        }
+        let gen = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("ttx-search-reload".into())
+            .spawn(move || {
+                if let Err(e) = gen.after_commit() {
+                    tracing::warn!(generation = %gen.name, error = %e, "reloading index reader");
+                }
+                gen.reloading.store(false, AtomicOrdering::Release);
+            });
+        if spawned.is_err() {
+            self.reloading.store(false, AtomicOrdering::Release);
+        }
+    }
+
+    /// Drops the writer (releasing the directory lock) after background merges finish.
+    fn close_writer(&self) {
+        if let Some(w) = lock(&self.writer).take() {
+            if let Err(e) = w.wait_merging_threads() {
+                tracing::warn!(generation = %self.name, error = %e, "closing index writer");
+            }
+        }
+    }
+
+    fn search(&self, q: &SearchQuery) -> Result<SearchResults, SearchError> {
+        let offset = q.offset()?;
+        let limit = q.effective_limit();
+        let searcher = self.reader.searcher();
+        let data = self.cache.for_searcher(&searcher)?;
+
+        let mut qa = self.query_analyzer.clone();
+        let mut ia = self.index_analyzer.clone();
+        let groups = match q.text_trimmed() {
+            Some(t) => query::text_groups(&self.fields, &searcher, &mut qa, &mut ia, t)?,
+            None => Vec::new(),
+        };
+        let has_text = !groups.is_empty();
+        let collector = MainCollector {
+            data,
+            sort: SortKey::for_order(q.sort, has_text),
+            k: offset + limit,
+            facets: q.facets.clone(),
+            numeric: NumericFilter::from_filters(&q.filters),
+        };
+        let filters = query::filter_queries(&self.fields, &q.filters);
+        let mut collected =
+            if groups.is_empty() && filters.is_empty() && collector.numeric.is_empty() {
+                collector::collect_all(&searcher, &collector.data, &collector)?
+            } else {
+                let tq = query::combine(&self.fields, &groups, false, filters);
+                searcher.search(&*tq, &collector)?
+            };
+        if collected.total == 0 && groups.len() > 1 {
+            // No document has every word: rank documents having some of them.
+            let filters = query::filter_queries(&self.fields, &q.filters);
+            let tq = query::combine(&self.fields, &groups, true, filters);
+            collected = searcher.search(&*tq, &collector)?;
+        }
+
+        let terms: HashSet<String> = query::highlight_terms(&groups)
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect();
+        let mut hits = Vec::with_capacity(limit);
+        for e in collected.top.into_iter().skip(offset) {
+            let mut highlights = BTreeMap::new();
+            if q.highlight && !terms.is_empty() {
+                let doc: TantivyDocument = searcher.doc(e.address)?;
+                for (field, name, max) in [
+                    (self.fields.title, "title", TITLE_MAX_CHARS),
+                    (self.fields.summary, "summary", SUMMARY_MAX_CHARS),
+                ] {
+                    if let Some(text) = doc.get_first(field).and_then(|v| v.as_str()) {
+                        if let Some(h) = highlight::highlight_terms(&mut ia, text, &terms, max) {
+                            highlights.insert(name.to_string(), h);
+                        }
+                    }
+                }
+            }
+            hits.push(Hit {
+                id: e.id,
+                score: if has_text { e.score } else { 0.0 },
+                highlights,
+            });
+        }
+        Ok(SearchResults {
+            next_cursor: next_cursor(offset, hits.len(), collected.total),
+            hits,
+            total: collected.total,
+            facets: collected.facets,
+        })
+    }
+}
+
+impl Slot {
+    fn live(&self) -> Arc<Generation> {
+        self.live.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+impl EmbeddedEngine {
+    /// Opens (or creates) the engine rooted at `dir`. Indexes are opened on first use.
+    pub fn open(dir: &Path) -> Result<EmbeddedEngine, SearchError> {
+        EmbeddedEngine::open_with(dir, EmbeddedOptions::default())
+    }
+
+    /// Like [`EmbeddedEngine::open`] with explicit options.
+    pub fn open_with(dir: &Path, opts: EmbeddedOptions) -> Result<EmbeddedEngine, SearchError> {
+        fs::create_dir_all(dir)?;
+        // Load the dictionary now rather than on the first request.
+        let _ = tokenizer::jieba();
+        Ok(EmbeddedEngine {
+            inner: Arc::new(Inner {
+                root: dir.to_path_buf(),
+                opts,
+                slots: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.inner.root
+    }
+
+    /// Re-reads every open index's generation pointer now and switches to a generation
+    /// another process made live.
+    pub async fn reload(&self) -> Result<(), SearchError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let slots: Vec<Arc<Slot>> = lock(&inner.slots).values().cloned().collect();
+            for slot in slots {
+                let _w = lock(&slot.write);
+                inner.refresh_locked(&slot)?;
+            }
+            Ok(())
+        })
+        .await?
+    }
+
+    /// The name of the live generation of an index (e.g. `"g000002"`).
+    pub async fn live_generation(&self, index: IndexName) -> Result<String, SearchError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || Ok(inner.slot(index)?.live().name.clone())).await?
+    }
+
+    /// Approximate memory held by the per-segment fast-field caches, in bytes.
+    pub fn cache_bytes(&self) -> usize {
+        lock(&self.inner.slots)
+            .values()
+            .map(|s| s.live().cache.bytes())
+            .sum()
+    }
+}
+
+impl Inner {
+    /// The slot of an index, opening or creating it.
+    fn slot(&self, name: &str) -> Result<Arc<Slot>, SearchError> {
+        validate_index_name(name)?;
+        let mut slots = lock(&self.slots);
+        if let Some(s) = slots.get(name) {
+            return Ok(s.clone());
+        }
+        let dir = self.root.join(name);
+        fs::create_dir_all(&dir)?;
+        let gen = loop {
+            if let Some(g) = read_pointer(&dir)? {
+                break Generation::open(&g, dir.join(&g))?;
+            }
+            let (g, path) = reserve_gen(&dir)?;
+            let created = Generation::create(g.clone(), path.clone())?;
+            if create_pointer(&dir, &g)? {
+                break created;
+            }
+            // Another process created the index at the same time: use theirs.
+            drop(created);
+            let _ = fs::remove_dir_all(&path);
+        };
+        self.collect_garbage(&dir, &gen.name);
+        let slot = Arc::new(Slot {
+            dir,
+            live: RwLock::new(Arc::new(gen)),
+            last_check: Mutex::new(Instant::now()),
+            write: Mutex::new(()),
+        });
+        slots.insert(name.to_string(), slot.clone());
+        Ok(slot)
+    }
+
+    /// Switches to the generation named by the pointer if it changed. Caller holds
+    /// `slot.write`.
+    fn refresh_locked(&self, slot: &Slot) -> Result<(), SearchError> {
+        *lock(&slot.last_check) = Instant::now();
+        let Some(name) = read_pointer(&slot.dir)? else {
+            return Ok(());
+        };
+        let current = slot.live();
+        if current.name == name {
+            return Ok(());
+        }
+        let next = Arc::new(Generation::open(&name, slot.dir.join(&name))?);
+        tracing::info!(from = %current.name, to = %name, dir = %slot.dir.display(),
+            "search index switched to a new generation");
+        *slot.live.write().unwrap_or_else(|e| e.into_inner()) = next;
+        current.close_writer();
+        self.collect_garbage(&slot.dir, &name);
+        Ok(())
+    }
+
+    /// Cheap, rate-limited pointer check before a search; skipped while a write runs.
+    fn maybe_refresh(&self, slot: &Slot) {
+        if lock(&slot.last_check).elapsed() < self.opts.pointer_check_interval {
+            return;
+        }
+        let Ok(_w) = slot.write.try_lock() else {
+            return;
+        };
+        if let Err(e) = self.refresh_locked(slot) {
+            tracing::warn!(error = %e, dir = %slot.dir.display(), "checking index generation");
+        }
+        slot.live().reload_if_merged();
+    }
+
+    /// Deletes retired generations past their grace period and abandoned builds older
+    /// than a day. Never touches `live`.
+    fn collect_garbage(&self, dir: &Path, live: &str) {
+        let Some(live_n) = parse_gen(live) else {
+            return;
+        };
+        let Ok(gens) = list_gens(dir) else { return };
+        let now = SystemTime::now();
+        let age = |p: &Path| {
+            fs::metadata(p)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| now.duration_since(t).ok())
+        };
+        for n in gens {
+            if n == live_n {
+                continue;
+            }
+            let path = dir.join(gen_name(n));
+            let remove = if n < live_n {
+                match age(&path.join(RETIRED)) {
+                    Some(a) => a >= self.opts.retired_grace,
+                    // Older than live but never marked (crash between flip and mark).
+                    None => {
+                        let _ = fs::write(path.join(RETIRED), b"");
+                        false
+                    }
+                }
+            } else {
+                age(&path).is_some_and(|a| a >= Duration::from_secs(24 * 3600))
+            };
+            if remove {
+                match fs::remove_dir_all(&path) {
+                    Ok(()) => {
+                        tracing::info!(path = %path.display(), "removed old index generation")
+                    }
+                    Err(e) => tracing::warn!(path = %path.display(), error = %e,
+                        "could not remove old index generation"),
+                }
+            }
+        }
+    }
+
+    fn upsert(&self, index: &str, docs: &[SearchDoc]) -> Result<(), SearchError> {
+        let slot = self.slot(index)?;
+        let _w = lock(&slot.write);
+        self.refresh_locked(&slot)?;
+        slot.live().upsert(&self.opts, docs)
+    }
+
+    fn delete(&self, index: &str, ids: &[i64]) -> Result<(), SearchError> {
+        let slot = self.slot(index)?;
+        let _w = lock(&slot.write);
+        self.refresh_locked(&slot)?;
+        slot.live().delete(&self.opts, ids)
+    }
+
+    fn search(&self, index: &str, q: &SearchQuery) -> Result<SearchResults, SearchError> {
+        let slot = self.slot(index)?;
+        self.maybe_refresh(&slot);
+        slot.live().search(q)
+    }
+
+    fn count(&self, index: &str) -> Result<u64, SearchError> {
+        let slot = self.slot(index)?;
+        self.maybe_refresh(&slot);
+        Ok(slot.live().reader.searcher().num_docs())
+    }
+
+    fn stats(&self) -> Result<EngineStats, SearchError> {
+        let mut names: Vec<String> = Vec::new();
+        for e in fs::read_dir(&self.root)?.flatten() {
+            if e.path().join(POINTER).exists() {
+                if let Some(n) = e.file_name().to_str() {
+                    if validate_index_name(n).is_ok() {
+                        names.push(n.to_string());
+                    }
+                }
+            }
+        }
+        let mut indexes = BTreeMap::new();
+        for n in names {
+            let slot = self.slot(&n)?;
+            self.maybe_refresh(&slot);
+            let gen = slot.live();
+            indexes.insert(
+                n,
+                IndexStats {
+                    docs: gen.reader.searcher().num_docs(),
+                    bytes_on_disk: Some(dir_size(&gen.path)),
+                    generation: Some(gen.name.clone()),
+                },
+            );
+        }
+        Ok(EngineStats {
+            kind: "embedded".into(),
+            indexes,
+        })
+    }
+}
+
+#[async_trait]
+impl SearchEngine for EmbeddedEngine {
+    fn kind(&self) -> &'static str {
+        "embedded"
+    }
+
+    async fn upsert(&self, index: IndexName, docs: Vec<SearchDoc>) -> Result<(), SearchError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || inner.upsert(index, &docs)).await?
+    }
+
+    async fn delete(&self, index: IndexName, ids: &[i64]) -> Result<(), SearchError> {
+        let inner = self.inner.clone();
+        let ids = ids.to_vec();
+        tokio::task::spawn_blocking(move || inner.delete(index, &ids)).await?
+    }
+
+    async fn search(
+        &self,
+        index: IndexName,
+        q: &SearchQuery,
+    ) -> Result<SearchResults, SearchError> {
+        let inner = self.inner.clone();
+        let q = q.clone();
+        tokio::task::spawn_blocking(move || inner.search(index, &q)).await?
+    }
+
+    async fn count(&self, index: IndexName) -> Result<u64, SearchError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || inner.count(index)).await?
+    }
+
+    async fn stats(&self) -> Result<EngineStats, SearchError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || inner.stats()).await?
+    }
+
+    async fn release(&self, index: IndexName) -> Result<(), SearchError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let slot = inner.slot(index)?;
+            let _w = lock(&slot.write);
+            slot.live().close_writer();
+            Ok(())
+        })
+        .await?
+    }
+
+    async fn rebuild(&self, index: IndexName) -> Result<Box<dyn Rebuild>, SearchError> {
+        let inner = self.inner.clone();
+        let (slot, gen) = tokio::task::spawn_blocking(move || {
+            let slot = inner.slot(index)?;
+            let (name, path) = reserve_gen(&slot.dir)?;
+            match Generation::create(name, path.clone()) {
+                Ok(g) => Ok((slot, Arc::new(g))),
+                Err(e) => {
+                    let _ = fs::remove_dir_all(&path);
+                    Err(e)
+                }
+            }
+        })
+        .await??;
+        Ok(Box::new(EmbeddedRebuild {
+            inner: self.inner.clone(),
+            slot,
+            gen: Some(gen),
+        }))
+    }
+}
+
+/// A generation being built (see the module docs).
+struct EmbeddedRebuild {
+    inner: Arc<Inner>,
+    slot: Arc<Slot>,
+    /// `None` once swapped.
+    gen: Option<Arc<Generation>>,
+}
+
+#[async_trait]
+impl Rebuild for EmbeddedRebuild {
+    async fn add(&mut self, docs: Vec<SearchDoc>) -> Result<(), SearchError> {
+        let gen = self.gen.clone().expect("rebuild already swapped");
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            gen.with_writer(&inner.opts, |w| {
+                for d in &docs {
+                    w.delete_term(Term::from_field_i64(gen.fields.id, d.id));
+                    w.add_document(schema::to_tantivy(&gen.fields, d))?;
+                }
+                Ok(())
+            })
+        })
+        .await?
+    }
+
+    async fn swap(mut self: Box<Self>) -> Result<(), SearchError> {
+        let gen = self.gen.take().expect("rebuild already swapped");
+        let inner = self.inner.clone();
+        let slot = self.slot.clone();
+        let res = tokio::task::spawn_blocking(move || {
+            gen.with_writer(&inner.opts, |w| {
+                w.commit()?;
+                Ok(())
+            })?;
+            gen.after_commit()?;
+            let _w = lock(&slot.write);
+            // Switch to whatever is live now first, so that the generation we retire is
+            // the one actually being replaced.
+            inner.refresh_locked(&slot)?;
+            let old = slot.live();
+            write_pointer(&slot.dir, &gen.name)?;
+            fs::write(old.path.join(RETIRED), b"")?;
+            *slot.live.write().unwrap_or_else(|e| e.into_inner()) = gen.clone();
+            *lock(&slot.last_check) = Instant::now();
+            old.close_writer();
+            inner.collect_garbage(&slot.dir, &gen.name);
+            tracing::info!(from = %old.name, to = %gen.name, dir = %slot.dir.display(),
+                "search index rebuilt and swapped");
+            Ok::<_, SearchError>(())
+        })
+        .await;
+        match res {
+            Ok(r) => r,
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+impl Drop for EmbeddedRebuild {
+    fn drop(&mut self) {
+        // Abandoned before swap: remove the half-built generation.
+        if let Some(gen) = self.gen.take() {
+            if let Ok(gen) = Arc::try_unwrap(gen) {
+                let path = gen.path.clone();
+                gen.close_writer();
+                drop(gen);
+                let _ = fs::remove_dir_all(&path);
+            }
+        }
+    }
+}

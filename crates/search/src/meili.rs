@@ -1,0 +1,668 @@
+//! The Meilisearch engine, for deployments that outgrow one machine.
+//!
+//! * Index uid = `index_prefix + name`; settings (searchable, filterable and sortable
+//!   attributes, ranking rules, stop words, pagination and faceting limits) are applied the
+//!   first time an index is used ([`MeiliEngine::ensure_index`]).
+//! * Every write waits for its Meilisearch task, so a write is visible to searches once the
+//!   call returns — the same contract as the embedded engine.
+//! * Filters are built from typed values only: strings are quoted with `"` and `\` escaped,
+//!   numbers are formatted integers; user text never reaches the filter expression. Query
+//!   text is reduced to words (quotes, `-` and other operator characters become spaces).
+//! * Semantics follow the embedded engine: all words must match, and if nothing does the
+//!   query is retried with Meilisearch's `last` matching strategy; an explicit sort comes
+//!   before relevance (the `sort` ranking rule is first) with the id as tie-breaker, and a
+//!   relevance query without text is ordered newest first.
+//! * Chinese: each text is indexed together with its jieba search-mode words (same
+//!   dictionary as the embedded engine), so 电池 finds 锂电池 here too; highlights are
+//!   computed locally with the embedded engine's analyzer, HTML-escaped.
+//! * Rebuild fills a temporary index, swaps it with the live one (`/swap-indexes`) and
+//!   deletes the old one.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use meilisearch_sdk::client::{Client, SwapIndexes};
+use meilisearch_sdk::errors::{Error as MeiliError, ErrorCode};
+use meilisearch_sdk::search::{MatchingStrategies, Selectors};
+use meilisearch_sdk::settings::{FacetingSettings, PaginationSetting, Settings};
+use meilisearch_sdk::task_info::TaskInfo;
+use meilisearch_sdk::tasks::Task;
+use serde::{Deserialize, Serialize};
+use tantivy::tokenizer::TextAnalyzer;
+use tokio::sync::Mutex;
+
+use crate::embedded::tokenizer::{analyzer, jieba, query_terms, subword_analyzer, subwords};
+
+use crate::engine::{Rebuild, SearchEngine};
+use crate::{
+    doc::validate_index_name, highlight, next_cursor, EngineStats, Filters, Hit, IndexName,
+    IndexStats, SearchDoc, SearchError, SearchQuery, SearchResults, SortOrder, MAX_LIMIT,
+    MAX_OFFSET,
+};
+
+/// Searchable attributes in ranking order: each text is followed by its jieba search-mode
+/// words (see [`crate::embedded::tokenizer::subwords`]), because Meilisearch's own Chinese
+/// segmentation keeps 锂电池 whole and would not find it for 电池.
+const SEARCHABLE: [&str; 9] = [
+    "title",
+    "title_sub",
+    "keywords",
+    "keywords_sub",
+    "summary",
+    "summary_sub",
+    "body",
+    "body_sub",
+    "org_name",
+];
+const FILTERABLE: [&str; 17] = [
+    "field",
+    "modes",
+    "ip_kinds",
+    "status",
+    "region_prefixes",
+    "province",
+    "dual_use",
+    "trl",
+    "amount_min",
+    "amount_max",
+    "amount_lo",
+    "amount_hi",
+    "negotiable",
+    "negotiable_any",
+    "org_id",
+    "deadline",
+    "tags",
+];
+const SORTABLE: [&str; 8] = [
+    "id",
+    "published_at",
+    "amount_min",
+    "amount_max",
+    "deadline",
+    "sort_amount_low",
+    "sort_amount_high",
+    "sort_deadline",
+];
+const RANKING_RULES: [&str; 6] = [
+    "sort",
+    "words",
+    "typo",
+    "proximity",
+    "attribute",
+    "exactness",
+];
+/// Same function words the embedded engine drops from queries.
+const STOP_WORDS: [&str; 28] = [
+    "的", "了", "和", "与", "及", "或", "在", "是", "对", "等", "之", "以及", "或者", "并且", "a",
+    "an", "and", "or", "not", "the", "of", "for", "in", "on", "to", "with", "by", "at",
+];
+/// Sort-key stand-in for "no value" (sorts last ascending).
+const BIG: i64 = 4_000_000_000_000_000_000;
+const TASK_TIMEOUT: Duration = Duration::from_secs(300);
+const TITLE_MAX_CHARS: usize = 200;
+const SUMMARY_MAX_CHARS: usize = 120;
+
+/// Meilisearch-backed [`SearchEngine`].
+pub struct MeiliEngine {
+    client: Client,
+    prefix: String,
+    /// Index uids whose settings are known to be applied.
+    ready: Mutex<HashSet<String>>,
+}
+
+/// The document as stored in Meilisearch: the [`SearchDoc`] plus derived filter and sort
+/// attributes; absent values are left out (comparisons on them are false).
+#[derive(Serialize)]
+struct MeiliDoc<'a> {
+    id: i64,
+    title: &'a str,
+    summary: &'a str,
+    body: &'a str,
+    keywords: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    org_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    org_id: Option<i64>,
+    field: &'a str,
+    modes: &'a [String],
+    ip_kinds: &'a [String],
+    status: &'a str,
+    region_code: &'a str,
+    region_prefixes: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    province: Option<&'a str>,
+    dual_use: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trl: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amount_min: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amount_max: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amount_lo: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amount_hi: Option<i64>,
+    negotiable: bool,
+    negotiable_any: bool,
+    published_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deadline: Option<i64>,
+    tags: &'a [String],
+    sort_amount_low: i64,
+    sort_amount_high: i64,
+    sort_deadline: i64,
+    title_sub: String,
+    keywords_sub: String,
+    summary_sub: String,
+    body_sub: String,
+}
+
+impl<'a> MeiliDoc<'a> {
+    fn new(d: &'a SearchDoc, sub: &mut TextAnalyzer) -> Self {
+        let range = d.amount_range();
+        MeiliDoc {
+            title_sub: subwords(sub, &d.title),
+            keywords_sub: subwords(sub, &d.keywords.join(" ")),
+            summary_sub: subwords(sub, &d.summary),
+            body_sub: subwords(sub, &d.body),
+            id: d.id,
+            title: &d.title,
+            summary: &d.summary,
+            body: &d.body,
+            keywords: &d.keywords,
+            org_name: d.org_name.as_deref(),
+            org_id: d.org_id,
+            field: &d.field,
+            modes: &d.modes,
+            ip_kinds: &d.ip_kinds,
+            status: &d.status,
+            region_code: &d.region_code,
+            region_prefixes: &d.region_prefixes,
+            province: d.province(),
+            dual_use: d.dual_use,
+            trl: d.trl,
+            amount_min: d.amount_min,
+            amount_max: d.amount_max,
+            amount_lo: range.map(|r| r.0),
+            amount_hi: range.map(|r| r.1),
+            negotiable: d.negotiable,
+            negotiable_any: d.is_negotiable(),
+            published_at: d.published_at,
+            deadline: d.deadline,
+            tags: &d.tags,
+            sort_amount_low: d.amount_sort_low().unwrap_or(BIG),
+            sort_amount_high: d.amount_sort_high().unwrap_or(-BIG),
+            sort_deadline: d.deadline.unwrap_or(BIG),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct IdOnly {
+    id: i64,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    summary: Option<String>,
+}
+
+/// Quotes a string for a Meilisearch filter expression.
+fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+fn any_of(attr: &str, values: &[String]) -> Option<String> {
+    if values.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = values.iter().map(|v| quote(v)).collect();
+    Some(format!("{attr} IN [{}]", list.join(", ")))
+}
+
+fn range(attr: &str, lo: Option<i64>, hi: Option<i64>) -> Option<String> {
+    match (lo, hi) {
+        (None, None) => None,
+        (Some(l), None) => Some(format!("{attr} >= {l}")),
+        (None, Some(h)) => Some(format!("{attr} <= {h}")),
+        (Some(l), Some(h)) => Some(format!("({attr} >= {l} AND {attr} <= {h})")),
+    }
+}
+
+/// Builds the filter expression from typed values (`None` = no filter).
+pub fn filter_expression(f: &Filters) -> Option<String> {
+    let mut parts: Vec<String> = Vec::new();
+    parts.extend(any_of("field", &f.fields));
+    parts.extend(any_of("modes", &f.modes));
+    parts.extend(any_of("ip_kinds", &f.ip_kinds));
+    parts.extend(any_of("status", &f.statuses));
+    if let Some(p) = &f.region_prefix {
+        parts.push(format!("region_prefixes = {}", quote(p.trim())));
+    }
+    parts.extend(range("trl", f.trl_min, f.trl_max));
+    if f.has_amount() {
+        // Overlap of [amount_lo, amount_hi] with the wanted range.
+        let mut overlap = Vec::new();
+        if let Some(hi) = f.amount_max {
+            overlap.push(format!("amount_lo <= {hi}"));
+        }
+        if let Some(lo) = f.amount_min {
+            overlap.push(format!("amount_hi >= {lo}"));
+        }
+        let overlap = format!("({})", overlap.join(" AND "));
+        if f.include_negotiable {
+            parts.push(format!("({overlap} OR negotiable_any = true)"));
+        } else {
+            parts.push(overlap);
+        }
+    }
+    if let Some(d) = f.dual_use {
+        parts.push(format!("dual_use = {d}"));
+    }
+    if let Some(o) = f.org_id {
+        parts.push(format!("org_id = {o}"));
+    }
+    parts.extend(range("deadline", f.deadline_from, f.deadline_to));
+    for t in &f.tags {
+        parts.push(format!("tags = {}", quote(t)));
+    }
+    (!parts.is_empty()).then(|| parts.join(" AND "))
+}
+
+/// Reduces user text to words: characters other than letters, digits and spaces become
+/// spaces, so quotes and `-` lose their operator meaning.
+pub fn plain_query(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn sort_spec(order: SortOrder, has_text: bool) -> Vec<&'static str> {
+    match order {
+        SortOrder::Relevance if has_text => vec![],
+        SortOrder::Relevance | SortOrder::Newest => vec!["published_at:desc", "id:asc"],
+        SortOrder::AmountAsc => vec!["sort_amount_low:asc", "id:asc"],
+        SortOrder::AmountDesc => vec!["sort_amount_high:desc", "id:asc"],
+        SortOrder::DeadlineAsc => vec!["sort_deadline:asc", "id:asc"],
+    }
+}
+
+/// Waits for a task and turns its failure into an error.
+async fn wait(client: &Client, task: TaskInfo) -> Result<(), SearchError> {
+    match client
+        .wait_for_task(task, Some(Duration::from_millis(20)), Some(TASK_TIMEOUT))
+        .await?
+    {
+        Task::Failed { content } => Err(SearchError::Engine(format!(
+            "meilisearch task failed: {}",
+            content.error.error_message
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Adds or replaces documents and waits for the task.
+async fn add_docs(client: &Client, uid: &str, docs: &[SearchDoc]) -> Result<(), SearchError> {
+    if docs.is_empty() {
+        return Ok(());
+    }
+    // Meilisearch keeps the last version of a repeated id within one payload.
+    let mut sub = subword_analyzer();
+    let payload: Vec<MeiliDoc<'_>> = docs.iter().map(|d| MeiliDoc::new(d, &mut sub)).collect();
+    let task = client
+        .index(uid)
+        .add_or_replace(&payload, Some("id"))
+        .await?;
+    wait(client, task).await
+}
+
+impl MeiliEngine {
+    /// A client for `url` (e.g. `http://127.0.0.1:7700`); index uids are
+    /// `index_prefix + name` (tests use a random prefix to run in parallel).
+    pub fn new(
+        url: impl Into<String>,
+        api_key: Option<String>,
+        index_prefix: impl Into<String>,
+    ) -> Result<MeiliEngine, SearchError> {
+        Ok(MeiliEngine {
+            client: Client::new(url, api_key)?,
+            prefix: index_prefix.into(),
+            ready: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// Whether the server answers its health check.
+    pub async fn healthy(&self) -> bool {
+        self.client.is_healthy().await
+    }
+
+    /// The uid of a logical index.
+    pub fn uid(&self, index: &str) -> String {
+        format!("{}{index}", self.prefix)
+    }
+
+    async fn wait(&self, task: TaskInfo) -> Result<(), SearchError> {
+        wait(&self.client, task).await
+    }
+
+    fn settings() -> Settings {
+        Settings::new()
+            .with_searchable_attributes(SEARCHABLE)
+            .with_filterable_attributes(FILTERABLE)
+            .with_sortable_attributes(SORTABLE)
+            .with_ranking_rules(RANKING_RULES)
+            .with_stop_words(STOP_WORDS)
+            .with_pagination(PaginationSetting {
+                max_total_hits: MAX_OFFSET + MAX_LIMIT,
+            })
+            .with_faceting(FacetingSettings {
+                max_values_per_facet: 1000,
+                sort_facet_values_by: None,
+            })
+    }
+
+    /// Creates the index `uid` (if missing) and applies the settings, waiting for both.
+    async fn setup_uid(&self, uid: &str) -> Result<(), SearchError> {
+        let task = self.client.create_index(uid, Some("id")).await?;
+        match self
+            .client
+            .wait_for_task(task, Some(Duration::from_millis(20)), Some(TASK_TIMEOUT))
+            .await?
+        {
+            Task::Failed { content }
+                if content.error.error_code != ErrorCode::IndexAlreadyExists =>
+            {
+                return Err(SearchError::Engine(format!(
+                    "creating meilisearch index {uid}: {}",
+                    content.error.error_message
+                )));
+            }
+            _ => {}
+        }
+        let task = self
+            .client
+            .index(uid)
+            .set_settings(&Self::settings())
+            .await?;
+        self.wait(task).await
+    }
+
+    /// Creates the index if needed and applies the settings (once per engine and index).
+    pub async fn ensure_index(&self, index: IndexName) -> Result<(), SearchError> {
+        validate_index_name(index)?;
+        let uid = self.uid(index);
+        let mut ready = self.ready.lock().await;
+        if ready.contains(&uid) {
+            return Ok(());
+        }
+        self.setup_uid(&uid).await?;
+        ready.insert(uid);
+        Ok(())
+    }
+
+    /// Deletes the index (tests use it to clean up).
+    pub async fn drop_index(&self, index: IndexName) -> Result<(), SearchError> {
+        let uid = self.uid(index);
+        self.ready.lock().await.remove(&uid);
+        match self.client.index(&uid).delete().await {
+            Ok(task) => self.wait(task).await.or(Ok(())),
+            Err(MeiliError::Meilisearch(e)) if e.error_code == ErrorCode::IndexNotFound => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn run_search(
+        &self,
+        uid: &str,
+        q: &SearchQuery,
+        text: &str,
+        strategy: MatchingStrategies,
+        offset: usize,
+        limit: usize,
+    ) -> Result<meilisearch_sdk::search::SearchResults<IdOnly>, SearchError> {
+        let index = self.client.index(uid);
+        let filter = filter_expression(&q.filters);
+        let facet_names: Vec<&str> = q.facets.iter().map(|f| f.as_str()).collect();
+        let sort = sort_spec(q.sort, !text.is_empty());
+        let retrieve_hl = ["id", "title", "summary"];
+        let retrieve = ["id"];
+        let mut s = index.search();
+        s.with_query(text)
+            .with_offset(offset)
+            .with_limit(limit)
+            .with_matching_strategy(strategy)
+            .with_show_ranking_score(true);
+        if let Some(f) = &filter {
+            s.with_filter(f);
+        }
+        if !facet_names.is_empty() {
+            s.with_facets(Selectors::Some(&facet_names));
+        }
+        if !sort.is_empty() {
+            s.with_sort(&sort);
+        }
+        if q.highlight && !text.is_empty() {
+            // Highlighted here with the same analyzer as the embedded engine.
+            s.with_attributes_to_retrieve(Selectors::Some(&retrieve_hl));
+        } else {
+            s.with_attributes_to_retrieve(Selectors::Some(&retrieve));
+        }
+        Ok(s.execute::<IdOnly>().await?)
+    }
+}
+
+#[async_trait]
+impl SearchEngine for MeiliEngine {
+    fn kind(&self) -> &'static str {
+        "meilisearch"
+    }
+
+    async fn upsert(&self, index: IndexName, docs: Vec<SearchDoc>) -> Result<(), SearchError> {
+        self.ensure_index(index).await?;
+        add_docs(&self.client, &self.uid(index), &docs).await
+    }
+
+    async fn delete(&self, index: IndexName, ids: &[i64]) -> Result<(), SearchError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.ensure_index(index).await?;
+        let task = self
+            .client
+            .index(self.uid(index))
+            .delete_documents(ids)
+            .await?;
+        self.wait(task).await
+    }
+
+    async fn search(
+        &self,
+        index: IndexName,
+        q: &SearchQuery,
+    ) -> Result<SearchResults, SearchError> {
+        let offset = q.offset()?;
+        let limit = q.effective_limit();
+        self.ensure_index(index).await?;
+        let uid = self.uid(index);
+        let text = q.text_trimmed().map(plain_query).unwrap_or_default();
+        let mut res = self
+            .run_search(&uid, q, &text, MatchingStrategies::ALL, offset, limit)
+            .await?;
+        let total_of = |r: &meilisearch_sdk::search::SearchResults<IdOnly>| {
+            r.total_hits.or(r.estimated_total_hits).unwrap_or(0) as u64
+        };
+        if total_of(&res) == 0 && text.split_whitespace().nth(1).is_some() {
+            res = self
+                .run_search(&uid, q, &text, MatchingStrategies::LAST, offset, limit)
+                .await?;
+        }
+        let total = total_of(&res);
+        let terms: HashSet<String> = if q.highlight && !text.is_empty() {
+            let mut qa = analyzer(jieba(), false);
+            query_terms(&mut qa, &text).into_iter().collect()
+        } else {
+            HashSet::new()
+        };
+        let mut ia = analyzer(jieba(), true);
+        let hits: Vec<Hit> = res
+            .hits
+            .into_iter()
+            .map(|h| {
+                let mut highlights = BTreeMap::new();
+                for (name, text, max) in [
+                    ("title", &h.result.title, TITLE_MAX_CHARS),
+                    ("summary", &h.result.summary, SUMMARY_MAX_CHARS),
+                ] {
+                    if let Some(html) = text
+                        .as_deref()
+                        .and_then(|t| highlight::highlight_terms(&mut ia, t, &terms, max))
+                    {
+                        highlights.insert(name.to_string(), html);
+                    }
+                }
+                Hit {
+                    id: h.result.id,
+                    score: if text.is_empty() {
+                        0.0
+                    } else {
+                        h.ranking_score.unwrap_or(0.0) as f32
+                    },
+                    highlights,
+                }
+            })
+            .collect();
+        let mut facets: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+        let dist: HashMap<String, HashMap<String, usize>> =
+            res.facet_distribution.unwrap_or_default();
+        for f in &q.facets {
+            let m: BTreeMap<String, u64> = dist
+                .get(f.as_str())
+                .map(|m| {
+                    m.iter()
+                        .filter(|(_, n)| **n > 0)
+                        .map(|(k, n)| (k.clone(), *n as u64))
+                        .collect()
+                })
+                .unwrap_or_default();
+            facets.insert(f.as_str().to_string(), m);
+        }
+        Ok(SearchResults {
+            next_cursor: next_cursor(offset, hits.len(), total),
+            hits,
+            total,
+            facets,
+        })
+    }
+
+    async fn count(&self, index: IndexName) -> Result<u64, SearchError> {
+        self.ensure_index(index).await?;
+        let stats = self.client.index(self.uid(index)).get_stats().await?;
+        Ok(stats.number_of_documents as u64)
+    }
+
+    async fn stats(&self) -> Result<EngineStats, SearchError> {
+        let stats = self.client.get_stats().await?;
+        let mut indexes = BTreeMap::new();
+        for (uid, s) in stats.indexes {
+            if let Some(name) = uid.strip_prefix(&self.prefix) {
+                if validate_index_name(name).is_ok() {
+                    indexes.insert(
+                        name.to_string(),
+                        IndexStats {
+                            docs: s.number_of_documents as u64,
+                            bytes_on_disk: None,
+                            generation: Some(uid.clone()),
+                        },
+                    );
+                }
+            }
+        }
+        Ok(EngineStats {
+            kind: "meilisearch".into(),
+            indexes,
+        })
+    }
+
+    async fn rebuild(&self, index: IndexName) -> Result<Box<dyn Rebuild>, SearchError> {
+        self.ensure_index(index).await?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let tmp = format!("{}__rebuild_{nanos}", self.uid(index));
+        self.setup_uid(&tmp).await?;
+        Ok(Box::new(MeiliRebuild {
+            client: self.client.clone(),
+            live: self.uid(index),
+            tmp,
+        }))
+    }
+}
+
+/// A temporary index being filled (see [`SearchEngine::rebuild`]). Dropped without
+/// `swap`, the temporary index is left behind (named `<uid>__rebuild_<nanos>`).
+struct MeiliRebuild {
+    client: Client,
+    live: String,
+    tmp: String,
+}
+
+#[async_trait]
+impl Rebuild for MeiliRebuild {
+    async fn add(&mut self, docs: Vec<SearchDoc>) -> Result<(), SearchError> {
+        add_docs(&self.client, &self.tmp, &docs).await
+    }
+
+    async fn swap(self: Box<Self>) -> Result<(), SearchError> {
+        let task = self
+            .client
+            .swap_indexes([&SwapIndexes {
+                indexes: (self.live.clone(), self.tmp.clone()),
+                rename: None,
+            }])
+            .await?;
+        wait(&self.client, task).await?;
+        // `tmp` now holds the old documents.
+        let task = self.client.index(&self.tmp).delete().await?;
+        wait(&self.client, task).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_are_quoted() {
+        let f = Filters {
+            fields: vec![r#"a" OR field = "b"#.into()],
+            tags: vec![r"x\".into()],
+            trl_min: Some(3),
+            amount_min: Some(100),
+            include_negotiable: true,
+            ..Default::default()
+        };
+        let e = filter_expression(&f).unwrap();
+        assert_eq!(
+            e,
+            r#"field IN ["a\" OR field = \"b"] AND trl >= 3 AND ((amount_hi >= 100) OR negotiable_any = true) AND tags = "x\\""#
+        );
+        assert_eq!(filter_expression(&Filters::default()), None);
+    }
+
+    #[test]
+    fn query_text_loses_operators() {
+        assert_eq!(plain_query(r#""芯片" AND (OR) -- \\ " '"#), "芯片 AND OR");
+        assert_eq!(plain_query("-电池 CRISPR-Cas12"), "电池 CRISPR Cas12");
+    }
+}
