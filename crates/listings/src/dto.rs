@@ -1,0 +1,507 @@
+//! HTTP request / response types of listings, and their parsing into domain values.
+use crate::domain::{
+    self, Contact, IpItem, IpStatus, ListingData, ListingPatch, ListingStatus, NewListing, Price,
+};
+use crate::store::{Listing, OrgInfo};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use ttx_core::{FieldErrors, IpKind, Labelled, RegionCode, TechField, TransferMode, Trl};
+use utoipa::ToSchema;
+
+/// One intellectual-property item as submitted.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IpItemInput {
+    pub kind: IpKind,
+    /// Required for patents: application number (`202310123456.7`, optionally with `CN` or
+    /// `ZL`, check character verified; or the old 8-digit form) or publication number
+    /// (`CN115123456B`). Software copyrights: `2023SR0123456`.
+    pub number: Option<String>,
+    pub status: IpStatus,
+    /// Title of the patent or work.
+    pub title: Option<String>,
+}
+
+/// How to reach the owner about a listing; shown only to the owner organisation.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactInput {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+impl From<ContactInput> for Contact {
+    fn from(c: ContactInput) -> Self {
+        Contact {
+            name: c.name,
+            phone: c.phone,
+            email: c.email,
+        }
+    }
+}
+
+/// A new listing (科技成果).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListingInput {
+    /// 4 to 200 characters.
+    pub title: String,
+    /// Up to 1,000 characters.
+    pub summary: String,
+    /// Up to 20,000 characters.
+    pub description: String,
+    /// At most 10, each up to 50 characters; duplicates are dropped.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    pub field: TechField,
+    pub trl: Trl,
+    #[serde(default)]
+    pub ip_items: Vec<IpItemInput>,
+    /// At least one.
+    pub transfer_modes: Vec<TransferMode>,
+    /// `{"kind":"fixed","amount":…}`, `{"kind":"range","min":…,"max":…}` or
+    /// `{"kind":"negotiable"}`; amounts in fen.
+    pub price: Price,
+    /// 6-digit region code; default: the owner organisation's region.
+    pub region_code: Option<String>,
+    /// 科技成果登记号.
+    pub registration_no: Option<String>,
+    /// 军民融合 (dual-use) technology.
+    #[serde(default)]
+    pub dual_use: bool,
+    /// Last day the listing is valid (Beijing date); the day after, it expires.
+    pub expires_on: Option<NaiveDate>,
+    pub contact: Option<ContactInput>,
+    /// Publish at once (default: save as a draft).
+    pub publish: Option<bool>,
+    /// The owner's own identifier, unique per organisation (imports update by it).
+    pub external_id: Option<String>,
+}
+
+fn parse_region(errs: &mut FieldErrors, field: &str, raw: Option<&str>) -> Option<RegionCode> {
+    let raw = raw.map(str::trim).filter(|s| !s.is_empty())?;
+    match RegionCode::parse(raw) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            errs.add(field, "invalid_region", e.to_string());
+            None
+        }
+    }
+}
+
+fn parse_ip_items(errs: &mut FieldErrors, items: &[IpItemInput], year: u32) -> Vec<IpItem> {
+    if items.len() > domain::MAX_IP_ITEMS {
+        errs.add(
+            "ip_items",
+            "too_many",
+            format!("at most {} items", domain::MAX_IP_ITEMS),
+        );
+    }
+    items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, it)| {
+            domain::validate_ip_item(
+                errs,
+                &format!("ip_items[{i}]"),
+                it.kind,
+                it.number.as_deref(),
+                it.status,
+                it.title.as_deref(),
+                year,
+            )
+        })
+        .collect()
+}
+
+fn parse_contact(errs: &mut FieldErrors, c: Option<ContactInput>) -> Contact {
+    c.map(|c| Contact::from(c).validate(errs, "contact"))
+        .unwrap_or_default()
+}
+
+impl ListingInput {
+    /// Validates everything, reporting every problem at once.
+    pub fn parse(self, today: NaiveDate) -> Result<NewListing, FieldErrors> {
+        let mut errs = FieldErrors::new();
+        let year = domain::current_year(today);
+        let title = errs.text("title", &self.title, domain::TITLE_MIN, domain::TITLE_MAX);
+        let summary = errs.text("summary", &self.summary, 1, domain::SUMMARY_MAX);
+        let description = errs.text("description", &self.description, 1, domain::DESCRIPTION_MAX);
+        let keywords = domain::normalize_keywords(&mut errs, "keywords", &self.keywords);
+        let ip_items = parse_ip_items(&mut errs, &self.ip_items, year);
+        let modes = domain::normalize_modes(&mut errs, "transfer_modes", &self.transfer_modes);
+        let price = self.price.validate(&mut errs, "price");
+        let region = parse_region(&mut errs, "region_code", self.region_code.as_deref());
+        let registration_no = domain::validate_registration_no(
+            &mut errs,
+            "registration_no",
+            self.registration_no.as_deref(),
+        );
+        let expires_on = domain::validate_expiry(&mut errs, "expires_on", self.expires_on, today);
+        let contact = parse_contact(&mut errs, self.contact);
+        let external_id = errs.opt_text(
+            "external_id",
+            self.external_id.as_deref(),
+            domain::EXTERNAL_ID_MAX,
+        );
+        let data = ListingData {
+            title,
+            summary,
+            description,
+            keywords,
+            field: self.field,
+            trl: self.trl,
+            ip_items,
+            modes,
+            price: price.unwrap_or(Price::Negotiable),
+            region,
+            registration_no,
+            dual_use: self.dual_use,
+            expires_on,
+            contact,
+        };
+        errs.finish(NewListing {
+            data,
+            publish: self.publish,
+            external_id,
+        })
+    }
+}
+
+/// Changes to a listing; absent fields stay, `null` clears an optional field.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListingPatchInput {
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub keywords: Option<Vec<String>>,
+    pub field: Option<TechField>,
+    pub trl: Option<Trl>,
+    pub ip_items: Option<Vec<IpItemInput>>,
+    pub transfer_modes: Option<Vec<TransferMode>>,
+    pub price: Option<Price>,
+    pub region_code: Option<String>,
+    #[serde(default, deserialize_with = "ttx_web::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub registration_no: Option<Option<String>>,
+    pub dual_use: Option<bool>,
+    #[serde(default, deserialize_with = "ttx_web::double_option")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub expires_on: Option<Option<NaiveDate>>,
+    /// Replaces the whole contact.
+    pub contact: Option<ContactInput>,
+}
+
+impl ListingPatchInput {
+    pub fn parse(self, today: NaiveDate) -> Result<ListingPatch, FieldErrors> {
+        let mut errs = FieldErrors::new();
+        let year = domain::current_year(today);
+        let p = ListingPatch {
+            title: self
+                .title
+                .map(|t| errs.text("title", &t, domain::TITLE_MIN, domain::TITLE_MAX)),
+            summary: self
+                .summary
+                .map(|t| errs.text("summary", &t, 1, domain::SUMMARY_MAX)),
+            description: self
+                .description
+                .map(|t| errs.text("description", &t, 1, domain::DESCRIPTION_MAX)),
+            keywords: self
+                .keywords
+                .map(|k| domain::normalize_keywords(&mut errs, "keywords", &k)),
+            field: self.field,
+            trl: self.trl,
+            ip_items: self.ip_items.map(|i| parse_ip_items(&mut errs, &i, year)),
+            modes: self
+                .transfer_modes
+                .map(|m| domain::normalize_modes(&mut errs, "transfer_modes", &m)),
+            price: self.price.and_then(|p| p.validate(&mut errs, "price")),
+            region: match self.region_code {
+                Some(r) => {
+                    let parsed = parse_region(&mut errs, "region_code", Some(&r));
+                    if parsed.is_none() && r.trim().is_empty() {
+                        errs.add("region_code", "required", "must not be empty");
+                    }
+                    parsed
+                }
+                None => None,
+            },
+            registration_no: self.registration_no.map(|r| {
+                domain::validate_registration_no(&mut errs, "registration_no", r.as_deref())
+            }),
+            dual_use: self.dual_use,
+            expires_on: self
+                .expires_on
+                .map(|d| domain::validate_expiry(&mut errs, "expires_on", d, today)),
+            contact: self
+                .contact
+                .map(|c| Contact::from(c).validate(&mut errs, "contact")),
+        };
+        if errs.is_empty() && p.is_empty() {
+            errs.add("body", "empty_patch", "name at least one field to change");
+        }
+        errs.finish(p)
+    }
+}
+
+/// The owner organisation, as the public sees it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrgRef {
+    pub id: i64,
+    pub name: String,
+    /// university | research_institute | enterprise
+    pub kind: String,
+}
+
+/// An IP item as read.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct IpItemView {
+    pub kind: IpKind,
+    pub kind_zh: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    pub status: IpStatus,
+    pub status_zh: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// A listing as read. `contact` and `external_id` appear only for the owner organisation.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ListingView {
+    pub id: i64,
+    pub title: String,
+    pub summary: String,
+    pub description: String,
+    pub keywords: Vec<String>,
+    pub field: TechField,
+    pub field_zh: String,
+    pub trl: u8,
+    /// 实验室 / 小试 / 中试 / 小批量 / 产业化
+    pub trl_stage_zh: String,
+    pub ip_items: Vec<IpItemView>,
+    pub transfer_modes: Vec<TransferMode>,
+    pub price: Price,
+    pub owner: OrgRef,
+    pub region_code: String,
+    pub region_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration_no: Option<String>,
+    pub dual_use: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_on: Option<NaiveDate>,
+    /// As the reader sees it: a published listing past its expiry date reads `expired`.
+    pub status: ListingStatus,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<DateTime<Utc>>,
+    /// Owner only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
+    /// Owner only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+}
+
+impl ListingView {
+    /// Builds the view; `owner_view` adds contact details and the external id.
+    pub fn build(
+        l: Listing,
+        org: Option<&OrgInfo>,
+        status: ListingStatus,
+        owner_view: bool,
+    ) -> ListingView {
+        let d = l.data;
+        ListingView {
+            id: l.id,
+            title: d.title,
+            summary: d.summary,
+            description: d.description,
+            keywords: d.keywords,
+            field: d.field,
+            field_zh: d.field.zh().to_string(),
+            trl: d.trl.level(),
+            trl_stage_zh: d.trl.stage_zh().to_string(),
+            ip_items: d
+                .ip_items
+                .into_iter()
+                .map(|i| IpItemView {
+                    kind: i.kind,
+                    kind_zh: i.kind.zh().to_string(),
+                    number: i.number,
+                    status: i.status,
+                    status_zh: i.status.zh().to_string(),
+                    title: i.title,
+                })
+                .collect(),
+            transfer_modes: d.modes,
+            price: d.price,
+            owner: OrgRef {
+                id: l.owner_org_id,
+                name: org.map(|o| o.name.clone()).unwrap_or_default(),
+                kind: org.map(|o| o.kind.as_str().to_string()).unwrap_or_default(),
+            },
+            region_code: l.region.as_string(),
+            region_name: l.region.full_name(),
+            registration_no: d.registration_no,
+            dual_use: d.dual_use,
+            expires_on: d.expires_on,
+            status,
+            version: l.version,
+            created_at: l.created_at,
+            updated_at: l.updated_at,
+            published_at: l.published_at,
+            contact: (owner_view && !d.contact.is_empty()).then_some(d.contact),
+            external_id: if owner_view { l.external_id } else { None },
+        }
+    }
+}
+
+/// `GET /v1/listings` parameters.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// Free text (Chinese, English or mixed).
+    pub q: Option<String>,
+    /// Technology field(s); repeatable.
+    #[serde(default)]
+    pub field: Vec<String>,
+    pub trl_min: Option<u8>,
+    pub trl_max: Option<u8>,
+    /// Transfer mode(s), any of; repeatable.
+    #[serde(default)]
+    pub mode: Vec<String>,
+    /// Lowest price wanted, in fen (listings whose price range overlaps match).
+    pub price_min: Option<i64>,
+    /// Highest price wanted, in fen.
+    pub price_max: Option<i64>,
+    /// With a price filter, also return negotiable (面议) listings.
+    pub include_negotiable: Option<bool>,
+    /// Region prefix: 2 (province), 4 (city) or 6 (county) digits.
+    pub region: Option<String>,
+    /// IP kind(s), any of; repeatable.
+    #[serde(default)]
+    pub ip_kind: Vec<String>,
+    /// Status(es); anything but `published` needs `mine=true`.
+    #[serde(default)]
+    pub status: Vec<String>,
+    /// Only the caller's organisation's listings, in every status.
+    pub mine: Option<bool>,
+    pub dual_use: Option<bool>,
+    /// relevance (default) | newest | price_asc | price_desc
+    pub sort: Option<String>,
+    /// Comma-separated facets to count: field, modes, ip_kinds, status, province, trl, dual_use.
+    pub facets: Option<String>,
+    /// 1 to 100 (default 20).
+    pub limit: Option<u64>,
+    pub cursor: Option<String>,
+}
+
+/// One search hit: the public listing, never contact details.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SearchHit {
+    pub listing: ListingView,
+    /// Relevance score (0 without query text).
+    pub score: f32,
+    /// `title` / `summary` with matches in `<em>…</em>` (HTML-escaped).
+    pub highlights: BTreeMap<String, String>,
+}
+
+/// Search results.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SearchResponse {
+    pub hits: Vec<SearchHit>,
+    /// Number of matching listings.
+    pub total: u64,
+    /// Facet → value → count, over all matches.
+    pub facets: BTreeMap<String, BTreeMap<String, u64>>,
+    pub next_cursor: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+    }
+
+    fn input(v: serde_json::Value) -> ListingInput {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn good() -> serde_json::Value {
+        json!({
+            "title": "高能量密度固态锂电池电解质",
+            "summary": "一种硫化物固态电解质及其制备方法",
+            "description": "本成果涉及固态电池……",
+            "keywords": ["固态电池", "电解质"],
+            "field": "new_energy",
+            "trl": 5,
+            "ip_items": [{"kind": "invention_patent", "number": "CN202310123456.6", "status": "granted"}],
+            "transfer_modes": ["transfer", "license"],
+            "price": {"kind": "range", "min": 100000000, "max": 300000000},
+            "expires_on": "2027-06-30",
+            "contact": {"name": "王老师", "phone": "13800138000"}
+        })
+    }
+
+    #[test]
+    fn parses_a_good_listing() {
+        let n = input(good()).parse(today()).unwrap();
+        assert_eq!(n.data.ip_items[0].number.as_deref(), Some("202310123456.6"));
+        assert_eq!(n.data.region, None);
+        assert_eq!(n.publish, None);
+    }
+
+    #[test]
+    fn reports_every_problem() {
+        let mut v = good();
+        v["title"] = json!("");
+        v["ip_items"][0]["number"] = json!("CN202310123456.7");
+        v["region_code"] = json!("999999");
+        v["price"] = json!({"kind": "range", "min": 5, "max": 1});
+        v["transfer_modes"] = json!([]);
+        v["expires_on"] = json!("2020-01-01");
+        let errs = input(v).parse(today()).unwrap_err();
+        let fields: Vec<&str> = errs.0.iter().map(|e| e.field.as_str()).collect();
+        for f in [
+            "title",
+            "ip_items[0].number",
+            "region_code",
+            "price.min",
+            "transfer_modes",
+            "expires_on",
+        ] {
+            assert!(fields.contains(&f), "{f} missing in {fields:?}");
+        }
+    }
+
+    #[test]
+    fn wrong_shapes_are_serde_errors() {
+        let mut v = good();
+        v["trl"] = json!(12);
+        assert!(serde_json::from_value::<ListingInput>(v).is_err());
+        let mut v = good();
+        v["price"] = json!({"kind": "cheap"});
+        assert!(serde_json::from_value::<ListingInput>(v).is_err());
+    }
+
+    #[test]
+    fn patches() {
+        let p: ListingPatchInput =
+            serde_json::from_value(json!({"registration_no": null, "title": "新的标题文字"}))
+                .unwrap();
+        let p = p.parse(today()).unwrap();
+        assert_eq!(p.registration_no, Some(None));
+        assert_eq!(p.title.as_deref(), Some("新的标题文字"));
+        let empty: ListingPatchInput = serde_json::from_value(json!({})).unwrap();
+        assert_eq!(empty.parse(today()).unwrap_err().0[0].code, "empty_patch");
+    }
+}

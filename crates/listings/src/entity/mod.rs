@@ -1,0 +1,2 @@
+//! sea-orm entities of the listing tables (schema owned by `migrations`).
+pub mod listing;

@@ -1,0 +1,154 @@
+//! HTTP routes of listings (`/v1/listings…`).
+use crate::domain::{self, Action};
+use crate::dto::{ListingInput, ListingPatchInput, ListingView, SearchParams, SearchResponse};
+use crate::search;
+use crate::service::{self, Seen};
+use crate::state::ListingsState;
+use axum::extract::{FromRef, State};
+use axum::http::StatusCode;
+use sea_orm::DatabaseConnection;
+use ttx_accounts::{Actor, MaybeActor};
+use ttx_web::error::Problem;
+use ttx_web::{ApiJson, ApiPath, ApiQuery, ApiResult, IfMatch, Versioned};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    ListingsState: FromRef<S>,
+    DatabaseConnection: FromRef<S>,
+{
+    OpenApiRouter::new()
+        .routes(routes!(create_listing, search_listings))
+        .routes(routes!(get_listing, update_listing, delete_listing))
+        .routes(routes!(publish_listing))
+        .routes(routes!(withdraw_listing))
+        .routes(routes!(mark_transacted))
+}
+
+fn view(s: Seen) -> Versioned<ListingView> {
+    let version = s.listing.version;
+    Versioned::ok(
+        version,
+        ListingView::build(s.listing, s.org.as_ref(), s.status, s.owner_view),
+    )
+}
+
+fn today() -> chrono::NaiveDate {
+    domain::today(chrono::Utc::now())
+}
+
+/// Post a technology listing (a draft, or published with `"publish": true`).
+#[utoipa::path(post, path = "/listings", tag = "listings", security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+    request_body = ListingInput,
+    responses((status = 201, body = ListingView, headers(("ETag" = String), ("Location" = String))),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn create_listing(
+    State(st): State<ListingsState>,
+    actor: Actor,
+    ApiJson(input): ApiJson<ListingInput>,
+) -> ApiResult<Versioned<ListingView>> {
+    let n = input.parse(today())?;
+    let s = service::create(&st, &actor, n).await?;
+    let location = format!("/v1/listings/{}", s.listing.id);
+    let v = view(s);
+    Ok(Versioned::created(v.version, v.body, location))
+}
+
+/// Search listings: full text (Chinese, English, mixed), filters, facets, sort, cursor.
+/// Public searches see published listings; `mine=true` searches the caller's own in every
+/// state. Hits never carry contact details.
+#[utoipa::path(get, path = "/listings", tag = "listings", params(SearchParams),
+    responses((status = 200, body = SearchResponse), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 422, body = Problem), (status = 503, body = Problem)))]
+async fn search_listings(
+    State(st): State<ListingsState>,
+    MaybeActor(actor): MaybeActor,
+    ApiQuery(params): ApiQuery<SearchParams>,
+) -> ApiResult<axum::Json<SearchResponse>> {
+    let s = params.parse()?;
+    Ok(axum::Json(search::search(&st, actor.as_ref(), s).await?))
+}
+
+/// A listing. Others' drafts and withdrawn listings are 404; contact details only for the
+/// owner organisation.
+#[utoipa::path(get, path = "/listings/{id}", tag = "listings", params(("id" = i64, Path)),
+    responses((status = 200, body = ListingView, headers(("ETag" = String))), (status = 404, body = Problem)))]
+async fn get_listing(
+    State(st): State<ListingsState>,
+    MaybeActor(actor): MaybeActor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Versioned<ListingView>> {
+    Ok(view(service::get(&st.db, actor.as_ref(), id).await?))
+}
+
+/// Change a listing (owner organisation; `If-Match` required).
+#[utoipa::path(patch, path = "/listings/{id}", tag = "listings", security(("bearer" = [])),
+    params(("id" = i64, Path), ("If-Match" = String, Header, description = "ETag of the version you read")),
+    request_body = ListingPatchInput,
+    responses((status = 200, body = ListingView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem), (status = 428, body = Problem)))]
+async fn update_listing(
+    State(st): State<ListingsState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<i64>,
+    if_match: IfMatch,
+    ApiJson(input): ApiJson<ListingPatchInput>,
+) -> ApiResult<Versioned<ListingView>> {
+    let patch = input.parse(today())?;
+    Ok(view(
+        service::update(&st, &actor, id, if_match, patch).await?,
+    ))
+}
+
+/// Delete a draft.
+#[utoipa::path(delete, path = "/listings/{id}", tag = "listings", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn delete_listing(
+    State(st): State<ListingsState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
+    service::delete(&st, &actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Publish a draft (or re-publish a withdrawn or expired listing).
+#[utoipa::path(post, path = "/listings/{id}/publish", tag = "listings", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ListingView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn publish_listing(
+    State(st): State<ListingsState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Versioned<ListingView>> {
+    Ok(view(service::act(&st, &actor, id, Action::Publish).await?))
+}
+
+/// Withdraw a published listing (owner, or an operator moderating).
+#[utoipa::path(post, path = "/listings/{id}/withdraw", tag = "listings", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ListingView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn withdraw_listing(
+    State(st): State<ListingsState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Versioned<ListingView>> {
+    Ok(view(service::act(&st, &actor, id, Action::Withdraw).await?))
+}
+
+/// Mark a published listing as transacted (成交).
+#[utoipa::path(post, path = "/listings/{id}/transacted", tag = "listings", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ListingView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn mark_transacted(
+    State(st): State<ListingsState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Versioned<ListingView>> {
+    Ok(view(
+        service::act(&st, &actor, id, Action::MarkTransacted).await?,
+    ))
+}
