@@ -1,0 +1,39 @@
+//! `ttx-notify`: notifications for every domain.
+//!
+//! * [`events::emit`] records an event **inside the caller's transaction**: the event row
+//!   (the outbox), an in-app inbox entry for each member of the addressed organisation, and a
+//!   pending delivery for each of its webhooks subscribed to the kind;
+//! * [`worker::DeliveryWorker`] (spawned by the server) claims due deliveries with a lease,
+//!   POSTs them signed ([`signature`]) with the event id as a dedup key, logs each attempt and
+//!   retries with exponential backoff;
+//! * [`routes::router`] serves the inbox (`/notifications`) and the webhooks of an
+//!   organisation (`/webhooks`, their test ping and delivery log).
+pub mod config;
+pub mod dto;
+pub mod entity;
+pub mod error;
+pub mod events;
+pub mod routes;
+pub mod service;
+pub mod signature;
+pub mod target;
+pub mod worker;
+
+pub use config::NotifyConfig;
+
+/// Starts a transaction that will write: `BEGIN IMMEDIATE` on SQLite, so it takes the write
+/// lock up front (waiting for it with the busy timeout) instead of failing with "database is
+/// locked" when a read-then-write transaction meets a concurrent writer; a plain `BEGIN` on
+/// PostgreSQL.
+pub async fn begin_write<C: sea_orm::TransactionTrait>(
+    db: &C,
+) -> Result<C::Transaction, sea_orm::DbErr> {
+    db.begin_with_options(sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+pub use events::{emit, wake, Emitted, NewEvent};
+pub use routes::{router, NotifyState};
+pub use worker::DeliveryWorker;
