@@ -1,0 +1,556 @@
+//! HTTP routes of contract registration (mounted under `/v1`).
+use crate::access::{self, Viewer};
+use crate::certificate;
+use crate::dto::*;
+use crate::entity::{amendment, contract};
+use crate::ledger::LedgerEntryView;
+use crate::service::{amend, draft, query, review, Settings};
+use crate::store;
+use crate::view::*;
+use axum::body::Bytes;
+use axum::extract::{FromRef, FromRequest, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use sea_orm::DatabaseConnection;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use ttx_accounts::{Actor, MaybeActor};
+use ttx_core::{ContractKind, Labelled};
+use ttx_web::error::Problem;
+use ttx_web::{
+    ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, Cursor, ErrorCode, IfMatch, Page, Versioned,
+};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+/// State the contract routes need.
+#[derive(Clone)]
+pub struct ContractsState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+}
+
+impl ContractsState {
+    pub fn new(db: DatabaseConnection, settings: Settings) -> Self {
+        ContractsState {
+            db,
+            settings: Arc::new(settings),
+        }
+    }
+}
+
+pub fn router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    ContractsState: FromRef<S>,
+    DatabaseConnection: FromRef<S>,
+{
+    OpenApiRouter::new()
+        .routes(routes!(create_contract, list_contracts))
+        .routes(routes!(get_contract, update_contract))
+        .routes(routes!(submit))
+        .routes(routes!(accept))
+        .routes(routes!(register))
+        .routes(routes!(return_contract))
+        .routes(routes!(refuse))
+        .routes(routes!(terminate))
+        .routes(routes!(request_amendment, list_amendments))
+        .routes(routes!(approve_amendment))
+        .routes(routes!(reject_amendment))
+        .routes(routes!(contract_ledger))
+        .routes(routes!(contract_certificate))
+        .routes(routes!(verify_registration))
+        .routes(routes!(technology_income))
+}
+
+/// A JSON body that may be left out entirely (then `T::default()`).
+pub struct OptionalJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for OptionalJson<T>
+where
+    T: DeserializeOwned + Default,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let has_type = req.headers().contains_key(header::CONTENT_TYPE);
+        let declared_len = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if !has_type && matches!(declared_len, None | Some(0)) {
+            let bytes = bytes_of(req, state).await?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalJson(T::default()));
+            }
+            return Err(ApiError::new(ErrorCode::UnsupportedMediaType));
+        }
+        ApiJson::<T>::from_request(req, state)
+            .await
+            .map(|j| OptionalJson(j.0))
+    }
+}
+
+async fn bytes_of<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state)
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::MalformedJson).detail("the body could not be read"))
+}
+
+fn detail_view(
+    actor: &Actor,
+    m: contract::Model,
+    viewer: Option<Viewer>,
+) -> ApiResult<ContractView> {
+    let status = store::status_of(&m)?;
+    ContractView::build(m, actions_for(viewer, actor.role, status))
+}
+
+fn versioned(actor: &Actor, m: contract::Model) -> ApiResult<Versioned<ContractView>> {
+    let viewer = access::viewer_of(actor, &m);
+    let v = m.version;
+    Ok(Versioned::ok(v, detail_view(actor, m, viewer)?))
+}
+
+/// Draft a contract (the seller side: a member of the seller organisation).
+#[utoipa::path(post, path = "/contracts", tag = "contracts", security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: a retry with the same key and body replays the first answer")),
+    request_body = ContractInput,
+    responses((status = 201, body = ContractView, headers(("ETag" = String), ("Location" = String))),
+        (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn create_contract(
+    State(st): State<ContractsState>,
+    actor: Actor,
+    ApiJson(req): ApiJson<ContractInput>,
+) -> ApiResult<Versioned<ContractView>> {
+    let spec = req.parse()?;
+    let m = draft::create(&st.db, &actor, spec).await?;
+    let loc = format!("/v1/contracts/{}", m.id);
+    let v = m.version;
+    let view = detail_view(&actor, m, Some(Viewer::Seller))?;
+    Ok(Versioned::created(v, view, loc))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ContractListQuery {
+    /// Stations: the review queue (contracts submitted or accepted, and registered ones with a
+    /// pending amendment or termination), oldest first, with days left.
+    pub queue: Option<bool>,
+    /// Stations: only accepted contracts past their review deadline.
+    pub overdue: Option<bool>,
+    #[param(inline)]
+    pub status: Option<crate::domain::ContractStatus>,
+    pub kind: Option<ContractKind>,
+    /// Page size, 1 to 100 (default 20).
+    pub limit: Option<u64>,
+    pub cursor: Option<String>,
+}
+
+/// Contracts the caller may see: its organisation's as seller or buyer; a station's
+/// submissions (`queue=true` for its work); a bureau analyst's region; everything for operators.
+#[utoipa::path(get, path = "/contracts", tag = "contracts", security(("bearer" = [])),
+    params(ContractListQuery),
+    responses((status = 200, body = Page<ContractSummary>), (status = 400, body = Problem), (status = 403, body = Problem)))]
+async fn list_contracts(
+    State(st): State<ContractsState>,
+    actor: Actor,
+    ApiQuery(q): ApiQuery<ContractListQuery>,
+) -> ApiResult<axum::Json<Page<ContractSummary>>> {
+    let page = ttx_web::PageQuery {
+        limit: q.limit,
+        cursor: q.cursor.clone(),
+    };
+    let filter = query::ListFilter {
+        queue: q.queue.unwrap_or(false),
+        overdue: q.overdue.unwrap_or(false),
+        status: q.status,
+        kind: q.kind,
+    };
+    let limit = page.limit();
+    let (rows, pending) = query::list(&st.db, &actor, &filter, page.cursor()?, limit).await?;
+    let now = chrono::Utc::now();
+    Ok(axum::Json(Page::from_rows(
+        rows,
+        limit,
+        |m| Cursor::after_id(m.id),
+        |m| {
+            let p = pending.get(&m.id).copied();
+            ContractSummary::build(m, p, now)
+        },
+    )))
+}
+
+/// A contract with its review rounds, amendments and (for its station) look-alike contracts.
+#[utoipa::path(get, path = "/contracts/{id}", tag = "contracts", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ContractView, headers(("ETag" = String))), (status = 404, body = Problem)))]
+async fn get_contract(
+    State(st): State<ContractsState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Versioned<ContractView>> {
+    let (m, viewer) = query::get(&st.db, &actor, id).await?;
+    let rounds = query::rounds(&st.db, id).await?;
+    let amendments = query::amendments(&st.db, id).await?;
+    let near = if viewer.sees_review_notes() {
+        Some(query::near_duplicates(&st.db, &m).await?)
+    } else {
+        None
+    };
+    let version = m.version;
+    let mut view = detail_view(&actor, m, Some(viewer))?;
+    view.rounds = Some(rounds.into_iter().map(Into::into).collect());
+    view.amendments = Some(amendments.into_iter().map(Into::into).collect());
+    view.near_duplicates = near;
+    Ok(Versioned::ok(version, view))
+}
+
+/// Edit a draft or a contract returned for correction (seller side). Requires `If-Match`.
+#[utoipa::path(patch, path = "/contracts/{id}", tag = "contracts", security(("bearer" = [])),
+    params(("id" = i64, Path), ("If-Match" = String, Header)), request_body = ContractPatch,
+    responses((status = 200, body = ContractView), (status = 409, body = Problem), (status = 412, body = Problem),
+        (status = 422, body = Problem), (status = 428, body = Problem)))]
+async fn update_contract(
+    State(st): State<ContractsState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<i64>,
+    if_match: IfMatch,
+    ApiJson(req): ApiJson<ContractPatch>,
+) -> ApiResult<Versioned<ContractView>> {
+    let spec = req.parse()?;
+    let m = draft::update(&st.db, &actor, id, if_match, spec).await?;
+    versioned(&actor, m)
+}
+
+/// Submit to the competent registration station (seller side). The station is chosen
+/// automatically: the most specific verified station whose jurisdiction covers the seller's
+/// region; naming another one is 422 `station_outside_jurisdiction`.
+#[utoipa::path(post, path = "/contracts/{id}/submit", tag = "contracts", security(("bearer" = [])),
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body(content = Option<SubmitRequest>),
+    responses((status = 200, body = ContractView), (status = 403, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem, description = "incomplete_for_submission, no_station_for_region, station_outside_jurisdiction")))]
+async fn submit(
+    State(st): State<ContractsState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<i64>,
+    OptionalJson(req): OptionalJson<SubmitRequest>,
+) -> ApiResult<Versioned<ContractView>> {
+    let m = draft::submit(&st.db, &actor, id, req.station_id).await?;
+    versioned(&actor, m)
+}
+
+/// Accept a submitted contract for review (a reviewer of the station); the review deadline
+/// starts.
+#[utoipa::path(post, path = "/contracts/{id}/accept", tag = "contracts", security(("bearer" = [])),
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body(content = Option<AcceptRequest>),
+    responses((status = 200, body = ContractView), (status = 403, body = Problem), (status = 409, body = Problem)))]
+async fn accept(
+    State(st): State<ContractsState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<i64>,
+    OptionalJson(req): OptionalJson<AcceptRequest>,
+) -> ApiResult<Versioned<ContractView>> {
+    let mut errs = ttx_core::FieldErrors::new();
+    let note = errs.opt_text("note", req.note.as_deref(), 2000);
+    errs.into_result()?;
+    let m = review::accept(&st.db, &actor, &st.settings, id, note).await?;
+    versioned(&actor, m)
+}
+
+/// Register an accepted contract (a reviewer of the station): recognised kind, technology
+/// amount, registration number. An exact duplicate of a registered contract is refused instead
+/// (409 `duplicate_contract`).
+#[utoipa::path(post, path = "/contracts/{id}/register", tag = "contracts", security(("bearer" = [])),
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body(content = Option<RegisterRequest>),
+    responses((status = 200, body = ContractView), (status = 403, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+async fn register(
+    State(st): State<ContractsState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<i64>,
+    OptionalJson(req): OptionalJson<RegisterRequest>,
+) -> ApiResult<Versioned<ContractView>> {
+    let spec = req.parse()?;
+    let m = review::register(&st.db, &actor, id, spec).await?;
+    versioned(&actor, m)
+}
+
+/// Return a contract for correction, with reasons (a reviewer of the station).
+#[utoipa::path(post, path = "/contracts/{id}/return", tag = "contracts", security(("bearer" = [])),
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = ReturnRequest,
+    responses((status = 200, body = ContractView), (status = 403, body = Problem),
+        (status = 409, body = Problem, description = "invalid_state, review_overdue"), (status = 422, body = Problem)))]
+async fn return_contract(
+    State(st): State<ContractsState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<ReturnRequest>,
+) -> ApiResult<Versioned<ContractView>> {
+    let reasons = req.parse()?;
+    let m = review::return_for_correction(&st.db, &actor, id, reasons).await?;
+    versioned(&actor, m)
+}
+
+/// Refuse to register a contract on an official ground (a reviewer of the station).
+#[utoipa::path(post, path = "/contracts/{id}/refuse", tag = "contracts", security(("bearer" = [])),
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = RefuseRequest,
+    responses((status = 200, body = ContractView), (status = 403, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+async fn refuse(
+    State(st): State<ContractsState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<RefuseRequest>,
+) -> ApiResult<Versioned<ContractView>> {
+    let (ground, text) = req.parse()?;
+    let m = review::refuse(&st.db, &actor, id, ground, text).await?;
+    versioned(&actor, m)
+}
+
+/// Request the termination of a registered contract (seller side); the registering station
+/// approves or rejects it like an amendment.
+#[utoipa::path(post, path = "/contracts/{id}/terminate", tag = "contracts", security(("bearer" = [])),
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = TerminateRequest,
+    responses((status = 201, body = AmendmentView, headers(("Location" = String))), (status = 403, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn terminate(
+    State(st): State<ContractsState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<TerminateRequest>,
+) -> ApiResult<Response> {
+    let mut errs = ttx_core::FieldErrors::new();
+    let reason = errs.text("reason", &req.reason, 2, 2000);
+    errs.into_result()?;
+    let a = amend::request_termination(&st.db, &actor, id, reason, req.effective_on).await?;
+    Ok(created_amendment(a))
+}
+
+fn created_amendment(a: amendment::Model) -> Response {
+    let loc = format!("/v1/contracts/{}/amendments", a.contract_id);
+    let mut r = (StatusCode::CREATED, axum::Json(AmendmentView::from(a))).into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&loc) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+/// Request an amendment of a registered contract: amounts, buyer and other parties, term,
+/// payment plan, documents (seller side).
+#[utoipa::path(post, path = "/contracts/{id}/amendments", tag = "contracts", security(("bearer" = [])),
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = AmendmentRequest,
+    responses((status = 201, body = AmendmentView, headers(("Location" = String))), (status = 403, body = Problem),
+        (status = 409, body = Problem, description = "invalid_state, amendment_pending"), (status = 422, body = Problem)))]
+async fn request_amendment(
+    State(st): State<ContractsState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<AmendmentRequest>,
+) -> ApiResult<Response> {
+    let spec = req.parse()?;
+    let a = amend::request_amendment(&st.db, &actor, id, spec).await?;
+    Ok(created_amendment(a))
+}
+
+/// Amendment and termination requests of a contract.
+#[utoipa::path(get, path = "/contracts/{id}/amendments", tag = "contracts", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<AmendmentView>), (status = 404, body = Problem)))]
+async fn list_amendments(
+    State(st): State<ContractsState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<axum::Json<Vec<AmendmentView>>> {
+    query::get(&st.db, &actor, id).await?;
+    let rows = query::amendments(&st.db, id).await?;
+    Ok(axum::Json(rows.into_iter().map(Into::into).collect()))
+}
+
+/// The station's decision on an amendment or termination.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct DecisionResponse {
+    pub amendment: AmendmentView,
+    pub contract: ContractView,
+}
+
+async fn decide(
+    st: ContractsState,
+    actor: Actor,
+    (id, aid): (i64, i64),
+    req: DecisionRequest,
+    approve: bool,
+) -> ApiResult<axum::Json<DecisionResponse>> {
+    let (note, costs) = req.parse(!approve)?;
+    let (a, m) = amend::decide(&st.db, &actor, id, aid, approve, note, costs).await?;
+    let viewer = access::viewer_of(&actor, &m);
+    Ok(axum::Json(DecisionResponse {
+        amendment: a.into(),
+        contract: detail_view(&actor, m, viewer)?,
+    }))
+}
+
+/// Approve an amendment or termination (a reviewer of the registering station): it applies and
+/// the ledger books the difference (or the reversal) today.
+#[utoipa::path(post, path = "/contracts/{id}/amendments/{aid}/approve", tag = "contracts", security(("bearer" = [])),
+    params(("id" = i64, Path), ("aid" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body(content = Option<DecisionRequest>),
+    responses((status = 200, body = DecisionResponse), (status = 403, body = Problem), (status = 409, body = Problem)))]
+async fn approve_amendment(
+    State(st): State<ContractsState>,
+    actor: Actor,
+    ApiPath(ids): ApiPath<(i64, i64)>,
+    OptionalJson(req): OptionalJson<DecisionRequest>,
+) -> ApiResult<axum::Json<DecisionResponse>> {
+    decide(st, actor, ids, req, true).await
+}
+
+/// Reject an amendment or termination, saying why (a reviewer of the registering station).
+#[utoipa::path(post, path = "/contracts/{id}/amendments/{aid}/reject", tag = "contracts", security(("bearer" = [])),
+    params(("id" = i64, Path), ("aid" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = DecisionRequest,
+    responses((status = 200, body = DecisionResponse), (status = 403, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+async fn reject_amendment(
+    State(st): State<ContractsState>,
+    actor: Actor,
+    ApiPath(ids): ApiPath<(i64, i64)>,
+    ApiJson(req): ApiJson<DecisionRequest>,
+) -> ApiResult<axum::Json<DecisionResponse>> {
+    decide(st, actor, ids, req, false).await
+}
+
+/// The turnover ledger entries of a contract (append-only): registration, amendments,
+/// termination.
+#[utoipa::path(get, path = "/contracts/{id}/ledger", tag = "contracts", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<LedgerEntryView>), (status = 404, body = Problem)))]
+async fn contract_ledger(
+    State(st): State<ContractsState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<axum::Json<Vec<LedgerEntryView>>> {
+    Ok(axum::Json(query::ledger_of(&st.db, &actor, id).await?))
+}
+
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .any(|m| m == "application/json")
+}
+
+/// The registration certificate: a printable HTML page, or JSON with `Accept: application/json`.
+#[utoipa::path(get, path = "/contracts/{id}/certificate", tag = "contracts", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, content(
+            (CertificateView = "application/json"),
+            (String = "text/html"))),
+        (status = 404, body = Problem), (status = 409, body = Problem, description = "not_registered")))]
+async fn contract_certificate(
+    State(st): State<ContractsState>,
+    actor: Actor,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
+    let (m, station) = query::certificate(&st.db, &actor, id).await?;
+    let cert = certificate::build(&m, station)?;
+    if wants_json(&headers) {
+        Ok(axum::Json(cert).into_response())
+    } else {
+        Ok(Html(certificate::html(&cert)).into_response())
+    }
+}
+
+/// Public check of a registration number: number, kind, date, station and whether the contract
+/// still stands. Nothing confidential.
+#[utoipa::path(get, path = "/registrations/{number}", tag = "contracts",
+    params(("number" = String, Path, description = "登记编号")),
+    responses((status = 200, body = RegistrationCheck), (status = 404, body = Problem)))]
+async fn verify_registration(
+    State(st): State<ContractsState>,
+    _caller: MaybeActor,
+    ApiPath(number): ApiPath<String>,
+) -> ApiResult<axum::Json<RegistrationCheck>> {
+    let (m, station_name) = query::verify(&st.db, &number).await?;
+    let kind = m.recognised_kind.clone().unwrap_or(m.kind.clone());
+    Ok(axum::Json(RegistrationCheck {
+        registration_number: m.registration_number.unwrap_or_default(),
+        registered_on: m
+            .registered_on
+            .ok_or_else(|| ApiError::not_found("registration"))?,
+        kind_zh: kind
+            .parse::<ContractKind>()
+            .map(|k| k.zh().to_string())
+            .unwrap_or_default(),
+        kind,
+        station_id: m.station_id.unwrap_or_default(),
+        station_name,
+        status: m.status,
+    }))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IncomeQuery {
+    /// Calendar year, e.g. 2026.
+    pub year: i32,
+}
+
+/// A seller's registered technology income in a year, by contract kind, as used for tax relief
+/// (its members, operators). Sums of the ledger: amendments and terminations are included on
+/// their dates.
+#[utoipa::path(get, path = "/orgs/{id}/technology-income", tag = "contracts", security(("bearer" = [])),
+    params(("id" = i64, Path), IncomeQuery),
+    responses((status = 200, body = TechnologyIncomeView), (status = 400, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+async fn technology_income(
+    State(st): State<ContractsState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<IncomeQuery>,
+) -> ApiResult<axum::Json<TechnologyIncomeView>> {
+    if !(1980..=2200).contains(&q.year) {
+        return Err(ApiError::field(
+            "year",
+            "out_of_range",
+            "a year between 1980 and 2200",
+        ));
+    }
+    let totals = query::technology_income(&st.db, &actor, id, q.year).await?;
+    let line = |k: ContractKind| {
+        let t = totals.iter().find(|t| t.kind == k.as_str());
+        IncomeLine {
+            kind: k.as_str().into(),
+            kind_zh: k.zh().into(),
+            contracts: t.map(|t| t.contracts).unwrap_or(0),
+            contract_amount: t.map(|t| t.contract_amount.0).unwrap_or(0),
+            technology_amount: t.map(|t| t.technology_amount.0).unwrap_or(0),
+        }
+    };
+    let by_kind: Vec<IncomeLine> = ContractKind::ALL.iter().map(|k| line(*k)).collect();
+    let total = IncomeLine {
+        kind: "total".into(),
+        kind_zh: "合计".into(),
+        contracts: by_kind.iter().map(|l| l.contracts).sum(),
+        contract_amount: by_kind.iter().map(|l| l.contract_amount).sum(),
+        technology_amount: by_kind.iter().map(|l| l.technology_amount).sum(),
+    };
+    Ok(axum::Json(TechnologyIncomeView {
+        org_id: id,
+        year: q.year,
+        by_kind,
+        total,
+    }))
+}

@@ -1,0 +1,152 @@
+//! Use cases: each one database transaction with its audit entry inside.
+//!
+//! - [`draft`]: writing, editing and submitting contracts (the seller side);
+//! - [`review`]: accepting, registering, returning and refusing (the station);
+//! - [`amend`]: amendments and terminations of registered contracts;
+//! - [`history`]: contracts registered outside the review flow (imports, demo data);
+//! - [`query`]: reads (detail, lists, queue, ledger, certificate, verification, income).
+pub mod amend;
+pub mod draft;
+pub mod history;
+pub mod query;
+pub mod review;
+
+use crate::domain::content::business_date;
+use crate::domain::Party;
+use crate::dto::PartyRef;
+use crate::entity::contract;
+use sea_orm::{ConnectionTrait, DatabaseTransaction, EntityTrait, QuerySelect};
+use serde_json::Value;
+use ttx_accounts::audit::{self, Target};
+use ttx_accounts::entity::organization;
+use ttx_accounts::Actor;
+use ttx_core::{CreditCode, FieldErrors, OrgKind, RegionCode};
+use ttx_web::ApiError;
+
+/// Settings of the contracts service.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Days a station has to decide after accepting a contract.
+    pub review_deadline_days: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            review_deadline_days: 30,
+        }
+    }
+}
+
+/// Today in Beijing time.
+pub fn today() -> chrono::NaiveDate {
+    business_date(chrono::Utc::now())
+}
+
+/// Loads a contract and locks its row until the transaction ends (PostgreSQL; SQLite
+/// transactions here hold the write lock already).
+pub(crate) async fn lock(txn: &DatabaseTransaction, id: i64) -> Result<contract::Model, ApiError> {
+    contract::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("contract"))
+}
+
+/// The jurisdiction of the actor's station (empty for anyone else).
+pub(crate) async fn actor_jurisdiction<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+) -> Result<Vec<RegionCode>, ApiError> {
+    if actor.org_kind != OrgKind::Station {
+        return Ok(vec![]);
+    }
+    Ok(ttx_accounts::service::jurisdiction_of(conn, actor.org_id)
+        .await?
+        .iter()
+        .filter_map(|r| RegionCode::parse(r).ok())
+        .collect())
+}
+
+/// An organisation as a contract party.
+pub(crate) fn org_party(o: &organization::Model) -> Result<Party, ApiError> {
+    let kind: OrgKind = o.kind.parse().map_err(ApiError::internal)?;
+    Ok(Party {
+        org_id: Some(o.id),
+        name: o.name.clone(),
+        credit_code: o
+            .credit_code
+            .as_deref()
+            .and_then(|c| CreditCode::parse(c).ok()),
+        entity_kind: kind.entity_kind(),
+        region: RegionCode::parse(&o.region_code).map_err(ApiError::internal)?,
+    })
+}
+
+/// Resolves parties given by reference; unknown organisations are field errors.
+pub(crate) async fn resolve<C: ConnectionTrait>(
+    conn: &C,
+    r: PartyRef,
+    field: &str,
+    errs: &mut FieldErrors,
+) -> Result<Option<Party>, ApiError> {
+    match r {
+        PartyRef::Outside(p) => Ok(Some(p)),
+        PartyRef::Org(id) => {
+            let o = organization::Entity::find_by_id(id).one(conn).await?;
+            match o {
+                Some(o) if o.kind != OrgKind::Operator.as_str() => Ok(Some(org_party(&o)?)),
+                _ => {
+                    errs.add(
+                        &format!("{field}.org_id"),
+                        "unknown_org",
+                        "no such organisation on TTX",
+                    );
+                    Ok(None)
+                }
+            }
+        }
+    }
+}
+
+pub(crate) async fn resolve_all<C: ConnectionTrait>(
+    conn: &C,
+    refs: Vec<PartyRef>,
+    field: &str,
+    errs: &mut FieldErrors,
+) -> Result<Vec<Party>, ApiError> {
+    let mut out = Vec::with_capacity(refs.len());
+    for (i, r) in refs.into_iter().enumerate() {
+        if let Some(p) = resolve(conn, r, &format!("{field}[{i}]"), errs).await? {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+/// Organisation kinds that sign technology contracts as seller.
+pub const SELLER_KINDS: &[OrgKind] = &[
+    OrgKind::University,
+    OrgKind::ResearchInstitute,
+    OrgKind::Enterprise,
+    OrgKind::Agency,
+];
+
+/// Appends the audit entry of a contract action.
+pub(crate) async fn audit<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    action: &str,
+    m: &contract::Model,
+    detail: Value,
+) -> Result<(), ApiError> {
+    audit::record(
+        conn,
+        &actor.audit(),
+        action,
+        Target::new("contract", m.id, m.seller_org_id),
+        detail,
+    )
+    .await?;
+    Ok(())
+}
