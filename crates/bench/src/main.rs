@@ -1,0 +1,34 @@
+//! `ttx-bench`: measures TTX over HTTP and prints a report.
+//!
+//! - `ttx-bench search`: bulk import rate, search latency (p50/p95/p99) with concurrent clients,
+//!   index size and server memory, for the embedded engine and (with `MEILI_URL`) Meilisearch.
+//! - `ttx-bench contracts`: submit + accept + register throughput with concurrent clients.
+use clap::{Parser, Subcommand};
+
+mod contracts;
+mod report;
+mod search;
+
+#[derive(Parser)]
+#[command(name = "ttx-bench", about = "TTX benchmarks over HTTP")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Listing import and search latency.
+    Search(search::Args),
+    /// Contract registration throughput.
+    Contracts(contracts::Args),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    ttx_server::telemetry::init_logs("text", "warn");
+    match Cli::parse().cmd {
+        Cmd::Search(a) => search::run(a).await,
+        Cmd::Contracts(a) => contracts::run(a).await,
+    }
+}

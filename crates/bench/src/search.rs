@@ -1,0 +1,807 @@
+//! `ttx-bench search`: listing import rate and search latency over HTTP.
+//!
+//! 1. Builds a corpus: the CSL records (`--csl`, else `/work/shared/data/csl/corpus.jsonl` or
+//!    `../shared/data/csl/corpus.jsonl`) expanded to `--listings` by deterministic
+//!    recombination of titles, keywords and abstracts; without CSL, the demo generator.
+//! 2. Starts TTX in-process on a random port with a fresh SQLite file and index in a temporary
+//!    directory, signs up a university, and imports the corpus through the import path
+//!    (`ttx import listings`), timing until the search outbox has drained.
+//! 3. Runs `--clients` concurrent HTTP clients through `--requests` searches of a realistic mix
+//!    (two-character Chinese terms, longer terms, English, mixed, filters, facets, sorts) and
+//!    prints p50 / p95 / p99 per kind and overall, the index size and the process RSS.
+//! 4. With `MEILI_URL` set, repeats against Meilisearch and prints the top-10 overlap.
+use crate::report::{dir_size, rss_mib, Latencies};
+use anyhow::Context;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use ttx_core::{Labelled, TechField, TransferMode, Trl};
+use ttx_listings::demo::Rng;
+use ttx_listings::domain::Price;
+use ttx_listings::dto::ListingInput;
+use ttx_listings::import::{Format, ImportOptions};
+use ttx_server::{App, Config};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Listings to import.
+    #[arg(long, default_value_t = 100_000)]
+    listings: usize,
+    /// Concurrent HTTP search clients.
+    #[arg(long, default_value_t = 8)]
+    clients: usize,
+    /// Search requests to time (after a warm-up of 5%).
+    #[arg(long, default_value_t = 20_000)]
+    requests: usize,
+    /// The CSL corpus (JSON Lines); default: /work/shared/data/csl/corpus.jsonl or
+    /// ../shared/data/csl/corpus.jsonl.
+    #[arg(long)]
+    csl: Option<PathBuf>,
+    /// Rows per import transaction.
+    #[arg(long, default_value_t = 1000)]
+    batch_size: usize,
+    /// Outbox rows the index worker applies per batch.
+    #[arg(long, default_value_t = 2000)]
+    outbox_batch: u64,
+    /// Seed of the corpus expansion and the query mix.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+#[derive(serde::Deserialize)]
+struct CslRecord {
+    title: String,
+    #[serde(rename = "abstract")]
+    abstract_: String,
+    keywords: Vec<String>,
+    discipline: String,
+    category: String,
+}
+
+fn csl_path(given: Option<&Path>) -> Option<PathBuf> {
+    if let Some(p) = given {
+        return Some(p.to_path_buf());
+    }
+    [
+        "/work/shared/data/csl/corpus.jsonl",
+        "../shared/data/csl/corpus.jsonl",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists())
+}
+
+/// The technology field of a CSL discipline (first match wins).
+fn field_of(r: &CslRecord) -> TechField {
+    let d = r.discipline.as_str();
+    let has = |keys: &[&str]| keys.iter().any(|k| d.contains(k));
+    if has(&["航空", "兵器"]) {
+        TechField::Aerospace
+    } else if has(&["核"]) {
+        TechField::Nuclear
+    } else if has(&["计算机", "信息与通信", "电子", "控制科学", "测绘", "图书馆"])
+    {
+        TechField::ElectronicInformation
+    } else if has(&["医", "药", "生物", "口腔", "心理"]) {
+        TechField::Biomedicine
+    } else if has(&["材料", "化学", "纺织", "冶金"]) {
+        TechField::NewMaterials
+    } else if has(&["电气", "动力", "石油", "矿业"]) {
+        TechField::NewEnergy
+    } else if has(&["环境", "大气", "地理", "地质", "海洋", "地球物理"]) {
+        TechField::Environment
+    } else if has(&["农", "园艺", "作物", "水产", "林", "畜牧", "植物", "食品"]) {
+        TechField::Agriculture
+    } else if has(&["交通", "船舶"]) {
+        TechField::ModernTransport
+    } else if has(&["机械", "力学", "光学", "仪器"]) || r.category == "工学" {
+        TechField::AdvancedManufacturing
+    } else {
+        TechField::UrbanSocial
+    }
+}
+
+fn first_sentence(s: &str) -> String {
+    let end = s
+        .char_indices()
+        .find(|(_, c)| matches!(c, '。' | '；' | ';'))
+        .map_or(s.len(), |(i, c)| i + c.len_utf8());
+    s[..end].chars().take(300).collect()
+}
+
+const REGIONS: &[&str] = &[
+    "110108", "440305", "310115", "320505", "330106", "420111", "510107", "610113", "430104",
+    "370102", "340104", "230103", "120116", "500112", "440106", "320106",
+];
+const QUALIFIERS: &[&str] = &["新型", "高效", "改进的", "低成本", "智能化"];
+const SUFFIXES: &[&str] = &["及其应用", "关键技术研究", "方法与系统", "优化设计"];
+
+/// Expands CSL records to `n` listings: the first pass keeps each record, later passes
+/// recombine a record with a partner record's keywords and abstract.
+fn expand_csl(recs: &[CslRecord], n: usize, seed: u64) -> Vec<ListingInput> {
+    let mut rng = Rng::new(seed);
+    let r = recs.len();
+    (0..n)
+        .map(|i| {
+            let base = &recs[i % r];
+            let pass = i / r;
+            let partner = &recs[(i.wrapping_mul(7919) + pass * 104_729 + 13) % r];
+            let pkw = partner
+                .keywords
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "集成".into());
+            let title = match pass % 5 {
+                0 => base.title.clone(),
+                1 => format!("{}（{}）", base.title, pkw),
+                2 => format!("基于{}的{}", pkw, base.title),
+                3 => format!("{}{}", base.title, rng.pick(SUFFIXES)),
+                _ => format!("{}{}", rng.pick(QUALIFIERS), base.title),
+            };
+            let mut keywords: Vec<String> = base.keywords.iter().take(6).cloned().collect();
+            keywords.extend(partner.keywords.iter().take(2).cloned());
+            listing_from(
+                &mut rng,
+                i,
+                title,
+                first_sentence(&base.abstract_),
+                format!("{}\n{}", base.abstract_, first_sentence(&partner.abstract_)),
+                keywords,
+                field_of(base),
+            )
+        })
+        .collect()
+}
+
+fn listing_from(
+    rng: &mut Rng,
+    i: usize,
+    title: String,
+    summary: String,
+    description: String,
+    keywords: Vec<String>,
+    field: TechField,
+) -> ListingInput {
+    const WAN: i64 = 1_000_000;
+    let price = match rng.below(10) {
+        0..=3 => Price::Negotiable,
+        4..=6 => Price::Fixed {
+            amount: ttx_core::Fen(rng.between(5, 2_000) * WAN),
+        },
+        _ => {
+            let lo = rng.between(5, 1_000);
+            Price::Range {
+                min: ttx_core::Fen(lo * WAN),
+                max: ttx_core::Fen((lo + rng.between(5, 800)) * WAN),
+            }
+        }
+    };
+    let mut modes: Vec<TransferMode> = (0..1 + rng.below(3))
+        .map(|_| *rng.pick(TransferMode::ALL))
+        .collect();
+    modes.sort();
+    modes.dedup();
+    let summary = if summary.trim().is_empty() {
+        title.clone()
+    } else {
+        summary
+    };
+    ListingInput {
+        title: title.chars().take(200).collect(),
+        summary,
+        description: description.chars().take(20_000).collect(),
+        keywords: keywords
+            .into_iter()
+            .filter(|k| k.chars().count() <= 50)
+            .take(10)
+            .collect(),
+        field,
+        trl: Trl::new(rng.between(1, 9) as u8).expect("1..=9"),
+        ip_items: vec![],
+        transfer_modes: modes,
+        price,
+        region_code: Some(rng.pick(REGIONS).to_string()),
+        registration_no: None,
+        dual_use: rng.chance(5),
+        expires_on: None,
+        contact: None,
+        publish: Some(true),
+        external_id: Some(format!("bench-{i}")),
+    }
+}
+
+/// The corpus and a description of where it came from.
+fn corpus(a: &Args) -> anyhow::Result<(Vec<ListingInput>, String)> {
+    match csl_path(a.csl.as_deref()) {
+        Some(p) => {
+            let text = std::fs::read_to_string(&p)
+                .with_context(|| format!("reading the CSL corpus {}", p.display()))?;
+            let recs: Vec<CslRecord> = text
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(serde_json::from_str)
+                .collect::<Result<_, _>>()
+                .context("parsing the CSL corpus")?;
+            anyhow::ensure!(!recs.is_empty(), "the CSL corpus {} is empty", p.display());
+            let desc = format!(
+                "CSL ({} records from {}) expanded to {} listings",
+                recs.len(),
+                p.display(),
+                a.listings
+            );
+            Ok((expand_csl(&recs, a.listings, a.seed), desc))
+        }
+        None => {
+            println!(
+                "NOTE: the CSL corpus is absent (looked for --csl, /work/shared/data/csl/corpus.jsonl \
+                 and ../shared/data/csl/corpus.jsonl); falling back to the demo generator"
+            );
+            let today = ttx_listings::domain::today(chrono::Utc::now());
+            Ok((
+                ttx_listings::demo::generate(a.listings, a.seed, today)
+                    .into_iter()
+                    .map(|mut l| {
+                        l.publish = Some(true);
+                        l
+                    })
+                    .collect(),
+                format!("demo generator, {} listings", a.listings),
+            ))
+        }
+    }
+}
+
+/// One search of the mix.
+#[derive(Clone, Debug)]
+struct Query {
+    kind: &'static str,
+    path: String,
+    /// Text, for comparing engines.
+    text: Option<String>,
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A realistic mix drawn from the corpus.
+fn query_mix(corpus: &[ListingInput], n: usize, seed: u64) -> Vec<Query> {
+    let mut rng = Rng::new(seed ^ 0x5EA2C4);
+    let mut kw_count: HashMap<&str, usize> = HashMap::new();
+    for l in corpus.iter().take(20_000) {
+        for k in &l.keywords {
+            *kw_count.entry(k.as_str()).or_default() += 1;
+        }
+    }
+    let mut by_freq: Vec<(&str, usize)> = kw_count.into_iter().collect();
+    by_freq.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let longer: Vec<&str> = by_freq
+        .iter()
+        .map(|(k, _)| *k)
+        .filter(|k| k.chars().count() >= 3 && !k.is_ascii())
+        .take(300)
+        .collect();
+    let two: Vec<&str> = vec![
+        "电池", "芯片", "疫苗", "材料", "控制", "检测", "算法", "土壤", "水稻", "桥梁", "催化",
+        "传感", "模型", "优化", "图像", "网络", "农业", "药物", "合金", "储能",
+    ];
+    let english: Vec<String> = {
+        let mut words: HashMap<String, usize> = HashMap::new();
+        for l in corpus.iter().take(20_000) {
+            for w in l
+                .description
+                .split(|c: char| !c.is_ascii_alphabetic())
+                .filter(|w| w.len() >= 4)
+            {
+                *words.entry(w.to_lowercase()).or_default() += 1;
+            }
+        }
+        let mut v: Vec<(String, usize)> = words.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut out: Vec<String> = v.into_iter().take(60).map(|(w, _)| w).collect();
+        if out.is_empty() {
+            out = vec!["battery".into(), "vaccine".into(), "chip".into()];
+        }
+        out
+    };
+    let fields: Vec<&str> = TechField::ALL.iter().map(|f| f.code()).collect();
+    let modes: Vec<&str> = TransferMode::ALL.iter().map(|m| m.code()).collect();
+    let provinces = ["11", "44", "31", "32", "33", "42", "51", "4403", "3201"];
+    (0..n)
+        .map(|_| {
+            let (kind, text, mut params): (&'static str, Option<String>, Vec<String>) =
+                match rng.below(100) {
+                    0..=24 => {
+                        let t = rng.pick(&two).to_string();
+                        ("zh-2char", Some(t), vec![])
+                    }
+                    25..=44 => {
+                        let t = rng.pick(&longer).to_string();
+                        ("zh-longer", Some(t), vec![])
+                    }
+                    45..=54 => {
+                        let t = rng.pick(&english).clone();
+                        ("english", Some(t), vec![])
+                    }
+                    55..=62 => {
+                        let t = format!("{} {}", rng.pick(&english), rng.pick(&two));
+                        ("mixed", Some(t), vec![])
+                    }
+                    63..=79 => {
+                        let t = rng.pick(&two).to_string();
+                        let mut p = vec![format!("field={}", rng.pick(&fields))];
+                        if rng.chance(50) {
+                            let lo = rng.between(1, 6);
+                            p.push(format!("trl_min={lo}&trl_max={}", lo + 3));
+                        }
+                        if rng.chance(40) {
+                            p.push(format!("mode={}", rng.pick(&modes)));
+                        }
+                        if rng.chance(40) {
+                            p.push(format!("region={}", rng.pick(&provinces)));
+                        }
+                        if rng.chance(30) {
+                            p.push("price_min=10000000&price_max=500000000".into());
+                        }
+                        ("text+filters", Some(t), p)
+                    }
+                    80..=91 => {
+                        let mut p = vec![format!("field={}", rng.pick(&fields))];
+                        if rng.chance(50) {
+                            p.push(format!("region={}", rng.pick(&provinces)));
+                        }
+                        p.push(
+                            ["sort=newest", "sort=price_asc", "sort=price_desc"][rng.below(3)]
+                                .to_string(),
+                        );
+                        ("filters-only", None, p)
+                    }
+                    _ => {
+                        let t = rng.pick(&longer).to_string();
+                        ("text+facets", Some(t), vec![])
+                    }
+                };
+            if kind == "text+facets" || rng.chance(30) {
+                params.push("facets=field,modes,trl,province".into());
+            }
+            if let Some(t) = &text {
+                params.insert(0, format!("q={}", enc(t)));
+            }
+            Query {
+                kind,
+                path: format!("/v1/listings?{}", params.join("&")),
+                text,
+            }
+        })
+        .collect()
+}
+
+struct Running {
+    base: String,
+    db: sea_orm::DatabaseConnection,
+    outbox: Arc<tokio::sync::Notify>,
+    listings: ttx_listings::ListingsState,
+    dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    engine: String,
+}
+
+async fn start(engine: &str, outbox_batch: u64) -> anyhow::Result<Running> {
+    let dir = tempfile::tempdir()?;
+    let mut config = Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Default::default()
+    };
+    config.database.url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("bench.db").display()
+    );
+    config.search.engine = engine.to_string();
+    config.search.outbox_batch_size = outbox_batch;
+    if engine == "meilisearch" {
+        config.search.meili_url = std::env::var("MEILI_URL").ok();
+        config.search.meili_api_key = std::env::var("MEILI_API_KEY").ok();
+        config.search.meili_index_prefix = format!("ttx_bench_{}_", std::process::id());
+    }
+    let app = App::build(config).await?;
+    let db = app.state.db.clone();
+    let outbox = app.state.search.outbox.clone();
+    let listings = ttx_listings::ListingsState::new(
+        db.clone(),
+        app.state.search.engine.clone(),
+        outbox.clone(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = app
+            .serve_until(listener, async move {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    Ok(Running {
+        base: format!("http://{addr}"),
+        db,
+        outbox,
+        listings,
+        dir,
+        stop: Some(tx),
+        engine: engine.to_string(),
+    })
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+async fn signup(client: &reqwest::Client, base: &str) -> anyhow::Result<i64> {
+    let code = ttx_core::CreditCode::complete("12110108MB0099991")?;
+    let r: Value = client
+        .post(format!("{base}/v1/signup"))
+        .json(&serde_json::json!({
+            "org": {"kind": "university", "name": "基准测试大学", "credit_code": code.as_str(), "region_code": "110108"},
+            "admin": {"email": "bench@bench.test", "display_name": "bench", "password": "bench-password-1"}
+        }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    r["org"]["id"].as_i64().context("org id")
+}
+
+struct ImportFigures {
+    listings: u64,
+    failed: u64,
+    db_secs: f64,
+    total_secs: f64,
+}
+
+async fn import(run: &Running, file: &Path, a: &Args) -> anyhow::Result<ImportFigures> {
+    let client = reqwest::Client::new();
+    let org = signup(&client, &run.base).await?;
+    let mut opts = ImportOptions::new(org);
+    opts.batch_size = a.batch_size;
+    let t0 = Instant::now();
+    let mut last = Instant::now();
+    let report = ttx_listings::import::import_file(
+        &run.db,
+        Some(&run.outbox),
+        file,
+        Format::Jsonl,
+        &opts,
+        |done, _| {
+            if last.elapsed() > Duration::from_secs(5) {
+                eprintln!(
+                    "  imported {done} rows ({:.0}/s)",
+                    done as f64 / t0.elapsed().as_secs_f64()
+                );
+                last = Instant::now();
+            }
+        },
+    )
+    .await?;
+    let db_secs = t0.elapsed().as_secs_f64();
+    for e in report.errors.iter().take(5) {
+        eprintln!("  import error line {}: {} {}", e.line, e.field, e.message);
+    }
+    loop {
+        let lag = ttx_search::outbox_lag(&run.db).await?;
+        if lag.pending == 0 {
+            break;
+        }
+        if last.elapsed() > Duration::from_secs(5) {
+            eprintln!("  indexing: {} pending", lag.pending);
+            last = Instant::now();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(ImportFigures {
+        listings: report.created + report.updated,
+        failed: report.failed,
+        db_secs,
+        total_secs: t0.elapsed().as_secs_f64(),
+    })
+}
+
+struct SearchFigures {
+    all: Latencies,
+    by_kind: BTreeMap<&'static str, Latencies>,
+    errors: usize,
+    secs: f64,
+    empty: usize,
+}
+
+async fn run_queries(base: &str, queries: &[Query], clients: usize) -> SearchFigures {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients * 2)
+        .build()
+        .expect("client");
+    let next = Arc::new(AtomicUsize::new(0));
+    let queries = Arc::new(queries.to_vec());
+    let t0 = Instant::now();
+    let mut handles = vec![];
+    for _ in 0..clients.max(1) {
+        let (client, next, queries, base) = (
+            client.clone(),
+            next.clone(),
+            queries.clone(),
+            base.to_string(),
+        );
+        handles.push(tokio::spawn(async move {
+            let mut out: Vec<(&'static str, Duration, bool, bool)> = vec![];
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(q) = queries.get(i) else { break };
+                let t = Instant::now();
+                let r = client.get(format!("{base}{}", q.path)).send().await;
+                let (ok, empty) = match r {
+                    Ok(r) if r.status().is_success() => match r.bytes().await {
+                        Ok(b) => (true, b.windows(9).any(|w| w == b"\"hits\":[]")),
+                        Err(_) => (false, false),
+                    },
+                    _ => (false, false),
+                };
+                out.push((q.kind, t.elapsed(), ok, empty));
+            }
+            out
+        }));
+    }
+    let mut samples = vec![];
+    for h in handles {
+        samples.extend(h.await.unwrap_or_default());
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    let errors = samples.iter().filter(|s| !s.2).count();
+    let empty = samples.iter().filter(|s| s.3).count();
+    let mut by: BTreeMap<&'static str, Vec<Duration>> = BTreeMap::new();
+    for (k, d, _, _) in &samples {
+        by.entry(k).or_default().push(*d);
+    }
+    SearchFigures {
+        all: Latencies::new(samples.iter().map(|s| s.1).collect()),
+        by_kind: by
+            .into_iter()
+            .map(|(k, v)| (k, Latencies::new(v)))
+            .collect(),
+        errors,
+        secs,
+        empty,
+    }
+}
+
+/// The same queries without HTTP: `service` runs the listings search use case (engine plus
+/// database loads), otherwise the engine alone; to see where the time goes.
+async fn run_in_process(
+    st: &ttx_listings::ListingsState,
+    queries: &[Query],
+    clients: usize,
+    service: bool,
+) -> Latencies {
+    let next = Arc::new(AtomicUsize::new(0));
+    let queries = Arc::new(queries.to_vec());
+    let mut handles = vec![];
+    for _ in 0..clients.max(1) {
+        let (st, next, queries) = (st.clone(), next.clone(), queries.clone());
+        handles.push(tokio::spawn(async move {
+            let mut out = vec![];
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(q) = queries.get(i) else { break };
+                let qs = q.path.split_once('?').map_or("", |(_, q)| q);
+                let Ok(params) =
+                    serde_html_form::from_str::<ttx_listings::dto::SearchParams>(qs)
+                else {
+                    continue;
+                };
+                let Ok(s) = params.parse() else { continue };
+                let t = Instant::now();
+                if service {
+                    let _ = ttx_listings::search::search(&st, None, s).await;
+                } else {
+                    let _ = st.engine.search(ttx_search::LISTINGS, &s.query).await;
+                }
+                out.push(t.elapsed());
+            }
+            out
+        }));
+    }
+    let mut samples = vec![];
+    for h in handles {
+        samples.extend(h.await.unwrap_or_default());
+    }
+    Latencies::new(samples)
+}
+
+async fn top10(base: &str, text: &str) -> Vec<i64> {
+    let client = reqwest::Client::new();
+    let Ok(r) = client
+        .get(format!("{base}/v1/listings?q={}&limit=10", enc(text)))
+        .send()
+        .await
+    else {
+        return vec![];
+    };
+    let v: Value = r.json().await.unwrap_or(Value::Null);
+    v["hits"]
+        .as_array()
+        .map(|h| {
+            h.iter()
+                .filter_map(|h| h["listing"]["id"].as_i64())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Runs one engine end to end; returns the running server for the overlap comparison.
+async fn bench_engine(
+    engine: &str,
+    a: &Args,
+    file: &Path,
+    queries: &[Query],
+) -> anyhow::Result<Running> {
+    println!("\n== engine: {engine} ==");
+    let run = start(engine, a.outbox_batch).await?;
+    let imp = import(&run, file, a).await?;
+    println!(
+        "import: {} listings ({} rows rejected) in {:.1}s end to end incl. indexing = {:.0} listings/s \
+         (database writes alone {:.1}s = {:.0}/s) [target >= 2000/s: {}]",
+        imp.listings,
+        imp.failed,
+        imp.total_secs,
+        imp.listings as f64 / imp.total_secs,
+        imp.db_secs,
+        imp.listings as f64 / imp.db_secs,
+        if imp.listings as f64 / imp.total_secs >= 2000.0 { "met" } else { "MISSED" }
+    );
+    let warm = (queries.len() / 20).max(50);
+    let _ = run_queries(&run.base, &queries[..warm.min(queries.len())], a.clients).await;
+    let s = run_queries(&run.base, queries, a.clients).await;
+    println!(
+        "search: {} requests, {} clients, {:.0} req/s, {} errors, {} with no hits",
+        s.all.count(),
+        a.clients,
+        s.all.count() as f64 / s.secs,
+        s.errors,
+        s.empty
+    );
+    println!("  all            {}", s.all.line());
+    for (k, l) in &s.by_kind {
+        println!("  {k:<14} {}", l.line());
+    }
+    let svc = run_in_process(&run.listings, queries, a.clients, true).await;
+    println!("  without HTTP (engine + database loads): {}", svc.line());
+    let eng = run_in_process(&run.listings, queries, a.clients, false).await;
+    println!("  engine alone:                           {}", eng.line());
+    let (p95, p99) = (s.all.percentile(95.0), s.all.percentile(99.0));
+    println!(
+        "  targets: p95 {:.1} ms <= 15 ms: {}; p99 {:.1} ms <= 30 ms: {}",
+        p95,
+        if p95 <= 15.0 { "met" } else { "MISSED" },
+        p99,
+        if p99 <= 30.0 { "met" } else { "MISSED" }
+    );
+    if run.engine == "embedded" {
+        let idx = dir_size(&run.dir.path().join("index"));
+        println!(
+            "index size on disk: {:.1} MiB; database file: {:.1} MiB",
+            idx as f64 / 1048576.0,
+            dir_size(run.dir.path()) as f64 / 1048576.0 - idx as f64 / 1048576.0
+        );
+    }
+    if let Some(rss) = rss_mib() {
+        println!("process RSS (server + bench clients): {rss:.0} MiB");
+    }
+    Ok(run)
+}
+
+pub async fn run(a: Args) -> anyhow::Result<()> {
+    let t = Instant::now();
+    let (corpus, desc) = corpus(&a)?;
+    println!(
+        "corpus: {desc} (built in {:.1}s)",
+        t.elapsed().as_secs_f64()
+    );
+    let queries = query_mix(&corpus, a.requests, a.seed);
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("corpus.jsonl");
+    {
+        use std::io::Write;
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&file)?);
+        for l in &corpus {
+            serde_json::to_writer(&mut w, l)?;
+            w.write_all(b"\n")?;
+        }
+        w.flush()?;
+    }
+    drop(corpus);
+    let embedded = bench_engine("embedded", &a, &file, &queries).await?;
+    if std::env::var("MEILI_URL").is_ok_and(|u| !u.trim().is_empty()) {
+        match bench_engine("meilisearch", &a, &file, &queries).await {
+            Ok(meili) => {
+                let texts: Vec<&str> = queries
+                    .iter()
+                    .filter_map(|q| q.text.as_deref())
+                    .collect::<HashSet<_>>()
+                    .into_iter()
+                    .take(200)
+                    .collect();
+                let mut overlap = 0.0;
+                for t in &texts {
+                    let e: HashSet<i64> = top10(&embedded.base, t).await.into_iter().collect();
+                    let m: HashSet<i64> = top10(&meili.base, t).await.into_iter().collect();
+                    let denom = e.len().max(m.len()).max(1);
+                    overlap += e.intersection(&m).count() as f64 / denom as f64;
+                }
+                println!(
+                    "\ntop-10 overlap embedded vs meilisearch over {} queries: {:.0}%",
+                    texts.len(),
+                    100.0 * overlap / texts.len().max(1) as f64
+                );
+            }
+            Err(e) => println!("meilisearch run skipped: {e:#}"),
+        }
+    } else {
+        println!("\n(MEILI_URL not set: Meilisearch comparison skipped)");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(t: &str, kw: &[&str], d: &str) -> CslRecord {
+        CslRecord {
+            title: t.into(),
+            abstract_: "第一句话。第二句话。".into(),
+            keywords: kw.iter().map(|s| s.to_string()).collect(),
+            discipline: d.into(),
+            category: "工学".into(),
+        }
+    }
+
+    #[test]
+    fn expansion_is_deterministic_valid_and_varied() {
+        let recs = vec![
+            rec(
+                "锂离子电池热失控机理研究",
+                &["锂电池", "热失控"],
+                "电气工程",
+            ),
+            rec("水稻耐盐基因的定位", &["水稻", "耐盐"], "作物学"),
+            rec("一种图像去噪算法", &["图像", "去噪"], "计算机科学与技术"),
+        ];
+        let a = expand_csl(&recs, 20, 1);
+        let b = expand_csl(&recs, 20, 1);
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            serde_json::to_string(&b).unwrap()
+        );
+        let titles: HashSet<&str> = a.iter().map(|l| l.title.as_str()).collect();
+        assert!(titles.len() > 10);
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        for l in a {
+            l.clone().parse(today).unwrap();
+        }
+        assert_eq!(field_of(&recs[1]), TechField::Agriculture);
+        assert_eq!(first_sentence("第一句话。第二句话。"), "第一句话。");
+        let q = query_mix(&expand_csl(&recs, 20, 1), 50, 1);
+        assert_eq!(q.len(), 50);
+        assert!(q.iter().all(|q| q.path.starts_with("/v1/listings?")));
+    }
+}

@@ -1,0 +1,431 @@
+//! Assembly of the application: state, routes, middleware, background tasks.
+use crate::config::Config;
+use crate::{db, ops, telemetry};
+use anyhow::Context;
+use axum::body::Body;
+use axum::extract::{FromRef, MatchedPath, Request};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use metrics_exporter_prometheus::PrometheusHandle;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use ttx_accounts::AccountsState;
+use ttx_web::error::{problem_response, PROBLEM_JSON};
+use ttx_web::{ApiError, ErrorCode};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Everything a handler can reach; domain crates take their sub-state with `FromRef`.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+    pub accounts: AccountsState,
+    pub metrics: PrometheusHandle,
+    /// The search engine and the outbox worker's wake-up.
+    pub search: crate::search_ops::SearchState,
+}
+
+impl FromRef<AppState> for DatabaseConnection {
+    fn from_ref(s: &AppState) -> Self {
+        s.db.clone()
+    }
+}
+
+impl FromRef<AppState> for AccountsState {
+    fn from_ref(s: &AppState) -> Self {
+        s.accounts.clone()
+    }
+}
+
+impl FromRef<AppState> for ttx_listings::ListingsState {
+    fn from_ref(s: &AppState) -> Self {
+        ttx_listings::ListingsState::new(
+            s.db.clone(),
+            s.search.engine.clone(),
+            s.search.outbox.clone(),
+        )
+    }
+}
+
+/// The document source of every searchable index, by index name. The outbox worker and
+/// `ttx reindex` load documents through these; a domain crate with an index adds its
+/// source here.
+pub fn doc_sources(
+    db: &DatabaseConnection,
+) -> std::collections::HashMap<&'static str, Arc<dyn ttx_search::DocSource>> {
+    let sources: Vec<Arc<dyn ttx_search::DocSource>> = vec![
+        Arc::new(ttx_listings::ListingSource::new(db.clone())),
+        Arc::new(ttx_demands::DemandSource::new(db.clone())),
+    ];
+    sources.into_iter().map(|s| (s.index(), s)).collect()
+}
+
+impl FromRef<AppState> for ttx_demands::DemandsState {
+    fn from_ref(s: &AppState) -> Self {
+        ttx_demands::DemandsState::new(
+            s.db.clone(),
+            s.search.engine.clone(),
+            s.search.outbox.clone(),
+            s.config.demands.clone(),
+        )
+    }
+}
+
+impl FromRef<AppState> for ttx_notify::NotifyState {
+    fn from_ref(s: &AppState) -> Self {
+        ttx_notify::NotifyState::new(s.db.clone(), s.config.notify.clone())
+    }
+}
+
+impl FromRef<AppState> for ttx_contracts::ContractsState {
+    fn from_ref(s: &AppState) -> Self {
+        ttx_contracts::ContractsState::new(
+            s.db.clone(),
+            ttx_contracts::Settings {
+                review_deadline_days: s.config.contracts.review_deadline_days,
+            },
+        )
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "TTX — technology-transfer exchange API",
+        description = "Technology listings, enterprise needs, matching and technology contract registration. Errors are application/problem+json with a stable `code`.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&SecurityAddon),
+    tags(
+        (name = "accounts", description = "Organisations, users, roles, tokens, audit"),
+        (name = "listings", description = "Technology listings (科技成果): posting, lifecycle, search"),
+        (name = "demands", description = "Technical needs (技术需求), challenges (揭榜挂帅) and proposals"),
+        (name = "notifications", description = "In-app inbox and signed webhooks per organisation"),
+        (name = "contracts", description = "Technology contract recognition and registration, amendments, the turnover ledger"),
+        (name = "ops", description = "Health, readiness, metadata"),
+    )
+)]
+struct ApiDoc;
+
+struct SecurityAddon;
+
+impl utoipa::Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("opaque")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The routes under `/v1`, with their OpenAPI description.
+pub fn v1_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(ttx_accounts::router())
+        .merge(ttx_listings::router())
+        .merge(ttx_demands::router())
+        .merge(ttx_notify::router())
+        .merge(ttx_contracts::router())
+        .merge(ops::meta_router())
+}
+
+/// The OpenAPI document (no state needed).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/v1", v1_routes())
+        .merge(ops::ops_router())
+        .split_for_parts();
+    api
+}
+
+/// A built application: its state, router and background tasks.
+pub struct App {
+    pub state: AppState,
+    pub router: Router,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl App {
+    /// Connects to the database, migrates (if configured), assembles routes and starts
+    /// background work.
+    pub async fn build(config: Config) -> anyhow::Result<App> {
+        let url = config.database_url();
+        let db = db::connect(&url, config.database.max_connections)
+            .await
+            .with_context(|| format!("connecting to the database ({})", redact(&url)))?;
+        if config.database.migrate_on_start {
+            db::migrate(&db).await.context("running migrations")?;
+        }
+        Self::with_db(config, db).await
+    }
+
+    pub async fn with_db(config: Config, db: DatabaseConnection) -> anyhow::Result<App> {
+        let config = Arc::new(config);
+        let accounts = AccountsState::new(db.clone(), config.accounts.clone());
+        let engine = crate::search_ops::engine_from_config(&config)?;
+        let outbox_worker = Arc::new(
+            ttx_search::OutboxWorker::new(
+                db.clone(),
+                engine.clone(),
+                doc_sources(&db).into_values(),
+            )
+            .with_batch_size(config.search.outbox_batch_size),
+        );
+        let search = crate::search_ops::SearchState {
+            engine,
+            outbox: outbox_worker.notifier(),
+        };
+        let state = AppState {
+            db: db.clone(),
+            config: config.clone(),
+            accounts,
+            metrics: telemetry::metrics_handle(),
+            search: search.clone(),
+        };
+        let (shutdown, rx) = watch::channel(false);
+        #[allow(unused_mut)]
+        let mut tasks = vec![tokio::spawn(prune_idempotency_keys(db.clone(), rx.clone()))];
+        tasks.push(outbox_worker.spawn(rx.clone()));
+        tasks.push(tokio::spawn(ttx_demands::service::expiry::expiry_loop(
+            db.clone(),
+            search.outbox.clone(),
+            Duration::from_secs(config.demands.expiry_interval_secs.max(1)),
+            rx.clone(),
+        )));
+        if config.notify.worker_enabled {
+            tasks.push(
+                ttx_notify::DeliveryWorker::new(db.clone(), config.notify.clone())
+                    .spawn(rx.clone()),
+            );
+        }
+        tasks.push(tokio::spawn(ttx_listings::jobs::expiry_loop(
+            db.clone(),
+            search.outbox.clone(),
+            Duration::from_secs(60),
+            rx.clone(),
+        )));
+        let router = build_router(state.clone());
+        Ok(App {
+            state,
+            router,
+            shutdown,
+            tasks,
+        })
+    }
+
+    /// Serves until Ctrl-C / SIGTERM, then drains in-flight requests and stops background work.
+    pub async fn serve(self, listener: TcpListener) -> anyhow::Result<()> {
+        let App {
+            router,
+            shutdown,
+            tasks,
+            ..
+        } = self;
+        let res = axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await;
+        let _ = shutdown.send(true);
+        for t in tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
+        }
+        res.context("serving HTTP")
+    }
+
+    /// Serves until `stop` resolves (tests).
+    pub async fn serve_until(
+        self,
+        listener: TcpListener,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let App {
+            router,
+            shutdown,
+            tasks,
+            ..
+        } = self;
+        let res = axum::serve(listener, router)
+            .with_graceful_shutdown(stop)
+            .await;
+        let _ = shutdown.send(true);
+        for t in tasks {
+            t.abort();
+        }
+        res.context("serving HTTP")
+    }
+}
+
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***{}", &url[..s], &url[at..]),
+        _ => url.to_string(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+async fn prune_idempotency_keys(db: DatabaseConnection, mut stop: watch::Receiver<bool>) {
+    loop {
+        match ttx_web::idempotency::prune(&db, 24).await {
+            Ok(n) if n > 0 => tracing::info!(pruned = n, "pruned idempotency keys"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "pruning idempotency keys failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// The full HTTP stack.
+pub fn build_router(state: AppState) -> Router {
+    let cfg = state.config.clone();
+    let (v1, _) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/v1", v1_routes())
+        .split_for_parts();
+    let v1 = v1.layer(middleware::from_fn_with_state(
+        state.db.clone(),
+        ttx_web::idempotency::layer,
+    ));
+    let (ops_routes, _) = ops::ops_router().split_for_parts();
+
+    let cors = if cfg.server.cors_origins.is_empty() {
+        CorsLayer::new()
+    } else {
+        let origins: Vec<HeaderValue> = cfg
+            .server
+            .cors_origins
+            .iter()
+            .filter_map(|o| o.parse().ok())
+            .collect();
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::IF_MATCH,
+                HeaderName::from_static("idempotency-key"),
+            ])
+            .expose_headers([header::ETAG, header::LOCATION, REQUEST_ID])
+    };
+
+    Router::new()
+        .merge(v1)
+        .merge(ops_routes)
+        .merge(ops::docs_router())
+        .fallback(ttx_web::error::route_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        // Innermost first: each `layer` call wraps everything above it.
+        .layer(RequestBodyLimitLayer::new(cfg.server.body_limit_bytes))
+        .layer(CompressionLayer::new())
+        .layer(cors)
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(cfg.server.request_timeout_secs)))
+        .layer(middleware::from_fn(record_metrics))
+        .layer(middleware::from_fn(problemify))
+        .layer(CatchPanicLayer::custom(|_err: Box<dyn std::any::Any + Send>| {
+            problem_response(&ApiError::new(ErrorCode::Internal).detail("an unexpected error occurred; it has been logged"))
+        }))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
+                    let rid = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %rid)
+                })),
+        )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(ErrorCode::MethodNotAllowed)
+}
+
+/// Turns bare error responses from middleware (timeouts, body limits) into problem+json.
+async fn problemify(req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let is_problem = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.starts_with(PROBLEM_JSON))
+        .unwrap_or(false);
+    if is_problem {
+        return resp;
+    }
+    let code = match status {
+        StatusCode::NOT_FOUND => ErrorCode::RouteNotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+        StatusCode::REQUEST_TIMEOUT => ErrorCode::Timeout,
+        s if s.is_server_error() => ErrorCode::Internal,
+        _ => ErrorCode::InvalidHeader,
+    };
+    let mut out = problem_response(&ApiError::new(code));
+    if let Some(rid) = resp.headers().get(REQUEST_ID) {
+        out.headers_mut().insert(REQUEST_ID, rid.clone());
+    }
+    out.into_response()
+}
+
+async fn record_metrics(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    let elapsed = start.elapsed().as_secs_f64();
+    metrics::counter!("ttx_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("ttx_http_request_duration_seconds", "method" => method, "route" => route)
+        .record(elapsed);
+    resp
+}

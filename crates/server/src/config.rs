@@ -1,0 +1,216 @@
+//! Configuration: built-in defaults < `ttx.toml` (or `--config FILE`) < `TTX_*` environment.
+//!
+//! Environment keys use `__` between sections: `TTX_SERVER__BIND=0.0.0.0:8080`,
+//! `TTX_DATABASE__URL=postgres://...`, `TTX_SEARCH__ENGINE=meilisearch`.
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use ttx_accounts::AccountsConfig;
+pub use ttx_demands::DemandsConfig;
+pub use ttx_notify::NotifyConfig;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Where the SQLite file and the embedded search index live.
+    pub data_dir: PathBuf,
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub search: SearchConfig,
+    pub log: LogConfig,
+    pub accounts: AccountsConfig,
+    pub demands: DemandsConfig,
+    /// Inbox and webhook delivery.
+    pub notify: NotifyConfig,
+    pub contracts: ContractsConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServerConfig {
+    pub bind: String,
+    /// Largest accepted request body in bytes.
+    pub body_limit_bytes: usize,
+    pub request_timeout_secs: u64,
+    /// Allowed CORS origins; empty means no cross-origin access.
+    pub cors_origins: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DatabaseConfig {
+    /// `sqlite://path?mode=rwc` or `postgres://user@host/db`. Empty: a SQLite file in `data_dir`.
+    pub url: String,
+    pub max_connections: u32,
+    /// Run pending migrations when `serve` starts.
+    pub migrate_on_start: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SearchConfig {
+    /// `embedded` (tantivy in `data_dir/index`) or `meilisearch`.
+    pub engine: String,
+    pub meili_url: Option<String>,
+    pub meili_api_key: Option<String>,
+    /// Prefix of Meilisearch index names, so several deployments can share one server.
+    pub meili_index_prefix: String,
+    /// Outbox rows the index worker applies per batch.
+    pub outbox_batch_size: u64,
+    /// `/readyz` reports not ready when the oldest pending index update is older than this.
+    pub ready_max_lag_secs: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: String,
+    /// An `EnvFilter` directive, e.g. `info,ttx=debug`. `RUST_LOG` overrides it.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ContractsConfig {
+    /// Days a station has to decide after accepting a contract.
+    pub review_deadline_days: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("ttx-data"),
+            server: ServerConfig::default(),
+            database: DatabaseConfig::default(),
+            search: SearchConfig::default(),
+            log: LogConfig::default(),
+            accounts: AccountsConfig::default(),
+            demands: DemandsConfig::default(),
+            notify: NotifyConfig::default(),
+            contracts: ContractsConfig::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: "127.0.0.1:8080".into(),
+            body_limit_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+            cors_origins: vec![],
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: String::new(),
+            max_connections: 16,
+            migrate_on_start: true,
+        }
+    }
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig {
+            engine: "embedded".into(),
+            meili_url: None,
+            meili_api_key: None,
+            meili_index_prefix: "ttx_".into(),
+            outbox_batch_size: 1000,
+            ready_max_lag_secs: 300.0,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: "text".into(),
+            level: "info".into(),
+        }
+    }
+}
+
+impl Default for ContractsConfig {
+    fn default() -> Self {
+        ContractsConfig {
+            review_deadline_days: 30,
+        }
+    }
+}
+
+impl Config {
+    /// Loads defaults, then the TOML file (if it exists), then `TTX_*` variables.
+    pub fn load(file: Option<&Path>) -> Result<Config, Box<figment::Error>> {
+        let path = file
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("ttx.toml"));
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if path.exists() {
+            fig = fig.merge(Toml::file(&path));
+        } else if file.is_some() {
+            return Err(Box::new(figment::Error::from(format!(
+                "config file {} not found",
+                path.display()
+            ))));
+        }
+        fig.merge(
+            Env::prefixed("TTX_")
+                .split("__")
+                .ignore(&["TEST_DATABASE_URL"]),
+        )
+        .extract()
+        .map_err(Box::new)
+    }
+
+    /// The database URL, defaulting to a SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        if self.database.url.trim().is_empty() {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("ttx.db").display()
+            )
+        } else {
+            self.database.url.clone()
+        }
+    }
+
+    pub fn index_dir(&self) -> PathBuf {
+        self.data_dir.join("index")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn layers_file_then_env() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "ttx.toml",
+                "[server]\nbind = \"0.0.0.0:9000\"\nrequest_timeout_secs = 5\n[database]\nurl = \"sqlite://x.db\"\n",
+            )?;
+            jail.set_env("TTX_SERVER__BIND", "127.0.0.1:7000");
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(c.server.bind, "127.0.0.1:7000");
+            assert_eq!(c.server.request_timeout_secs, 5);
+            assert_eq!(c.database.url, "sqlite://x.db");
+            assert_eq!(c.contracts.review_deadline_days, 30);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn default_database_is_sqlite_in_data_dir() {
+        let c = Config::default();
+        assert_eq!(c.database_url(), "sqlite://ttx-data/ttx.db?mode=rwc");
+    }
+}
