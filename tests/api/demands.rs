@@ -108,7 +108,6 @@ async fn org_name(app: &TestApp, org: &Org) -> String {
 }
 
 #[tokio::test]
-#[ignore = "known failure (publishing below the minimum score returned 200); issue 5 stays open"]
 async fn completeness_gates_publishing_and_hints_are_bilingual() {
     let app = TestApp::spawn().await;
     let firm = app.org("enterprise", "320505", false).await;

@@ -384,7 +384,6 @@ async fn webhook_urls_and_permissions_are_checked() {
 }
 
 #[tokio::test]
-#[ignore = "known failure (500 from a webhook route); issue 5 stays open"]
 async fn webhooks_get_signed_events_retried_with_backoff_and_logged() {
     let app = TestApp::spawn_with(|c| {
         c.notify.allow_private_urls = true;
