@@ -603,8 +603,7 @@ async fn run_in_process(
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(q) = queries.get(i) else { break };
                 let qs = q.path.split_once('?').map_or("", |(_, q)| q);
-                let Ok(params) =
-                    serde_html_form::from_str::<ttx_listings::dto::SearchParams>(qs)
+                let Ok(params) = serde_html_form::from_str::<ttx_listings::dto::SearchParams>(qs)
                 else {
                     continue;
                 };

@@ -10,7 +10,7 @@
 //! The index is emptied first (through a rebuild) and left holding the modified fixture.
 //! Use a dedicated index name: the suite owns its content.
 //!
-//! ```ignore
+//! ```text
 //! let report = ttx_search::conformance::run_conformance(engine, "conformance").await;
 //! report.assert_ok();
 //! ```
