@@ -128,6 +128,29 @@ async fn the_search_conformance_suite_passes_on_the_demands_index() {
         .assert_ok();
 }
 
+/// The same suite on the `demands` index of a Meilisearch server, when `MEILI_URL` is set
+/// (`MEILI_MASTER_KEY` too if it has one); a SKIP line otherwise.
+#[tokio::test]
+async fn the_search_conformance_suite_passes_on_the_demands_index_in_meilisearch() {
+    let Some(url) = std::env::var("MEILI_URL").ok().filter(|u| !u.trim().is_empty()) else {
+        println!("SKIP meilisearch conformance on the demands index: MEILI_URL not set");
+        return;
+    };
+    let key = std::env::var("MEILI_MASTER_KEY").ok();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let prefix = format!("ttxtest_{}_{nanos}_", std::process::id());
+    let meili = Arc::new(ttx_search::MeiliEngine::new(url, key, prefix).unwrap());
+    assert!(meili.healthy().await, "meilisearch at MEILI_URL is not healthy");
+    let engine: Arc<dyn SearchEngine> = meili.clone();
+    let report = ttx_search::conformance::run_conformance(engine, DEMANDS).await;
+    println!("{}", report.summary());
+    meili.drop_index(DEMANDS).await.unwrap();
+    report.assert_ok();
+}
+
 fn params(f: impl FnOnce(&mut DemandSearchParams)) -> SearchQuery {
     let mut p = DemandSearchParams {
         limit: Some(100),
