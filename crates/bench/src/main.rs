@@ -5,6 +5,9 @@
 //! - `ttx-bench contracts`: submit + accept + register throughput with concurrent clients.
 use clap::{Parser, Subcommand};
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod contracts;
 mod report;
 mod search;

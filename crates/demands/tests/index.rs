@@ -132,7 +132,10 @@ async fn the_search_conformance_suite_passes_on_the_demands_index() {
 /// (`MEILI_MASTER_KEY` too if it has one); a SKIP line otherwise.
 #[tokio::test]
 async fn the_search_conformance_suite_passes_on_the_demands_index_in_meilisearch() {
-    let Some(url) = std::env::var("MEILI_URL").ok().filter(|u| !u.trim().is_empty()) else {
+    let Some(url) = std::env::var("MEILI_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    else {
         println!("SKIP meilisearch conformance on the demands index: MEILI_URL not set");
         return;
     };
@@ -143,7 +146,10 @@ async fn the_search_conformance_suite_passes_on_the_demands_index_in_meilisearch
         .as_nanos();
     let prefix = format!("ttxtest_{}_{nanos}_", std::process::id());
     let meili = Arc::new(ttx_search::MeiliEngine::new(url, key, prefix).unwrap());
-    assert!(meili.healthy().await, "meilisearch at MEILI_URL is not healthy");
+    assert!(
+        meili.healthy().await,
+        "meilisearch at MEILI_URL is not healthy"
+    );
     let engine: Arc<dyn SearchEngine> = meili.clone();
     let report = ttx_search::conformance::run_conformance(engine, DEMANDS).await;
     println!("{}", report.summary());

@@ -3,24 +3,41 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
-use tantivy::tokenizer::TextAnalyzer;
-
-/// Highlights the tokens of `text` (as cut by `analyzer`, normally the indexing analyzer)
-/// that are in `terms`; see [`render`].
-pub fn highlight_terms(
-    analyzer: &mut TextAnalyzer,
-    text: &str,
-    terms: &HashSet<String>,
-    max_chars: usize,
-) -> Option<String> {
+/// Highlights the occurrences in `text` of the analysed query `terms` (lower-case, as the
+/// analyzers emit them); see [`render`].
+///
+/// Matching is by substring on an ASCII-lower-cased copy of `text` (same byte offsets), not by
+/// re-tokenising the text: re-cutting every hit's title and summary with jieba cost as much
+/// CPU as the search itself. A Chinese term matches wherever it occurs (jieba's search-mode
+/// sub-words make that what the index matched too). A term of ASCII letters and digits must
+/// start a word and is widened to the end of that word, so the stem `batteri` highlights
+/// `Batteries` and `ion` does not light up inside `fusion`.
+pub fn highlight_terms(text: &str, terms: &HashSet<String>, max_chars: usize) -> Option<String> {
     if terms.is_empty() {
         return None;
     }
+    let lower = text.to_ascii_lowercase();
+    let bytes = lower.as_bytes();
     let mut ranges = Vec::new();
-    let mut stream = analyzer.token_stream(text);
-    while let Some(t) = stream.next() {
-        if terms.contains(&t.text) {
-            ranges.push(t.offset_from..t.offset_to);
+    for t in terms {
+        if t.is_empty() {
+            continue;
+        }
+        let word = t.bytes().all(|b| b.is_ascii_alphanumeric());
+        let mut from = 0;
+        while let Some(i) = lower[from..].find(t.as_str()) {
+            let start = from + i;
+            let mut end = start + t.len();
+            from = end;
+            if word {
+                if start > 0 && bytes[start - 1].is_ascii_alphanumeric() {
+                    continue;
+                }
+                while end < bytes.len() && bytes[end].is_ascii_alphanumeric() {
+                    end += 1;
+                }
+            }
+            ranges.push(start..end);
         }
     }
     render(text, &ranges, max_chars)
@@ -126,5 +143,31 @@ mod tests {
         let long = "x".repeat(100) + "hit" + &"y".repeat(100);
         let r = render(&long, &[100..103, 101..102], 40).unwrap();
         assert!(r.starts_with('…') && r.ends_with('…') && r.contains("<em>hit</em>"));
+    }
+
+    fn terms(t: &[&str]) -> HashSet<String> {
+        t.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn highlights_chinese_substrings_and_whole_english_words() {
+        assert_eq!(
+            highlight_terms("固态锂电池与电池管理", &terms(&["电池"]), 100).unwrap(),
+            "固态锂<em>电池</em>与<em>电池</em>管理"
+        );
+        assert_eq!(
+            highlight_terms("Solid-state Batteries for EVs", &terms(&["batteri"]), 100).unwrap(),
+            "Solid-state <em>Batteries</em> for EVs"
+        );
+        // An ASCII term must start a word.
+        assert_eq!(
+            highlight_terms("fusion reactor", &terms(&["ion"]), 100),
+            None
+        );
+        assert_eq!(
+            highlight_terms("锂ion电池", &terms(&["ion", "锂"]), 100).unwrap(),
+            "<em>锂ion</em>电池"
+        );
+        assert_eq!(highlight_terms("芯片", &terms(&[]), 100), None);
     }
 }

@@ -514,7 +514,6 @@ impl SearchEngine for MeiliEngine {
         } else {
             HashSet::new()
         };
-        let mut ia = analyzer(jieba(), true);
         let hits: Vec<Hit> = res
             .hits
             .into_iter()
@@ -526,7 +525,7 @@ impl SearchEngine for MeiliEngine {
                 ] {
                     if let Some(html) = text
                         .as_deref()
-                        .and_then(|t| highlight::highlight_terms(&mut ia, t, &terms, max))
+                        .and_then(|t| highlight::highlight_terms(t, &terms, max))
                     {
                         highlights.insert(name.to_string(), html);
                     }

@@ -448,7 +448,7 @@ impl Generation {
                     (self.fields.summary, "summary", SUMMARY_MAX_CHARS),
                 ] {
                     if let Some(text) = doc.get_first(field).and_then(|v| v.as_str()) {
-                        if let Some(h) = highlight::highlight_terms(&mut ia, text, &terms, max) {
+                        if let Some(h) = highlight::highlight_terms(text, &terms, max) {
                             highlights.insert(name.to_string(), h);
                         }
                     }
