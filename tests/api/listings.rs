@@ -593,6 +593,14 @@ async fn search_finds_chinese_english_and_mixed_text() {
     );
     assert!(hit["listing"].get("contact").is_none());
     assert_eq!(hit["listing"]["title"], "面向5G基站的氮化镓射频芯片");
+    // A hit is a card: the long description and IP item details are read by id.
+    assert!(hit["listing"].get("description").is_none(), "{}", r.text);
+    assert!(hit["listing"]["ip_kinds"].is_array(), "{}", r.text);
+    let full = app.get(&format!("/v1/listings/{chip}"), None).await;
+    full.assert_status(200);
+    assert!(full.body["description"]
+        .as_str()
+        .is_some_and(|d| !d.is_empty()));
     // Contact details are not in the index: searching for them finds nothing.
     for secret in ["13912345678", "secret-contact@lab.test", "秘密联系人甲"] {
         let r = search(secret).await;

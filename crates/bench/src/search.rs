@@ -408,7 +408,9 @@ async fn start(engine: &str, outbox_batch: u64) -> anyhow::Result<Running> {
     config.search.outbox_batch_size = outbox_batch;
     if engine == "meilisearch" {
         config.search.meili_url = std::env::var("MEILI_URL").ok();
-        config.search.meili_api_key = std::env::var("MEILI_API_KEY").ok();
+        config.search.meili_api_key = std::env::var("MEILI_API_KEY")
+            .or_else(|_| std::env::var("MEILI_MASTER_KEY"))
+            .ok();
         config.search.meili_index_prefix = format!("ttx_bench_{}_", std::process::id());
     }
     let app = App::build(config).await?;
@@ -701,6 +703,11 @@ async fn bench_engine(
             idx as f64 / 1048576.0,
             dir_size(run.dir.path()) as f64 / 1048576.0 - idx as f64 / 1048576.0
         );
+        if let Ok(st) = run.listings.engine.stats().await {
+            if let Some(segs) = st.indexes.get("listings").and_then(|i| i.segments) {
+                println!("index segments: {segs}");
+            }
+        }
     }
     if let Some(rss) = rss_mib() {
         println!("process RSS (server + bench clients): {rss:.0} MiB");

@@ -402,10 +402,88 @@ pub struct SearchParams {
     pub cursor: Option<String>,
 }
 
-/// One search hit: the public listing, never contact details.
+/// A listing as a search result shows it: everything a result card needs, without the long
+/// description and the IP item details (read them at `GET /v1/listings/{id}`), never contact
+/// details.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ListingCard {
+    pub id: i64,
+    pub title: String,
+    pub summary: String,
+    pub keywords: Vec<String>,
+    pub field: TechField,
+    pub field_zh: String,
+    pub trl: u8,
+    pub trl_stage_zh: String,
+    /// Kinds of the listing's IP items (each once).
+    pub ip_kinds: Vec<IpKind>,
+    pub transfer_modes: Vec<TransferMode>,
+    pub price: Price,
+    pub owner: OrgRef,
+    pub region_code: String,
+    pub region_name: String,
+    pub dual_use: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_on: Option<NaiveDate>,
+    pub status: ListingStatus,
+    pub version: i64,
+    pub updated_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<DateTime<Utc>>,
+    /// Owner only (`mine=true`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+}
+
+impl ListingCard {
+    /// The card of a listing; `owner_view` adds the external id.
+    pub fn build(
+        l: Listing,
+        org: Option<&OrgInfo>,
+        status: ListingStatus,
+        owner_view: bool,
+    ) -> ListingCard {
+        let d = l.data;
+        let mut ip_kinds: Vec<IpKind> = Vec::with_capacity(d.ip_items.len());
+        for i in &d.ip_items {
+            if !ip_kinds.contains(&i.kind) {
+                ip_kinds.push(i.kind);
+            }
+        }
+        ListingCard {
+            id: l.id,
+            title: d.title,
+            summary: d.summary,
+            keywords: d.keywords,
+            field: d.field,
+            field_zh: d.field.zh().to_string(),
+            trl: d.trl.level(),
+            trl_stage_zh: d.trl.stage_zh().to_string(),
+            ip_kinds,
+            transfer_modes: d.modes,
+            price: d.price,
+            owner: OrgRef {
+                id: l.owner_org_id,
+                name: org.map(|o| o.name.clone()).unwrap_or_default(),
+                kind: org.map(|o| o.kind.as_str().to_string()).unwrap_or_default(),
+            },
+            region_code: l.region.as_string(),
+            region_name: l.region.full_name(),
+            dual_use: d.dual_use,
+            expires_on: d.expires_on,
+            status,
+            version: l.version,
+            updated_at: l.updated_at,
+            published_at: l.published_at,
+            external_id: if owner_view { l.external_id } else { None },
+        }
+    }
+}
+
+/// One search hit: the listing's card, never contact details.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SearchHit {
-    pub listing: ListingView,
+    pub listing: ListingCard,
     /// Relevance score (0 without query text).
     pub score: f32,
     /// `title` / `summary` with matches in `<em>…</em>` (HTML-escaped).

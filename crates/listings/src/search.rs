@@ -3,7 +3,7 @@
 //! state straight from the database, with the same filter, facet and sort semantics as the
 //! engines (the reference functions of `ttx-search`).
 use crate::domain::{self, ListingStatus};
-use crate::dto::{ListingView, SearchHit, SearchParams, SearchResponse};
+use crate::dto::{ListingCard, SearchHit, SearchParams, SearchResponse};
 use crate::entity::listing::{Column, Entity};
 use crate::error;
 use crate::source::to_search_doc;
@@ -245,7 +245,7 @@ async fn search_public(st: &ListingsState, q: &SearchQuery) -> ApiResult<SearchR
         }
         let org = orgs.get(&l.owner_org_id);
         hits.push(SearchHit {
-            listing: ListingView::build(l, org, status, false),
+            listing: ListingCard::build(l, org, status, false),
             score: h.score,
             highlights: h.highlights,
         });
@@ -350,7 +350,7 @@ async fn search_mine(
         .skip(offset)
         .take(limit)
         .map(|(score, _, l, status)| SearchHit {
-            listing: ListingView::build(l, org, status, false),
+            listing: ListingCard::build(l, org, status, true),
             score: score as f32,
             highlights: BTreeMap::new(),
         })

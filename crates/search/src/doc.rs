@@ -449,6 +449,9 @@ pub struct IndexStats {
     pub bytes_on_disk: Option<u64>,
     /// The live generation / physical index name.
     pub generation: Option<String>,
+    /// Segments searched per query, where the engine has them (embedded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments: Option<u64>,
 }
 
 /// Engine statistics for the operator (`/readyz`, metrics, `ttx reindex`).

@@ -582,6 +582,7 @@ impl SearchEngine for MeiliEngine {
                             docs: s.number_of_documents as u64,
                             bytes_on_disk: None,
                             generation: Some(uid.clone()),
+                            segments: None,
                         },
                     );
                 }

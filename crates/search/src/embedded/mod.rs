@@ -689,6 +689,7 @@ impl Inner {
                     docs: gen.reader.searcher().num_docs(),
                     bytes_on_disk: Some(dir_size(&gen.path)),
                     generation: Some(gen.name.clone()),
+                    segments: Some(gen.reader.searcher().segment_readers().len() as u64),
                 },
             );
         }
