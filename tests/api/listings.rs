@@ -996,7 +996,8 @@ async fn import_cli_validates_rows_and_updates_by_external_id() {
             "--org",
             &uni.id.to_string(),
         ],
-    );
+    )
+    .await;
     assert!(
         out.status.success(),
         "{}",
@@ -1034,7 +1035,8 @@ async fn import_cli_validates_rows_and_updates_by_external_id() {
             "--org",
             &uni.id.to_string(),
         ],
-    );
+    )
+    .await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("2 rows: 0 created, 1 updated, 1 failed"),
@@ -1066,17 +1068,22 @@ async fn import_cli_validates_rows_and_updates_by_external_id() {
             "--org",
             &agency.id.to_string(),
         ],
-    );
+    )
+    .await;
     assert!(!out.status.success());
 }
 
-fn run_cli(app: &TestApp, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_ttx-under-test"))
+/// Runs the real binary to completion without blocking the test's runtime: the app under test
+/// runs on that runtime, and a blocked runtime could leave one of its transactions holding the
+/// SQLite write lock that the child process waits for.
+async fn run_cli(app: &TestApp, args: &[&str]) -> std::process::Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_ttx-under-test"))
         .args(args)
         .env("TTX_DATA_DIR", app.dir.path())
         .env("TTX_DATABASE__URL", &app.config.database.url)
         .env("TTX_LOG__LEVEL", "warn")
         .output()
+        .await
         .expect("run the ttx binary")
 }
 
