@@ -20,7 +20,7 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use ttx_accounts::Actor;
 use ttx_core::{FieldErrors, Labelled, TechField, TransferMode};
-use ttx_search::{FacetField, Filters, SearchDoc, SearchQuery, SortOrder, DEMANDS};
+use ttx_search::{params, FacetField, Filters, SearchDoc, SearchQuery, SortOrder, DEMANDS};
 use ttx_web::{ApiError, ApiResult, ErrorCode};
 
 /// Longest query text accepted.
@@ -76,34 +76,6 @@ pub struct DemandSearch {
     pub mine: bool,
 }
 
-fn codes<T: Labelled>(errs: &mut FieldErrors, field: &str, raw: &[String]) -> Vec<String> {
-    let mut out = Vec::new();
-    for r in raw.iter().flat_map(|r| r.split(',')) {
-        let r = r.trim();
-        if r.is_empty() {
-            continue;
-        }
-        match T::from_code(r) {
-            Some(v) => out.push(v.code().to_string()),
-            None => errs.add(
-                field,
-                "invalid_choice",
-                format!(
-                    "{r:?} is not one of: {}",
-                    T::ALL
-                        .iter()
-                        .map(|v| v.code())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ),
-        }
-    }
-    out.sort();
-    out.dedup();
-    out
-}
-
 const FACETS: &str = "field, modes, status, province, trl, tags";
 
 fn facet(name: &str) -> Option<FacetField> {
@@ -124,9 +96,9 @@ impl DemandSearchParams {
         let mut errs = FieldErrors::new();
         let mine = self.mine.unwrap_or(false);
         let text = errs.opt_text("q", self.q.as_deref(), MAX_QUERY_CHARS);
-        let fields = codes::<TechField>(&mut errs, "field", &self.field);
-        let modes = codes::<TransferMode>(&mut errs, "mode", &self.mode);
-        let mut statuses = codes::<DemandStatus>(&mut errs, "status", &self.status);
+        let fields = params::codes::<TechField>(&mut errs, "field", &self.field);
+        let modes = params::codes::<TransferMode>(&mut errs, "mode", &self.mode);
+        let mut statuses = params::codes::<DemandStatus>(&mut errs, "status", &self.status);
         if !mine && statuses.iter().any(|s| s != DemandStatus::Open.as_str()) {
             errs.add(
                 "status",
@@ -163,18 +135,7 @@ impl DemandSearchParams {
                 );
             }
         }
-        let region_prefix = self
-            .region
-            .as_deref()
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .and_then(|r| {
-                errs.take(
-                    "region",
-                    "invalid_region",
-                    ttx_core::region::parse_region_prefix(r),
-                )
-            });
+        let region_prefix = params::region_prefix(&mut errs, self.region.as_deref());
         let mut tags = vec![];
         match self.challenge {
             Some(true) => tags.push(CHALLENGE_TAG.to_string()),
@@ -212,22 +173,7 @@ impl DemandSearchParams {
                 SortOrder::Relevance
             }
         };
-        let mut facets = Vec::new();
-        for name in self.facets.as_deref().unwrap_or("").split(',') {
-            let name = name.trim();
-            if name.is_empty() {
-                continue;
-            }
-            match facet(name) {
-                Some(f) if !facets.contains(&f) => facets.push(f),
-                Some(_) => {}
-                None => errs.add(
-                    "facets",
-                    "invalid_choice",
-                    format!("{name:?} is not one of: {FACETS}"),
-                ),
-            }
-        }
+        let facets = params::facets(&mut errs, self.facets.as_deref(), facet, FACETS);
         let filters = Filters {
             fields,
             modes,
@@ -241,10 +187,7 @@ impl DemandSearchParams {
             tags,
             ..Default::default()
         };
-        let limit = self
-            .limit
-            .unwrap_or(ttx_search::DEFAULT_LIMIT as u64)
-            .clamp(1, ttx_search::MAX_LIMIT as u64) as usize;
+        let limit = params::limit(self.limit);
         errs.finish(DemandSearch {
             query: SearchQuery {
                 text,

@@ -14,8 +14,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 use ttx_accounts::Actor;
-use ttx_core::{FieldErrors, IpKind, Labelled, TechField, TransferMode};
-use ttx_search::{FacetField, Filters, SearchDoc, SearchQuery, SortOrder, LISTINGS};
+use ttx_core::{FieldErrors, IpKind, TechField, TransferMode};
+use ttx_search::{params, FacetField, Filters, SearchDoc, SearchQuery, SortOrder, LISTINGS};
 use ttx_web::{ApiError, ApiResult, ErrorCode};
 
 /// Longest query text accepted.
@@ -31,33 +31,7 @@ pub struct ListingSearch {
     pub mine: bool,
 }
 
-fn codes<T: Labelled>(errs: &mut FieldErrors, field: &str, raw: &[String]) -> Vec<String> {
-    let mut out = Vec::new();
-    for r in raw.iter().flat_map(|r| r.split(',')) {
-        let r = r.trim();
-        if r.is_empty() {
-            continue;
-        }
-        match T::from_code(r) {
-            Some(v) => out.push(v.code().to_string()),
-            None => errs.add(
-                field,
-                "invalid_choice",
-                format!(
-                    "{r:?} is not one of: {}",
-                    T::ALL
-                        .iter()
-                        .map(|v| v.code())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ),
-        }
-    }
-    out.sort();
-    out.dedup();
-    out
-}
+const FACETS: &str = "field, modes, ip_kinds, status, province, trl, dual_use";
 
 fn facet(name: &str) -> Option<FacetField> {
     Some(match name {
@@ -78,10 +52,10 @@ impl SearchParams {
         let mut errs = FieldErrors::new();
         let mine = self.mine.unwrap_or(false);
         let text = errs.opt_text("q", self.q.as_deref(), MAX_QUERY_CHARS);
-        let fields = codes::<TechField>(&mut errs, "field", &self.field);
-        let modes = codes::<TransferMode>(&mut errs, "mode", &self.mode);
-        let ip_kinds = codes::<IpKind>(&mut errs, "ip_kind", &self.ip_kind);
-        let mut statuses = codes::<ListingStatus>(&mut errs, "status", &self.status);
+        let fields = params::codes::<TechField>(&mut errs, "field", &self.field);
+        let modes = params::codes::<TransferMode>(&mut errs, "mode", &self.mode);
+        let ip_kinds = params::codes::<IpKind>(&mut errs, "ip_kind", &self.ip_kind);
+        let mut statuses = params::codes::<ListingStatus>(&mut errs, "status", &self.status);
         if !mine
             && statuses
                 .iter()
@@ -124,18 +98,7 @@ impl SearchParams {
                 );
             }
         }
-        let region_prefix = self
-            .region
-            .as_deref()
-            .map(str::trim)
-            .filter(|r| !r.is_empty());
-        let region_prefix = region_prefix.and_then(|r| {
-            errs.take(
-                "region",
-                "invalid_region",
-                ttx_core::region::parse_region_prefix(r),
-            )
-        });
+        let region_prefix = params::region_prefix(&mut errs, self.region.as_deref());
         let sort = match self.sort.as_deref().map(str::trim) {
             None | Some("") | Some("relevance") => SortOrder::Relevance,
             Some("newest") => SortOrder::Newest,
@@ -150,24 +113,7 @@ impl SearchParams {
                 SortOrder::Relevance
             }
         };
-        let mut facets = Vec::new();
-        for name in self.facets.as_deref().unwrap_or("").split(',') {
-            let name = name.trim();
-            if name.is_empty() {
-                continue;
-            }
-            match facet(name) {
-                Some(f) if !facets.contains(&f) => facets.push(f),
-                Some(_) => {}
-                None => errs.add(
-                    "facets",
-                    "invalid_choice",
-                    format!(
-                        "{name:?} is not one of: field, modes, ip_kinds, status, province, trl, dual_use"
-                    ),
-                ),
-            }
-        }
+        let facets = params::facets(&mut errs, self.facets.as_deref(), facet, FACETS);
         let filters = Filters {
             fields,
             modes,
@@ -182,10 +128,7 @@ impl SearchParams {
             dual_use: self.dual_use,
             ..Default::default()
         };
-        let limit = self
-            .limit
-            .unwrap_or(ttx_search::DEFAULT_LIMIT as u64)
-            .clamp(1, ttx_search::MAX_LIMIT as u64) as usize;
+        let limit = params::limit(self.limit);
         errs.finish(ListingSearch {
             query: SearchQuery {
                 text,

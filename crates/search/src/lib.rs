@@ -21,6 +21,7 @@ mod error;
 mod highlight;
 pub mod meili;
 pub mod outbox;
+pub mod params;
 mod reindex;
 
 pub use doc::{
