@@ -5,8 +5,8 @@ use chrono::{Duration as Days, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
 use ttx_search::DocSource;
+use ttx_tests::fixtures::query_escape as q;
 use ttx_tests::{Org, Resp, TestApp};
 
 /// 万元 in fen.
@@ -51,41 +51,6 @@ async fn published(app: &TestApp, token: &str, title: &str, patch: Value) -> i64
     r.assert_status(201);
     assert_eq!(r.body["status"], "open", "{}", r.text);
     r.body["id"].as_i64().unwrap()
-}
-
-fn q(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// Polls `path` until `pred` holds (index updates and events are applied asynchronously).
-async fn wait_until(
-    app: &TestApp,
-    path: &str,
-    token: Option<&str>,
-    what: &str,
-    pred: impl Fn(&Resp) -> bool,
-) -> Resp {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let r = app.get(path, token).await;
-        if pred(&r) {
-            return r;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}: GET {path} -> {} {}",
-            r.status,
-            r.text
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 fn ids(r: &Resp) -> Vec<i64> {
@@ -476,14 +441,11 @@ async fn anonymous_firm_is_hidden_from_public_reads_and_the_index_but_not_from_b
 
     // Public search results: no name; searching for the name finds only the named need.
     let title_q = format!("/v1/demands?q={}", q("高镍正极材料包覆"));
-    let r = wait_until(
-        &app,
-        &title_q,
-        None,
-        "the anonymous need in the index",
-        |r| ids(r).contains(&hidden),
-    )
-    .await;
+    let r = app
+        .wait_until(&title_q, None, "the anonymous need in the index", |r| {
+            ids(r).contains(&hidden)
+        })
+        .await;
     let hit = r.body["items"]
         .as_array()
         .unwrap()
@@ -493,14 +455,11 @@ async fn anonymous_firm_is_hidden_from_public_reads_and_the_index_but_not_from_b
     assert_eq!(hit["org"], Value::Null);
     assert!(!r.text.contains(&name));
     let by_name = format!("/v1/demands?q={}", q(&name));
-    let r = wait_until(
-        &app,
-        &by_name,
-        None,
-        "the named need found by its firm",
-        |r| ids(r).contains(&named),
-    )
-    .await;
+    let r = app
+        .wait_until(&by_name, None, "the named need found by its firm", |r| {
+            ids(r).contains(&named)
+        })
+        .await;
     assert!(
         !ids(&r).contains(&hidden),
         "the index must not know who posted the anonymous need"
@@ -607,10 +566,11 @@ async fn search_filters_facets_sort_and_paging() {
         .await;
     let e = draft.body["id"].as_i64().unwrap();
 
-    let all = wait_until(&app, "/v1/demands", None, "four open needs indexed", |r| {
-        r.body["total"] == json!(4)
-    })
-    .await;
+    let all = app
+        .wait_until("/v1/demands", None, "four open needs indexed", |r| {
+            r.body["total"] == json!(4)
+        })
+        .await;
     assert_eq!(sorted(ids(&all)), sorted(vec![a, b, c, d]));
 
     let check = |path: &'static str, want: Vec<i64>| {
@@ -734,8 +694,7 @@ async fn search_filters_facets_sort_and_paging() {
     app.post(&format!("/v1/demands/{a}/close"), Some(t), &json!({}))
         .await
         .assert_status(200);
-    wait_until(
-        &app,
+    app.wait_until(
         "/v1/demands",
         None,
         "the closed need leaving the index",
@@ -1107,7 +1066,7 @@ async fn needs_expire_at_their_deadline() {
         json!({}),
     )
     .await;
-    wait_until(&app, "/v1/demands", None, "the need indexed", |r| {
+    app.wait_until("/v1/demands", None, "the need indexed", |r| {
         ids(r) == vec![id]
     })
     .await;
@@ -1128,8 +1087,7 @@ async fn needs_expire_at_their_deadline() {
     app.get(&format!("/v1/demands/{id}"), None)
         .await
         .assert_problem(404, "not_found");
-    wait_until(
-        &app,
+    app.wait_until(
         "/v1/notifications",
         Some(&firm.admin_token),
         "demand.expired",
@@ -1140,8 +1098,7 @@ async fn needs_expire_at_their_deadline() {
         },
     )
     .await;
-    wait_until(
-        &app,
+    app.wait_until(
         "/v1/demands",
         None,
         "the expired need leaving the index",

@@ -4,6 +4,7 @@
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
+use ttx_tests::fixtures::query_escape as q;
 use ttx_tests::{Org, Resp, TestApp};
 
 /// A valid invention-patent application number with its check character.
@@ -47,30 +48,6 @@ async fn published(app: &TestApp, token: &str, title: &str, patch: Value) -> i64
     r.body["id"].as_i64().unwrap()
 }
 
-/// Polls `path` until `pred` holds (the outbox worker applies changes asynchronously).
-async fn wait_until(
-    app: &TestApp,
-    path: &str,
-    token: Option<&str>,
-    what: &str,
-    pred: impl Fn(&Resp) -> bool,
-) -> Resp {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let r = app.get(path, token).await;
-        if pred(&r) {
-            return r;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}: GET {path} -> {} {}",
-            r.status,
-            r.text
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 fn hit_ids(r: &Resp) -> Vec<i64> {
     r.body["hits"]
         .as_array()
@@ -82,19 +59,10 @@ fn hit_ids(r: &Resp) -> Vec<i64> {
 
 /// Waits until the outbox is drained (readiness reports no pending index update).
 async fn drained(app: &TestApp) {
-    wait_until(app, "/readyz", None, "the search outbox to drain", |r| {
+    app.wait_until("/readyz", None, "the search outbox to drain", |r| {
         r.body["search"]["outbox_pending"] == json!(0)
     })
     .await;
-}
-
-fn q(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 async fn poster(app: &TestApp) -> Org {
@@ -881,7 +849,7 @@ async fn withdrawn_and_expired_leave_the_index() {
     )
     .await;
     let path = format!("/v1/listings?q={}", q("风电"));
-    wait_until(&app, &path, None, "both listings to be indexed", |r| {
+    app.wait_until(&path, None, "both listings to be indexed", |r| {
         hit_ids(r).len() == 2
     })
     .await;
@@ -892,14 +860,14 @@ async fn withdrawn_and_expired_leave_the_index() {
     )
     .await
     .assert_status(200);
-    let r = wait_until(
-        &app,
-        &path,
-        None,
-        "the withdrawn listing to leave the index",
-        |r| r.body["total"] == json!(1),
-    )
-    .await;
+    let r = app
+        .wait_until(
+            &path,
+            None,
+            "the withdrawn listing to leave the index",
+            |r| r.body["total"] == json!(1),
+        )
+        .await;
     assert_eq!(hit_ids(&r), vec![keep]);
 
     // Past its expiry date a listing reads as expired at once, and the expiry job records it.
@@ -929,13 +897,9 @@ async fn withdrawn_and_expired_leave_the_index() {
         .await
         .unwrap();
     assert_eq!(n, 1);
-    wait_until(
-        &app,
-        &path,
-        None,
-        "the expired listing to leave the index",
-        |r| r.body["total"] == json!(0),
-    )
+    app.wait_until(&path, None, "the expired listing to leave the index", |r| {
+        r.body["total"] == json!(0)
+    })
     .await;
     // Moving the date and publishing again brings it back.
     let etag = app
@@ -967,7 +931,7 @@ async fn withdrawn_and_expired_leave_the_index() {
     )
     .await
     .assert_status(200);
-    wait_until(&app, &path, None, "the re-published listing", |r| {
+    app.wait_until(&path, None, "the re-published listing", |r| {
         hit_ids(r) == vec![keep]
     })
     .await;
@@ -1013,7 +977,7 @@ async fn import_cli_validates_rows_and_updates_by_external_id() {
     assert!(stderr.contains("line 4: region_code"), "{stderr}");
 
     let path = format!("/v1/listings?q={}", q("导入测试"));
-    wait_until(&app, &path, None, "imported listings", |r| {
+    app.wait_until(&path, None, "imported listings", |r| {
         r.body["total"] == json!(2)
     })
     .await;
@@ -1043,14 +1007,14 @@ async fn import_cli_validates_rows_and_updates_by_external_id() {
         "{stdout} {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let r = wait_until(
-        &app,
-        &format!("/v1/listings?q={}", q("第二版")),
-        None,
-        "the updated listing",
-        |r| r.body["total"] == json!(1),
-    )
-    .await;
+    let r = app
+        .wait_until(
+            &format!("/v1/listings?q={}", q("第二版")),
+            None,
+            "the updated listing",
+            |r| r.body["total"] == json!(1),
+        )
+        .await;
     assert_eq!(r.body["hits"][0]["listing"]["trl"], 7);
     let all = app
         .get("/v1/listings?mine=true", Some(&uni.admin_token))

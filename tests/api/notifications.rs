@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use ttx_tests::{Resp, TestApp};
+use ttx_tests::TestApp;
 
 /// One POST the receiver got.
 #[derive(Clone, Debug)]
@@ -181,28 +181,6 @@ fn proposal() -> Value {
         "timeline": "12个月",
         "price": 180_000_000
     })
-}
-
-async fn wait_until(
-    app: &TestApp,
-    path: &str,
-    token: &str,
-    what: &str,
-    pred: impl Fn(&Resp) -> bool,
-) -> Resp {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let r = app.get(path, Some(token)).await;
-        if pred(&r) {
-            return r;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}: {}",
-            r.text
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test]
@@ -511,18 +489,18 @@ async fn webhooks_get_signed_events_retried_with_backoff_and_logged() {
     assert_eq!(body["data"]["contract"]["amount"], 180_000_000);
 
     // The delivery log: attempts with their answers, newest delivery first.
-    let log = wait_until(
-        &app,
-        &format!("/v1/webhooks/{firm_hook}/deliveries"),
-        &firm.admin_token,
-        "delivered log",
-        |r| {
-            r.body["items"]
-                .as_array()
-                .is_some_and(|a| a.len() == 3 && a.iter().all(|d| d["status"] == "delivered"))
-        },
-    )
-    .await;
+    let log = app
+        .wait_until(
+            &format!("/v1/webhooks/{firm_hook}/deliveries"),
+            Some(&firm.admin_token),
+            "delivered log",
+            |r| {
+                r.body["items"]
+                    .as_array()
+                    .is_some_and(|a| a.len() == 3 && a.iter().all(|d| d["status"] == "delivered"))
+            },
+        )
+        .await;
     let ping_log = log.body["items"]
         .as_array()
         .unwrap()

@@ -18,3 +18,15 @@ pub fn credit_code(region: &str, n: u64) -> String {
         .expect("valid")
         .to_string()
 }
+
+/// Percent-encodes `s` for a query string (RFC 3986 unreserved characters stay as they are).
+pub fn query_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -176,6 +176,31 @@ impl TestApp {
     pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
         self.send(Method::GET, path, token, None, &[]).await
     }
+
+    /// Polls `GET path` until `pred` holds (index updates, events and deliveries are applied
+    /// asynchronously); fails the test after 30 s, naming `what` and the last answer.
+    pub async fn wait_until(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        what: &str,
+        pred: impl Fn(&Resp) -> bool,
+    ) -> Resp {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let r = self.get(path, token).await;
+            if pred(&r) {
+                return r;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for {what}: GET {path} -> {} {}",
+                r.status,
+                r.text
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Resp {
         self.send(Method::POST, path, token, Some(body), &[]).await
     }
