@@ -1,6 +1,7 @@
 //! Black-box tests through the HTTP API. Each test starts its own app with its own database.
 mod accounts;
 mod contracts;
+mod contracts_import_history;
 mod demands;
 mod listings;
 mod notifications;

@@ -4,10 +4,10 @@
 //! regions (some later amended or terminated, all booked in the ledger), and a review queue at
 //! the Beijing station (one contract overdue).
 use crate::domain::content::{business_date, review_due_on, ContractContent, Document, Links};
-use crate::domain::{AmendmentChanges, AmendmentKind, AmendmentStatus, ContractStatus, Party};
-use crate::entity::{amendment, contract};
-use crate::service::history::{insert_registered, Registered};
-use crate::store::{self, to_json, write_txn};
+use crate::domain::{AmendmentChanges, AmendmentKind, ContractStatus, Party};
+use crate::entity::contract;
+use crate::service::history::{insert_registered, record_decided, DecidedChange, Registered};
+use crate::store::{self, write_txn};
 use anyhow::Context;
 use chrono::{Duration, NaiveDate};
 use rand::rngs::StdRng;
@@ -852,25 +852,15 @@ pub async fn seed(
         } else {
             (AmendmentKind::Termination, None, "双方协商一致解除合同")
         };
-        let a = amendment::ActiveModel {
-            contract_id: Set(m.id),
-            kind: Set(kind.as_str().into()),
-            status: Set(AmendmentStatus::Approved.as_str().into()),
-            reason: Set(reason.into()),
-            changes: Set(changes.as_ref().map(to_json)),
-            before: Set(None),
-            station_id: Set(m.station_id.unwrap_or_default()),
-            submitted_by: Set(0),
-            submitted_at: Set(chrono::Utc::now()),
-            decided_by: Set(Some(0)),
-            decided_at: Set(Some(chrono::Utc::now())),
-            effective_on: Set(Some(on)),
-            decision_note: Set(Some("演示数据".into())),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        crate::service::amend::apply_approval(&txn, m, &a, None, on)
+        let change = DecidedChange {
+            kind,
+            changes,
+            reason: reason.into(),
+            decided_on: on,
+            effective_on: Some(on),
+            note: Some("演示数据".into()),
+        };
+        record_decided(&txn, m, &change)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         match kind {

@@ -19,6 +19,10 @@
 //! is imported. Parties whose credit code belongs to a TTX organisation are linked to it (so the
 //! organisation sees the contract and its technology income). Numbers in TTX's own format for
 //! this station move the station's counter past them, so later numbers never collide.
+//!
+//! Their later amendments and terminations come with `ttx import amendments`: [`amendments`].
+pub mod amendments;
+
 use crate::domain::content::{covers, ContractContent, Links, Party};
 use crate::domain::number::is_acceptable_foreign_number;
 use crate::domain::{fingerprint, RegistrationNumber};

@@ -90,6 +90,19 @@ enum ImportCmd {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Import the amendments and terminations of a station's register, decided before it moved
+    /// to TTX, from CSV or JSON Lines: rows are validated first (errors by line, field and
+    /// reason; then nothing is imported), each is booked on the date it was decided.
+    Amendments {
+        /// The .csv or .jsonl file (columns: see `ttx_contracts::import::amendments`).
+        file: PathBuf,
+        /// Id of the station that registered the contracts.
+        #[arg(long)]
+        station: i64,
+        /// Only validate.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -236,6 +249,22 @@ pub async fn run() -> anyhow::Result<()> {
             let report =
                 ttx_contracts::import::import_file(&conn, &file, station, dry_run, true).await?;
             ttx_contracts::import::print_report(&report, dry_run)
+        }
+        Cmd::Import {
+            cmd:
+                ImportCmd::Amendments {
+                    file,
+                    station,
+                    dry_run,
+                },
+        } => {
+            let conn = db::connect(&config.database_url(), 4).await?;
+            db::migrate(&conn).await?;
+            let report = ttx_contracts::import::amendments::import_file(
+                &conn, &file, station, dry_run, true,
+            )
+            .await?;
+            ttx_contracts::import::amendments::print_report(&report, dry_run)
         }
         Cmd::Openapi => {
             println!("{}", crate::app::openapi().to_pretty_json()?);

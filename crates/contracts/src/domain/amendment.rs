@@ -1,9 +1,10 @@
 //! Amendments of registered contracts: what may change (amounts, parties other than the
-//! seller, term, payment plan, documents) and the contract that results.
+//! seller, term, payment plan, documents; and, in a station's imported history, the
+//! classification) and the contract that results.
 use super::content::{ContractContent, Document, Instalment, Party};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use ttx_core::Fen;
+use ttx_core::{ContractSubKind, Fen, IpKind, TechField};
 
 /// Requested changes; `None` leaves a value as it is.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +25,18 @@ pub struct AmendmentChanges {
     pub term_end: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub documents: Option<Vec<Document>>,
+    /// The declared sub-kind. The API's amendment requests do not change the classification;
+    /// a station's imported history may (`ttx import amendments`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_kind: Option<ContractSubKind>,
+    /// The sub-kind the station recognised, which the ledger books by. Not part of the
+    /// content: [`AmendmentChanges::apply`] leaves it to the caller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recognised_sub_kind: Option<ContractSubKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tech_field: Option<TechField>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_kind: Option<IpKind>,
 }
 
 impl AmendmentChanges {
@@ -54,10 +67,20 @@ impl AmendmentChanges {
         if let Some(v) = &self.documents {
             n.documents = v.clone();
         }
+        if let Some(v) = self.sub_kind {
+            n.sub_kind = v;
+        }
+        if let Some(v) = self.tech_field {
+            n.tech_field = v;
+        }
+        if let Some(v) = self.ip_kind {
+            n.ip_kind = Some(v);
+        }
         n
     }
 
-    /// The values the changes replace, for the record.
+    /// The values the changes replace, for the record (the recognised sub-kind is not in the
+    /// content: the caller fills it in).
     pub fn before(&self, c: &ContractContent) -> AmendmentChanges {
         AmendmentChanges {
             contract_amount: self.contract_amount.map(|_| c.contract_amount),
@@ -68,12 +91,17 @@ impl AmendmentChanges {
             term_start: self.term_start.and(c.term_start),
             term_end: self.term_end.and(c.term_end),
             documents: self.documents.as_ref().map(|_| c.documents.clone()),
+            sub_kind: self.sub_kind.map(|_| c.sub_kind),
+            recognised_sub_kind: None,
+            tech_field: self.tech_field.map(|_| c.tech_field),
+            ip_kind: self.ip_kind.and(c.ip_kind),
         }
     }
 
-    /// Whether applying the changes leaves the contract as it is.
-    pub fn changes_nothing(&self, c: &ContractContent) -> bool {
-        self.apply(c) == *c
+    /// Whether applying the changes leaves the contract as it is, given the sub-kind it is
+    /// currently recognised as.
+    pub fn changes_nothing(&self, c: &ContractContent, recognised: ContractSubKind) -> bool {
+        self.apply(c) == *c && self.recognised_sub_kind.is_none_or(|r| r == recognised)
     }
 }
 
@@ -108,12 +136,47 @@ mod tests {
             contract_amount: Some(c.contract_amount),
             ..Default::default()
         };
-        assert!(ch.changes_nothing(&c));
-        assert!(AmendmentChanges::default().changes_nothing(&c));
+        let r = c.sub_kind;
+        assert!(ch.changes_nothing(&c, r));
+        assert!(AmendmentChanges::default().changes_nothing(&c, r));
         let ch = AmendmentChanges {
             buyer: Some(party(None, "新买方有限公司", "440305")),
             ..Default::default()
         };
-        assert!(!ch.changes_nothing(&c));
+        assert!(!ch.changes_nothing(&c, r));
+        // a new recognised sub-kind is a change although the content stays the same
+        let ch = AmendmentChanges {
+            recognised_sub_kind: Some(ContractSubKind::CooperativeDevelopment),
+            ..Default::default()
+        };
+        assert!(ch.apply(&c) == c && !ch.changes_nothing(&c, r));
+        assert!(ch.changes_nothing(&c, ContractSubKind::CooperativeDevelopment));
+    }
+
+    #[test]
+    fn classification_changes_apply_and_record_what_they_replace() {
+        let c = sample();
+        let ch = AmendmentChanges {
+            sub_kind: Some(ContractSubKind::Consulting),
+            tech_field: Some(TechField::Biomedicine),
+            ip_kind: Some(IpKind::TechnicalSecret),
+            ..Default::default()
+        };
+        let n = ch.apply(&c);
+        assert_eq!(n.sub_kind, ContractSubKind::Consulting);
+        assert_eq!(n.tech_field, TechField::Biomedicine);
+        assert_eq!(n.ip_kind, Some(IpKind::TechnicalSecret));
+        let b = ch.before(&c);
+        assert_eq!(b.sub_kind, Some(c.sub_kind));
+        assert_eq!(b.tech_field, Some(c.tech_field));
+        // the old IP kind was none: nothing to record
+        assert_eq!(b.ip_kind, None);
+        // what the API stored before these fields existed still reads
+        let old: AmendmentChanges = serde_json::from_str(r#"{"contract_amount": 100}"#).unwrap();
+        assert_eq!(old.sub_kind, None);
+        assert_eq!(
+            serde_json::to_string(&old).unwrap(),
+            r#"{"contract_amount":100}"#
+        );
     }
 }

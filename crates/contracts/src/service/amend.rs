@@ -115,9 +115,10 @@ pub async fn request_amendment(
         term_start: spec.term_start,
         term_end: spec.term_end,
         documents: spec.documents,
+        ..Default::default()
     };
     let current = store::content_of(&m)?;
-    if changes.changes_nothing(&current) {
+    if changes.changes_nothing(&current, store::booking_of(&m)?.dims.sub_kind) {
         return Err(err(error::NOTHING_TO_AMEND));
     }
     changes.apply(&current).check(today()).into_result()?;
@@ -224,6 +225,8 @@ pub async fn decide(
 
 /// Applies an approved request `a` to the registered contract `m` (locked by the caller) and
 /// books the ledger on `on`. Returns the contract after, and (amendments) the replaced values.
+/// The live approval ([`decide`]) and changes decided outside TTX
+/// ([`crate::service::history::record_decided`]) both come here.
 pub(crate) async fn apply_approval<C: ConnectionTrait>(
     conn: &C,
     m: &contract::Model,
@@ -255,9 +258,19 @@ pub(crate) async fn apply_approval<C: ConnectionTrait>(
                 next.non_technical_costs = c;
             }
             next.check(on).into_result()?;
-            let recognised = before_booking.dims.sub_kind;
+            let recognised = changes
+                .recognised_sub_kind
+                .unwrap_or(before_booking.dims.sub_kind);
+            if changes.recognised_sub_kind.is_some() {
+                cm.recognised_kind = Set(Some(recognised.kind().as_str().to_string()));
+                cm.recognised_sub_kind = Set(Some(recognised.as_str().to_string()));
+            }
             let after = store::booking(&next, before_booking.dims.station_id, recognised);
-            replaced = Some(to_json(&changes.before(&current)));
+            let mut before = changes.before(&current);
+            before.recognised_sub_kind = changes
+                .recognised_sub_kind
+                .map(|_| before_booking.dims.sub_kind);
+            replaced = Some(to_json(&before));
             store::set_content(&mut cm, &next);
             // The registered identity follows the amended content.
             cm.registered_fingerprint = Set(Some(fingerprint::fingerprint(&next)));
