@@ -8,6 +8,7 @@ mod m20261123_000003_listings;
 mod m20261123_000004_demands;
 mod m20261123_000005_notifications;
 mod m20261123_000006_contracts;
+mod m20261129_000007_stats_rollup;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_demands::Migration),
             Box::new(m20261123_000005_notifications::Migration),
             Box::new(m20261123_000006_contracts::Migration),
+            Box::new(m20261129_000007_stats_rollup::Migration),
         ]
     }
 }

@@ -15,7 +15,8 @@ use serde::Serialize;
 use ttx_core::Fen;
 use utoipa::ToSchema;
 
-/// Appends entries booked on `booked_on`.
+/// Appends entries booked on `booked_on`, and adds them to the statistics roll-up
+/// ([`crate::rollup`]) in the same transaction.
 pub async fn append<C: ConnectionTrait>(
     conn: &C,
     contract_id: i64,
@@ -51,7 +52,7 @@ pub async fn append<C: ConnectionTrait>(
         ..Default::default()
     });
     le::Entity::insert_many(rows).exec(conn).await?;
-    Ok(())
+    crate::rollup::apply(conn, booked_on, deltas).await
 }
 
 /// One ledger entry as the API shows it.

@@ -8,7 +8,8 @@
 //! that statistics sum over.
 //!
 //! - [`domain`]: the rules, pure and unit-tested;
-//! - [`entity`], [`store`], [`numbering`], [`ledger`]: persistence;
+//! - [`entity`], [`store`], [`numbering`], [`ledger`] (with its statistics roll-up,
+//!   [`rollup`]): persistence;
 //! - [`access`]: who sees and does what;
 //! - [`service`]: the use cases, one transaction each;
 //! - [`dto`], [`view`], [`routes`], [`certificate`]: HTTP;
@@ -23,6 +24,7 @@ pub mod error;
 pub mod import;
 pub mod ledger;
 pub mod numbering;
+pub mod rollup;
 pub mod routes;
 pub mod service;
 pub mod store;

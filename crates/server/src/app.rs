@@ -104,6 +104,12 @@ impl FromRef<AppState> for ttx_contracts::ContractsState {
     }
 }
 
+impl FromRef<AppState> for ttx_stats::StatsState {
+    fn from_ref(s: &AppState) -> Self {
+        ttx_stats::StatsState { db: s.db.clone() }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -118,6 +124,7 @@ impl FromRef<AppState> for ttx_contracts::ContractsState {
         (name = "demands", description = "Technical needs (技术需求), challenges (揭榜挂帅) and proposals"),
         (name = "notifications", description = "In-app inbox and signed webhooks per organisation"),
         (name = "contracts", description = "Technology contract recognition and registration, amendments, the turnover ledger"),
+        (name = "stats", description = "Technology contract turnover (技术合同成交额): reports, series, flows, top parties, exports"),
         (name = "ops", description = "Health, readiness, metadata"),
     )
 )]
@@ -149,6 +156,7 @@ pub fn v1_routes() -> OpenApiRouter<AppState> {
         .merge(ttx_demands::router())
         .merge(ttx_notify::router())
         .merge(ttx_contracts::router())
+        .merge(ttx_stats::router())
         .merge(ops::meta_router())
 }
 
@@ -185,6 +193,10 @@ impl App {
 
     pub async fn with_db(config: Config, db: DatabaseConnection) -> anyhow::Result<App> {
         let config = Arc::new(config);
+        // A database from before the statistics roll-up existed gets it built once.
+        ttx_contracts::rollup::ensure(&db)
+            .await
+            .context("building the statistics roll-up")?;
         let accounts = AccountsState::new(db.clone(), config.accounts.clone());
         let engine = crate::search_ops::engine_from_config(&config)?;
         let outbox_worker = Arc::new(
@@ -353,6 +365,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(v1)
         .merge(ops_routes)
         .merge(ops::docs_router())
+        .merge(ttx_stats::dashboard::router())
         .fallback(ttx_web::error::route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

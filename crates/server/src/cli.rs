@@ -47,6 +47,11 @@ enum Cmd {
         #[arg(default_value = "all")]
         index: String,
     },
+    /// Turnover statistics: check or rebuild the monthly roll-up against the ledger.
+    Stats {
+        #[command(subcommand)]
+        cmd: StatsCmd,
+    },
     /// Bulk import.
     Import {
         #[command(subcommand)]
@@ -103,6 +108,15 @@ enum ImportCmd {
         #[arg(long)]
         dry_run: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum StatsCmd {
+    /// Compare the roll-up with the ledger, month by month; exits non-zero on any difference.
+    Check,
+    /// Recompute the roll-up from the ledger (one transaction; reports read the old one until
+    /// it commits).
+    Rebuild,
 }
 
 #[derive(Subcommand)]
@@ -266,8 +280,57 @@ pub async fn run() -> anyhow::Result<()> {
             .await?;
             ttx_contracts::import::amendments::print_report(&report, dry_run)
         }
+        Cmd::Stats { cmd } => {
+            let conn = db::connect(&config.database_url(), 2).await?;
+            db::migrate(&conn).await?;
+            stats_cmd(&conn, cmd).await
+        }
         Cmd::Openapi => {
             println!("{}", crate::app::openapi().to_pretty_json()?);
+            Ok(())
+        }
+    }
+}
+
+async fn stats_cmd(conn: &sea_orm::DatabaseConnection, cmd: StatsCmd) -> anyhow::Result<()> {
+    use ttx_contracts::rollup;
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} months")
+            .expect("valid template"),
+    );
+    let progress = |done: usize, all: usize| {
+        bar.set_length(all as u64);
+        bar.set_position(done as u64);
+    };
+    match cmd {
+        StatsCmd::Check => {
+            bar.set_message("checking");
+            let mismatches = rollup::check(conn, progress).await?;
+            bar.finish_and_clear();
+            for m in mismatches.iter().take(20) {
+                println!(
+                    "{} {} {} {} {:?}: roll-up {:?}, ledger {:?}",
+                    m.key.month,
+                    m.key.side,
+                    m.key.dim,
+                    m.key.region,
+                    m.key.value,
+                    m.stored,
+                    m.ledger
+                );
+            }
+            if mismatches.is_empty() {
+                println!("the roll-up matches the ledger");
+                Ok(())
+            } else {
+                anyhow::bail!("{} roll-up cells differ from the ledger", mismatches.len())
+            }
+        }
+        StatsCmd::Rebuild => {
+            bar.set_message("rebuilding");
+            let cells = rollup::rebuild(conn, progress).await?;
+            bar.finish_and_clear();
+            println!("roll-up rebuilt from the ledger: {cells} cells");
             Ok(())
         }
     }
