@@ -2,6 +2,7 @@
 mod accounts;
 mod contracts;
 mod contracts_import_history;
+mod dashboard;
 mod demands;
 mod listings;
 mod notifications;
