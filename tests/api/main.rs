@@ -7,3 +7,4 @@ mod demands;
 mod listings;
 mod notifications;
 mod platform;
+mod stats_techme;
