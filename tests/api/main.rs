@@ -7,4 +7,5 @@ mod demands;
 mod listings;
 mod notifications;
 mod platform;
+mod stats;
 mod stats_techme;
