@@ -35,12 +35,6 @@ fn today_beijing() -> NaiveDate {
     (chrono::Utc::now() + Duration::hours(8)).date_naive()
 }
 
-/// A day in the previous year: the same month and day (28 February for 29 February).
-fn a_year_before(d: NaiveDate) -> NaiveDate {
-    d.with_year(d.year() - 1)
-        .unwrap_or_else(|| NaiveDate::from_ymd_opt(d.year() - 1, 2, 28).unwrap())
-}
-
 /// One contract to register through the API.
 struct Deal {
     sub_kind: &'static str,
@@ -94,17 +88,14 @@ async fn register_all(app: &TestApp, seller: &Org, station_reviewer: &str, deals
 }
 
 /// One row of a station's historical register for `ttx import contracts`.
-#[allow(clippy::too_many_arguments)]
 fn import_row(
     number: &str,
     on: NaiveDate,
-    sub_kind: &str,
+    (sub_kind, field): (&str, &str),
     amount_yuan: i64,
-    seller_region: &str,
-    buyer_region: &str,
-    field: &str,
+    (seller_region, buyer_region): (&str, &str),
 ) -> Value {
-    let n = fixtures::next();
+    let (n, m) = (fixtures::next(), fixtures::next());
     json!({
         "registration_number": number,
         "registered_on": on.to_string(),
@@ -117,8 +108,8 @@ fn import_row(
         "seller_credit_code": fixtures::credit_code(seller_region, n),
         "seller_entity_kind": "research_institute",
         "seller_region": seller_region,
-        "buyer_name": format!("看板测试买方企业{n}"),
-        "buyer_credit_code": fixtures::credit_code(buyer_region, n + 1),
+        "buyer_name": format!("看板测试买方企业{m}"),
+        "buyer_credit_code": fixtures::credit_code(buyer_region, m),
         "buyer_entity_kind": "enterprise",
         "buyer_region": buyer_region,
         "tech_field": field
@@ -147,14 +138,64 @@ async fn import(app: &TestApp, station: &Org, name: &str, rows: &[Value]) {
     );
 }
 
-/// Seeds 25 registered contracts: 16 this year through the API and 9 last year by import, over
-/// six provinces, five kinds and five fields, so that every cell the page shows holds at least
-/// three contracts (the public view hides smaller ones). Returns the number of contracts.
-async fn seed(app: &TestApp) -> i64 {
-    let bj_station = app.org("station", "110000", true).await;
-    let bj_reviewer = app.member(&bj_station, "station_reviewer").await;
-    let js_station = app.org("station", "320000", true).await;
-    let js_reviewer = app.member(&js_station, "station_reviewer").await;
+/// What the seeded register holds, as the public view shows it.
+struct Seeded {
+    contracts: i64,
+    provinces: usize,
+    fields: usize,
+    months: usize,
+}
+
+/// Seller → buyer routes of the historical register (each seller lies in a station's
+/// jurisdiction: Beijing, Jiangsu, Guangdong, Hubei).
+const ROUTES: [(&str, &str); 12] = [
+    ("110108", "320505"),
+    ("110108", "440305"),
+    ("110108", "370202"),
+    ("110108", "120116"),
+    ("320102", "310115"),
+    ("320102", "330106"),
+    ("320102", "340104"),
+    ("440305", "440106"),
+    ("440305", "430104"),
+    ("440305", "510107"),
+    ("420111", "420106"),
+    ("420111", "610113"),
+];
+const SUB_KINDS: [&str; 7] = [
+    "entrusted_development",
+    "cooperative_development",
+    "patent_right_transfer",
+    "patent_license",
+    "consulting",
+    "general_service",
+    "training",
+];
+const FIELDS: [&str; 8] = [
+    "new_energy",
+    "electronic_information",
+    "advanced_manufacturing",
+    "biomedicine",
+    "new_materials",
+    "environment",
+    "agriculture",
+    "modern_transport",
+];
+
+/// Seeds registered contracts: this month 16 through the API (draft, submit, accept,
+/// register) and, for every earlier month since January last year, four from the stations'
+/// historical registers by import. Every cell the page shows holds at least three contracts,
+/// so the public view hides none of them.
+async fn seed(app: &TestApp) -> Seeded {
+    let station = |region| async move {
+        let s = app.org("station", region, true).await;
+        let reviewer = app.member(&s, "station_reviewer").await;
+        (s, reviewer)
+    };
+    let (bj_station, bj_reviewer) = station("110000").await;
+    let (js_station, js_reviewer) = station("320000").await;
+    let (gd_station, _) = station("440000").await;
+    let (hb_station, _) = station("420000").await;
     let bj_uni = app.org("university", "110108", false).await;
     let js_uni = app.org("university", "320102", false).await;
 
@@ -189,99 +230,58 @@ async fn seed(app: &TestApp) -> i64 {
     register_all(app, &bj_uni, &bj_reviewer, &beijing).await;
     register_all(app, &js_uni, &js_reviewer, &jiangsu).await;
 
+    // The historical registers: four contracts on the 15th of every month before this one,
+    // a quarter larger this year than last.
     let today = today_beijing();
-    let last = today.year() - 1;
-    let same_day_last_year = a_year_before(today);
-    let june = NaiveDate::from_ymd_opt(last, 6, 15).unwrap();
-    let march = NaiveDate::from_ymd_opt(last, 3, 16).unwrap();
-    let bj_rows = vec![
-        import_row(
-            "DASH-BJ-1",
-            same_day_last_year,
-            "entrusted_development",
-            2_400_000,
-            "110108",
-            "320505",
-            "new_energy",
-        ),
-        import_row(
-            "DASH-BJ-2",
-            same_day_last_year,
-            "cooperative_development",
-            1_600_000,
-            "110101",
-            "320505",
-            "new_energy",
-        ),
-        import_row(
-            "DASH-BJ-3",
-            same_day_last_year,
-            "entrusted_development",
-            900_000,
-            "110108",
-            "320506",
-            "new_energy",
-        ),
-        import_row(
-            "DASH-BJ-4",
-            june,
-            "consulting",
-            300_000,
-            "110108",
-            "330106",
-            "advanced_manufacturing",
-        ),
-        import_row(
-            "DASH-BJ-5",
-            june,
-            "consulting",
-            450_000,
-            "110105",
-            "330106",
-            "advanced_manufacturing",
-        ),
-        import_row(
-            "DASH-BJ-6",
-            june,
-            "consulting",
-            250_000,
-            "110108",
-            "330102",
-            "advanced_manufacturing",
-        ),
-    ];
-    let js_rows = vec![
-        import_row(
-            "DASH-JS-1",
-            march,
-            "patent_license",
-            700_000,
-            "320102",
-            "310115",
-            "new_materials",
-        ),
-        import_row(
-            "DASH-JS-2",
-            march,
-            "patent_license",
-            500_000,
-            "320505",
-            "310115",
-            "new_materials",
-        ),
-        import_row(
-            "DASH-JS-3",
-            march,
-            "other_license",
-            350_000,
-            "320102",
-            "310104",
-            "new_materials",
-        ),
-    ];
-    import(app, &bj_station, "beijing.jsonl", &bj_rows).await;
-    import(app, &js_station, "jiangsu.jsonl", &js_rows).await;
-    (beijing.len() + jiangsu.len() + bj_rows.len() + js_rows.len()) as i64
+    let mut by_station: [Vec<Value>; 4] = Default::default();
+    let (mut i, mut months) = (0usize, 0usize);
+    let mut month = NaiveDate::from_ymd_opt(today.year() - 1, 1, 15).unwrap();
+    while (month.year(), month.month()) < (today.year(), today.month()) {
+        for _ in 0..4 {
+            let route = ROUTES[i % ROUTES.len()];
+            let wan = (40 + 23 * (i % ROUTES.len()) as i64 + 9 * (month.month() % 4) as i64)
+                * if month.year() == today.year() {
+                    125
+                } else {
+                    100
+                }
+                / 100;
+            let station = match &route.0[..2] {
+                "11" => 0,
+                "32" => 1,
+                "44" => 2,
+                _ => 3,
+            };
+            by_station[station].push(import_row(
+                &format!("DASH-{}-{i}", &route.0[..2]),
+                month,
+                (SUB_KINDS[i % SUB_KINDS.len()], FIELDS[i % FIELDS.len()]),
+                wan * 10_000,
+                route,
+            ));
+            i += 1;
+        }
+        months += 1;
+        month = month + chrono::Months::new(1);
+    }
+    for (station, (rows, name)) in [&bj_station, &js_station, &gd_station, &hb_station]
+        .into_iter()
+        .zip(by_station.iter().zip(["bj", "js", "gd", "hb"]))
+    {
+        import(app, station, &format!("{name}.jsonl"), rows).await;
+    }
+
+    let provinces: std::collections::BTreeSet<&str> = ROUTES
+        .iter()
+        .flat_map(|(s, b)| [&s[..2], &b[..2]])
+        .chain(beijing.iter().chain(&jiangsu).map(|d| &d.buyer_region[..2]))
+        .collect();
+    Seeded {
+        contracts: (beijing.len() + jiangsu.len() + i) as i64,
+        provinces: provinces.len(),
+        fields: FIELDS.len(),
+        months: months + 1,
+    }
 }
 
 /// A minimal DevTools-protocol client over one websocket, attached to one page (flat sessions).
@@ -618,7 +618,7 @@ async fn dashboard_draws_every_chart_from_seeded_contracts_in_headless_chromium(
         return;
     };
 
-    let contracts = seed(&app).await;
+    let seeded = seed(&app).await;
     let today = today_beijing();
     let from = NaiveDate::from_ymd_opt(today.year() - 1, 1, 1).unwrap();
     let url = app.url(&format!("/dashboard?from={from}&to={today}"));
@@ -650,19 +650,53 @@ async fn dashboard_draws_every_chart_from_seeded_contracts_in_headless_chromium(
         assert_eq!(is_drawn, "true", "chart {name} drew ({drawn:?})");
         assert!(*points > 0, "chart {name} has data points ({drawn:?})");
     }
-    // Five provinces sell or buy (Beijing, Jiangsu, Zhejiang, Shanghai, Guangdong); five kinds;
-    // five fields; four months (three last year, this one); the total counts every contract.
+    // Every province, kind, field and month seeded, the ten largest flows; the headline total
+    // counts every contract.
     let points = |n: &str| drawn.iter().find(|c| c.0 == n).unwrap().2;
-    assert_eq!(points("provinces"), 5, "{drawn:?}");
+    assert_eq!(points("provinces"), seeded.provinces as i64, "{drawn:?}");
     assert_eq!(points("kind"), 5, "{drawn:?}");
-    assert_eq!(points("field"), 5, "{drawn:?}");
-    assert_eq!(points("trend"), 4, "{drawn:?}");
-    assert!(points("flows") >= 5, "{drawn:?}");
-    assert_eq!(kpi, json!(contracts.to_string()), "the headline count");
+    assert_eq!(points("field"), seeded.fields as i64, "{drawn:?}");
+    assert_eq!(points("trend"), seeded.months as i64, "{drawn:?}");
+    assert_eq!(points("flows"), 10, "{drawn:?}");
+    assert_eq!(
+        kpi,
+        json!(seeded.contracts.to_string().as_str()),
+        "the headline count"
+    );
     assert!(
         view.as_str().unwrap().contains("公开视图"),
         "no token: the public view ({view})"
     );
+
+    // 亿元: the same figures redrawn in the other unit, without new requests.
+    let amount_wan = cdp
+        .eval("document.getElementById('kpi-amount').textContent")
+        .await;
+    cdp.eval(
+        "(() => { const u = document.getElementById('f-unit'); u.value = 'yi'; \
+         u.dispatchEvent(new Event('change')); })()",
+    )
+    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while cdp.eval("document.body.dataset.ready").await != json!("true") {
+        assert!(std::time::Instant::now() < deadline, "redrawn in 亿元");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let amount_yi = cdp
+        .eval("document.getElementById('kpi-amount').textContent")
+        .await;
+    let parse = |v: &Value| -> f64 { v.as_str().unwrap().replace(',', "").parse().unwrap() };
+    assert!(
+        (parse(&amount_wan) / 10_000.0 - parse(&amount_yi)).abs() < 0.01,
+        "{amount_wan} 万元 = {amount_yi} 亿元"
+    );
+    assert_eq!(
+        cdp.eval("document.querySelector('.unit-label').textContent")
+            .await,
+        json!("亿元")
+    );
+    assert!(charts(&mut cdp).await.iter().all(|c| c.1 == "true"));
+    assert!(cdp.take_errors().is_empty());
 
     // A call that fails shows the problem's title in the page, and no script error.
     let bad = format!("from={today}&to={from}");

@@ -271,7 +271,7 @@
     var n = pts.filter(function (p) { return !p.suppressed && p.count > 0; }).length;
     var u = UNIT_ZH[unit()];
     var opt = baseOption();
-    opt.grid = { left: 70, right: 64, top: 44, bottom: 56 };
+    opt.grid = { left: 70, right: 64, top: 44, bottom: pts.length > 24 ? 56 : 30 };
     opt.legend = { top: 4, data: ['合同成交额', '技术交易额', '成交额同比增长'] };
     opt.tooltip.trigger = 'axis';
     opt.tooltip.formatter = function (ps) {
@@ -289,10 +289,7 @@
       axisLabel: { hideOverlap: true } };
     opt.yAxis = [
       { type: 'value', name: u, axisLabel: { formatter: axisNum }, splitLine: { lineStyle: { color: '#e9edf2' } } },
-      { type: 'value', name: '同比 %', axisLabel: { formatter: '{value}%' }, splitLine: { show: false },
-        // headroom above the highest point for its label
-        max: function (v) { return Math.ceil((v.max + Math.max(10, (v.max - Math.min(0, v.min)) * 0.18)) / 10) * 10; },
-        min: function (v) { return Math.min(0, Math.floor(v.min / 10) * 10); } }
+      { type: 'value', name: '同比 %', alignTicks: true, axisLabel: { formatter: '{value}%' }, splitLine: { show: false } }
     ];
     opt.dataZoom = pts.length > 24 ? [{ type: 'inside' }, { type: 'slider', height: 16, bottom: 8 }] : [];
     opt.series = [
@@ -300,9 +297,9 @@
       { name: '技术交易额', type: 'bar', data: tech, barMaxWidth: 28, itemStyle: { color: '#7fa7d6' } },
       { name: '成交额同比增长', type: 'line', yAxisIndex: 1, data: yoy, connectNulls: false,
         symbol: 'circle', symbolSize: 7, itemStyle: { color: '#c23531' }, lineStyle: { width: 2 },
-        label: { show: yoy.filter(function (v) { return v !== null; }).length <= 12, position: 'top',
+        label: { show: yoy.filter(function (v) { return v !== null; }).length <= 8, position: 'top',
           formatter: function (p) { return p.value === null ? '' : (p.value > 0 ? '+' : '') + p.value + '%'; },
-          color: '#c23531', fontSize: 11 },
+          color: '#c23531', fontSize: 11, backgroundColor: 'rgba(255,255,255,0.85)', padding: [1, 3], borderRadius: 2 },
         markLine: { silent: true, symbol: 'none', data: [{ yAxis: 0 }], lineStyle: { color: '#c23531', type: 'dashed', opacity: 0.5 }, label: { show: false } } }
     ];
     if (!n) markEmpty('trend');
