@@ -1,6 +1,7 @@
 //! Demo data for `ttx serve --demo`: a registration station per demo province (Beijing exists
 //! already; Guangdong, Jiangsu and Hubei are added with a reviewer each), more seller
-//! organisations, a year of registered contracts with varied kinds, fields, amounts and buyer
+//! organisations, two years of registered contracts (so statistics show growth against the year
+//! before) with varied kinds, fields, amounts and buyer
 //! regions (some later amended or terminated, all booked in the ledger), and a review queue at
 //! the Beijing station (one contract overdue).
 use crate::domain::content::{business_date, review_due_on, ContractContent, Document, Links};
@@ -770,9 +771,9 @@ pub async fn seed(
         .collect();
     let today = business_date(chrono::Utc::now());
 
-    // A year of registrations, in date order so numbers follow dates.
+    // Two years of registrations, in date order so numbers follow dates.
     let mut planned = vec![];
-    for _ in 0..420 {
+    for _ in 0..840 {
         let (prov, kind, seller) = &sellers[rng.gen_range(0..sellers.len())];
         let station = by_province
             .iter()
@@ -789,7 +790,7 @@ pub async fn seed(
                 break b;
             }
         };
-        let registered_on = today - Duration::days(rng.gen_range(0..365));
+        let registered_on = today - Duration::days(rng.gen_range(0..730));
         let signed_on = registered_on - Duration::days(rng.gen_range(3..60));
         let content = contract_content(&mut rng, seller, *kind, buyer, signed_on);
         // Now and then the station recognises another kind than the one claimed.

@@ -516,3 +516,110 @@ mod tests {
         assert_eq!(Unit::Yuan.format(0), "0.00");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn date() -> impl Strategy<Value = NaiveDate> {
+        (2000i32..2030, 1u32..=12, 1u32..=31).prop_map(|(y, m, d)| {
+            let first = NaiveDate::from_ymd_opt(y, m, 1).unwrap();
+            first
+                + chrono::Days::new(
+                    u64::from(d - 1).min((last_day_of_month(first).day() - 1) as u64),
+                )
+        })
+    }
+
+    fn period() -> impl Strategy<Value = Period> {
+        (date(), 0u64..1200).prop_map(|(from, len)| Period {
+            from,
+            to: from + chrono::Days::new(len),
+        })
+    }
+
+    proptest! {
+        /// Whole months and partial days cover the period exactly once.
+        #[test]
+        fn split_partitions_the_period(p in period()) {
+            let s = p.split();
+            let mut covered = vec![];
+            if let Some((first, last)) = s.months {
+                prop_assert_eq!(first.day(), 1);
+                prop_assert_eq!(last.day(), 1);
+                let mut m = first;
+                while m <= last {
+                    let mut d = m;
+                    while d < m + Months::new(1) {
+                        covered.push(d);
+                        d = d + chrono::Days::new(1);
+                    }
+                    m = m + Months::new(1);
+                }
+            }
+            for r in &s.days {
+                let mut d = r.from;
+                while d <= r.to {
+                    covered.push(d);
+                    d = d + chrono::Days::new(1);
+                }
+            }
+            covered.sort();
+            let want: Vec<NaiveDate> = p.from.iter_days().take_while(|d| *d <= p.to).collect();
+            prop_assert_eq!(covered, want);
+        }
+
+        /// The steps of a series partition the period, for every interval.
+        #[test]
+        fn steps_partition_the_period(p in period()) {
+            for i in [Interval::Month, Interval::Quarter, Interval::Year] {
+                let steps = p.steps(i);
+                prop_assert_eq!(steps.first().unwrap().from, p.from);
+                prop_assert_eq!(steps.last().unwrap().to, p.to);
+                for w in steps.windows(2) {
+                    prop_assert_eq!(w[0].to + chrono::Days::new(1), w[1].from);
+                }
+            }
+        }
+
+        /// A year earlier is 365 or 366 days before, month lengths kept.
+        #[test]
+        fn previous_year_is_a_year_back(p in period()) {
+            let q = p.previous_year();
+            prop_assert!(q.from < p.from);
+            let back = (p.from - q.from).num_days();
+            prop_assert!(back == 365 || back == 366);
+            prop_assert!(q.to <= p.to - chrono::Days::new(364));
+            if last_day_of_month(p.to) == p.to {
+                prop_assert_eq!(last_day_of_month(q.to), q.to);
+            }
+        }
+
+        /// Exact units: the decimal string reads back as the same number of fen.
+        #[test]
+        fn unit_strings_are_exact(fen in -10_000_000_000_000i64..10_000_000_000_000) {
+            for u in [Unit::Yuan, Unit::Wan, Unit::Yi] {
+                let s = u.format(fen);
+                let digits: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
+                let n: i128 = digits.parse().unwrap();
+                let n = if s.starts_with('-') { -n } else { n };
+                prop_assert_eq!(n, fen as i128);
+            }
+        }
+
+        /// The public view never shows a cell of fewer than 3 contracts, and never hides exactly
+        /// one cell while showing others.
+        #[test]
+        fn suppression_hides_small_and_never_one_alone(counts in proptest::collection::vec(-2i64..20, 0..12)) {
+            let cells: Vec<Sums> = counts.iter().map(|c| Sums { count: *c, contract_amount: *c * 10, technology_amount: 0 }).collect();
+            let hidden = suppressed_cells(&cells);
+            for (i, c) in cells.iter().enumerate() {
+                if !publishable(c) {
+                    prop_assert!(hidden.contains(&i));
+                }
+            }
+            prop_assert!(hidden.len() != 1 || cells.len() == 1);
+        }
+    }
+}

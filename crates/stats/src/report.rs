@@ -640,3 +640,86 @@ mod tests {
         assert!(!region_label("110100").is_empty());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use ttx_contracts::rollup::{cells, CellKey, EntryView, DIMS, SIDE_ABSORPTION, SIDE_OUTPUT};
+
+    const REGIONS: &[&str] = &["110108", "320505", "320102", "440305", "330106", "510107"];
+    const KINDS: &[&str] = &[
+        "development",
+        "transfer",
+        "license",
+        "consulting",
+        "service",
+    ];
+    const FIELDS: &[&str] = &["new_energy", "biomedicine", "agriculture"];
+    const IPS: &[Option<&str>] = &[None, Some("invention_patent"), Some("software")];
+
+    /// (seller region, buyer region, kind, field, ip kind, count, amount, day) indexes.
+    type Entry = (usize, usize, usize, usize, usize, i64, i64, u32);
+
+    /// A random ledger: bookings, amendments (count 0) and reversals (count −1).
+    fn ledger() -> impl Strategy<Value = Vec<Entry>> {
+        proptest::collection::vec(
+            (
+                0..6usize,
+                0..6usize,
+                0..5usize,
+                0..3usize,
+                0..3usize,
+                -1i64..=1,
+                -5_000_000i64..900_000_000,
+                0u32..700,
+            ),
+            0..80,
+        )
+    }
+
+    proptest! {
+        /// Every breakdown of the roll-up adds up, to the fen, to its total on both sides; and
+        /// report rows built from any grouping add up to the report's total.
+        #[test]
+        fn breakdowns_add_up_to_the_total(entries in ledger()) {
+            let base = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+            let mut acc: BTreeMap<CellKey, Sums> = BTreeMap::new();
+            let mut total = Sums::default();
+            for (s, b, k, f, ip, count, amount, day) in &entries {
+                let sums = Sums { count: *count, contract_amount: *amount, technology_amount: amount / 3 };
+                total.add(sums);
+                cells(&EntryView {
+                    booked_on: base + chrono::Days::new(u64::from(*day)),
+                    seller_region: REGIONS[*s],
+                    buyer_region: REGIONS[*b],
+                    kind: KINDS[*k],
+                    sub_kind: "x",
+                    tech_field: FIELDS[*f],
+                    seller_entity_kind: "university",
+                    buyer_entity_kind: "enterprise",
+                    ip_kind: IPS[*ip],
+                    programme: None,
+                    sums,
+                }, &mut acc);
+            }
+            for side in [SIDE_OUTPUT, SIDE_ABSORPTION] {
+                for dim in DIMS {
+                    let mut by_key: BTreeMap<String, Sums> = BTreeMap::new();
+                    for (k, s) in acc.iter().filter(|(k, _)| k.side == side && k.dim == *dim) {
+                        by_key.entry(k.value.clone()).or_default().add(*s);
+                    }
+                    let sum = sum_all(by_key.values());
+                    prop_assert_eq!(sum, total, "{} {}", side, dim);
+                    let (rows, hidden) = breakdown(&by_key, &BTreeMap::new(), sum, Detail::Full, str::to_string);
+                    prop_assert_eq!(hidden, 0);
+                    let rows_sum = rows.iter().fold(Sums::default(), |mut a, r| {
+                        a.add(Sums { count: r.count, contract_amount: r.contract_amount, technology_amount: r.technology_amount });
+                        a
+                    });
+                    prop_assert_eq!(rows_sum, total);
+                }
+            }
+        }
+    }
+}
