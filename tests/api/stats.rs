@@ -18,8 +18,8 @@ impl Lcg {
             .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
-        &v[(self.next() % v.len() as u64) as usize]
+    fn pick<T: Copy>(&mut self, v: &[T]) -> T {
+        v[(self.next() % v.len() as u64) as usize]
     }
 }
 
@@ -114,24 +114,24 @@ fn register(seed: u64, n: usize, from: NaiveDate, days: u64) -> Vec<C> {
     (0..n)
         .map(|i| {
             let registered_on = from + chrono::Days::new(g.next() % days);
-            let (sub_kind, kind, ip) = *g.pick(SUB_KINDS);
-            let seller_region = *g.pick(SELLER_REGIONS);
-            let buyer_region = *g.pick(BUYER_REGIONS);
-            let buyer_kind = *g.pick(BUYER_KINDS);
+            let (sub_kind, kind, ip) = g.pick(SUB_KINDS);
+            let seller_region = g.pick(SELLER_REGIONS);
+            let buyer_region = g.pick(BUYER_REGIONS);
+            let buyer_kind = g.pick(BUYER_KINDS);
             let u = fixtures::next();
             // 1 万元 to about 500 万元, whole fen.
             let amount = 1_000_000 + (g.next() % 500_000_000) as i64;
-            let costs = if g.next() % 3 == 0 { amount / 10 } else { 0 };
+            let costs = if g.next().is_multiple_of(3) { amount / 10 } else { 0 };
             C {
                 number: format!("S{seed}-{i:05}"),
                 registered_on,
                 sub_kind,
                 kind,
-                field: *g.pick(FIELDS),
+                field: g.pick(FIELDS),
                 ip,
-                programme: *g.pick(PROGRAMMES),
+                programme: g.pick(PROGRAMMES),
                 seller_region,
-                seller_kind: *g.pick(SELLER_KINDS),
+                seller_kind: g.pick(SELLER_KINDS),
                 seller_name: format!("卖方单位{}", g.next() % 40),
                 seller_cc: fixtures::credit_code(seller_region, 500_000 + g.next() % 40),
                 buyer_region,
