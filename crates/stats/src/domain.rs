@@ -289,22 +289,23 @@ pub fn share(part: i64, total: i64) -> Option<f64> {
     (total != 0).then(|| part as f64 / total as f64)
 }
 
-/// Whether a cell may be shown in the public view.
+/// Whether a cell may be shown in the public view: 3 contracts or more, or nothing at all (a
+/// period without contracts reveals no deal).
 pub fn publishable(s: &Sums) -> bool {
-    s.count >= MIN_PUBLIC_COUNT
+    s.count >= MIN_PUBLIC_COUNT || s.is_zero()
 }
 
 /// The indexes of the cells to leave out of a public report: every cell of fewer than
-/// [`MIN_PUBLIC_COUNT`] contracts, and, when that is exactly one cell while others are shown,
-/// the smallest shown cell too, so the hidden one cannot be read off as the total less the
-/// rest.
+/// [`MIN_PUBLIC_COUNT`] contracts (empty cells excepted), and, when that is exactly one cell,
+/// the smallest other non-empty cell too, so the hidden one cannot be read off as the total
+/// less the rest.
 pub fn suppressed_cells(cells: &[Sums]) -> Vec<usize> {
     let mut out: Vec<usize> = (0..cells.len())
         .filter(|i| !publishable(&cells[*i]))
         .collect();
     if out.len() == 1 {
         let smallest = (0..cells.len())
-            .filter(|i| !out.contains(i))
+            .filter(|i| !out.contains(i) && !cells[*i].is_zero())
             .min_by_key(|i| (cells[*i].count, cells[*i].contract_amount));
         if let Some(i) = smallest {
             out.push(i);
@@ -505,6 +506,12 @@ mod tests {
             suppressed_cells(&[sums(0, 10), sums(-1, -5), sums(7, 9)]),
             vec![0, 1]
         );
+        // empty cells are shown, and are no complement
+        assert_eq!(
+            suppressed_cells(&[sums(0, 0), sums(2, 10), sums(0, 0), sums(5, 9)]),
+            vec![1, 3]
+        );
+        assert!(suppressed_cells(&[sums(0, 0), sums(4, 1)]).is_empty());
     }
 
     #[test]
@@ -619,7 +626,11 @@ mod properties {
                     prop_assert!(hidden.contains(&i));
                 }
             }
-            prop_assert!(hidden.len() != 1 || cells.len() == 1);
+            let non_empty = cells.iter().filter(|c| !c.is_zero()).count();
+            prop_assert!(hidden.len() != 1 || non_empty == 1);
+            for i in &hidden {
+                prop_assert!(!cells[*i].is_zero());
+            }
         }
     }
 }
