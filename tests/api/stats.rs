@@ -121,7 +121,11 @@ fn register(seed: u64, n: usize, from: NaiveDate, days: u64) -> Vec<C> {
             let u = fixtures::next();
             // 1 万元 to about 500 万元, whole fen.
             let amount = 1_000_000 + (g.next() % 500_000_000) as i64;
-            let costs = if g.next().is_multiple_of(3) { amount / 10 } else { 0 };
+            let costs = if g.next().is_multiple_of(3) {
+                amount / 10
+            } else {
+                0
+            };
             C {
                 number: format!("S{seed}-{i:05}"),
                 registered_on,
@@ -612,23 +616,23 @@ async fn the_public_sees_aggregates_and_bureaus_their_own_region_in_detail() {
     assert_eq!(r.body["total"]["count"], 6);
     assert_eq!(r.body["rows"], json!([]));
     assert_eq!(r.body["suppressed"], 2);
-    // Series points of fewer than 3 contracts are hidden too.
+    // Series points of fewer than 3 contracts are hidden too; empty months are shown as such.
     let s = app
         .get(&format!("/v1/stats/series?{period}&region=3201"), None)
         .await;
     s.assert_status(200);
-    assert!(s.body["points"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|p| p["suppressed"] == true || p["count"].as_i64().unwrap() >= 3));
-    assert!(s.body["points"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|p| p["suppressed"] == true
-            || p["count"].is_null()
-            || p["count"].as_i64().unwrap() != 1));
+    let points = s.body["points"].as_array().unwrap();
+    assert_eq!(points.len(), 12);
+    let hidden = points.iter().filter(|p| p["suppressed"] == true).count();
+    assert_eq!(hidden, 1);
+    assert_eq!(s.body["suppressed"], 1);
+    for p in points.iter().filter(|p| p["suppressed"] == false) {
+        assert_eq!(
+            (p["count"].as_i64(), p["contract_amount"].as_i64()),
+            (Some(0), Some(0)),
+            "{p}"
+        );
+    }
 
     // A Jiangsu bureau's analyst sees Jiangsu in full…
     let bureau = app.org("bureau", "320000", true).await;
