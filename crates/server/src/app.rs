@@ -104,6 +104,17 @@ impl FromRef<AppState> for ttx_contracts::ContractsState {
     }
 }
 
+impl FromRef<AppState> for ttx_matching::MatchingState {
+    fn from_ref(s: &AppState) -> Self {
+        ttx_matching::MatchingState {
+            db: s.db.clone(),
+            engine: s.search.engine.clone(),
+            outbox: s.search.outbox.clone(),
+            cfg: Arc::new(s.config.matching.clone()),
+        }
+    }
+}
+
 impl FromRef<AppState> for ttx_stats::StatsState {
     fn from_ref(s: &AppState) -> Self {
         ttx_stats::StatsState { db: s.db.clone() }
@@ -124,6 +135,7 @@ impl FromRef<AppState> for ttx_stats::StatsState {
         (name = "demands", description = "Technical needs (技术需求), challenges (揭榜挂帅) and proposals"),
         (name = "notifications", description = "In-app inbox and signed webhooks per organisation"),
         (name = "contracts", description = "Technology contract recognition and registration, amendments, the turnover ledger"),
+        (name = "matching", description = "Match suggestions both ways, the broker pipeline, subscriptions and matchmaking events"),
         (name = "stats", description = "Technology contract turnover (技术合同成交额): reports, series, flows, top parties, exports"),
         (name = "ops", description = "Health, readiness, metadata"),
     )
@@ -156,6 +168,7 @@ pub fn v1_routes() -> OpenApiRouter<AppState> {
         .merge(ttx_demands::router())
         .merge(ttx_notify::router())
         .merge(ttx_contracts::router())
+        .merge(ttx_matching::router())
         .merge(ttx_stats::router())
         .merge(ops::meta_router())
 }

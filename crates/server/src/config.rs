@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use ttx_accounts::AccountsConfig;
 pub use ttx_demands::DemandsConfig;
+pub use ttx_matching::MatchingConfig;
 pub use ttx_notify::NotifyConfig;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -21,6 +22,7 @@ pub struct Config {
     pub log: LogConfig,
     pub accounts: AccountsConfig,
     pub demands: DemandsConfig,
+    pub matching: MatchingConfig,
     /// Inbox and webhook delivery.
     pub notify: NotifyConfig,
     pub contracts: ContractsConfig,
@@ -88,6 +90,7 @@ impl Default for Config {
             log: LogConfig::default(),
             accounts: AccountsConfig::default(),
             demands: DemandsConfig::default(),
+            matching: MatchingConfig::default(),
             notify: NotifyConfig::default(),
             contracts: ContractsConfig::default(),
         }

@@ -1,0 +1,22 @@
+//! `ttx-matching`: matching technology listings and enterprise needs, both ways, with
+//! explainable scores; the broker pipeline from a suggestion to a signed contract; saved
+//! searches and follows that push new matches; matchmaking events.
+//!
+//! - [`config`]: weights and limits (`[matching]` in `ttx.toml`);
+//! - [`score`]: the scoring function, pure: named parts, weights, contributions, reasons;
+//! - [`suggest`]: candidate retrieval through the search engine and re-ranking;
+//! - [`pipeline`]: broker matches (suggested → introduced → negotiating → signed / closed),
+//!   feedback on suggestions, and the funnel report;
+//! - [`subscriptions`]: saved searches and follows, pushed to the inbox and webhooks;
+//! - [`events`]: matchmaking events (科技对接活动): registrations, schedule, outcomes, report;
+//! - [`routes`]: HTTP.
+pub mod config;
+pub mod events;
+pub mod pipeline;
+pub mod routes;
+pub mod score;
+pub mod subscriptions;
+pub mod suggest;
+
+pub use config::MatchingConfig;
+pub use routes::{router, MatchingState};
