@@ -9,6 +9,7 @@ mod m20261123_000004_demands;
 mod m20261123_000005_notifications;
 mod m20261123_000006_contracts;
 mod m20261129_000007_stats_rollup;
+mod m20261129_000008_matches;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_notifications::Migration),
             Box::new(m20261123_000006_contracts::Migration),
             Box::new(m20261129_000007_stats_rollup::Migration),
+            Box::new(m20261129_000008_matches::Migration),
         ]
     }
 }
