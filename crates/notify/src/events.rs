@@ -21,6 +21,12 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (PROPOSAL_SHORTLISTED, "方案已入围", "Proposal shortlisted"),
     (PROPOSAL_ACCEPTED, "方案已被采纳", "Proposal accepted"),
     (PROPOSAL_DECLINED, "方案未被采纳", "Proposal declined"),
+    (MATCH_INTRODUCED, "经纪人引荐对接", "Match introduced"),
+    (MATCH_ACCEPTED, "对方接受引荐", "Introduction accepted"),
+    (MATCH_DECLINED, "引荐未被接受", "Introduction declined"),
+    (MATCH_NEGOTIATING, "对接进入洽谈", "Match in negotiation"),
+    (MATCH_SIGNED, "对接已签约", "Match signed"),
+    (MATCH_CLOSED, "对接已关闭", "Match closed"),
     (WEBHOOK_PING, "Webhook 测试", "Webhook test ping"),
 ];
 
@@ -31,6 +37,18 @@ pub const PROPOSAL_SUBMITTED: &str = "proposal.submitted";
 pub const PROPOSAL_SHORTLISTED: &str = "proposal.shortlisted";
 pub const PROPOSAL_ACCEPTED: &str = "proposal.accepted";
 pub const PROPOSAL_DECLINED: &str = "proposal.declined";
+/// Broker pipeline (`ttx-matching`): a broker introduced a listing and a need to each other.
+pub const MATCH_INTRODUCED: &str = "match.introduced";
+/// Broker pipeline: one party accepted the introduction (to the other party and the agency).
+pub const MATCH_ACCEPTED: &str = "match.accepted";
+/// Broker pipeline: a party declined the introduction; the match is closed.
+pub const MATCH_DECLINED: &str = "match.declined";
+/// Broker pipeline: both parties accepted; the match is in negotiation.
+pub const MATCH_NEGOTIATING: &str = "match.negotiating";
+/// Broker pipeline: the match is signed, linked to a registered contract.
+pub const MATCH_SIGNED: &str = "match.signed";
+/// Broker pipeline: the match was closed with a reason.
+pub const MATCH_CLOSED: &str = "match.closed";
 /// A test event sent to one webhook only (never to the inbox).
 pub const WEBHOOK_PING: &str = "webhook.ping";
 
