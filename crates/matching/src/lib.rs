@@ -9,8 +9,12 @@
 //!   feedback on suggestions, and the funnel report;
 //! - [`subscriptions`]: saved searches and follows, pushed to the inbox and webhooks;
 //! - [`events`]: matchmaking events (科技对接活动): registrations, schedule, outcomes, report;
+//! - [`entity`]: the tables of the pipeline;
+//! - [`error`]: the crate's error codes (served by `GET /v1/meta/errors`);
 //! - [`routes`]: HTTP.
 pub mod config;
+pub mod entity;
+pub mod error;
 pub mod events;
 pub mod pipeline;
 pub mod routes;
@@ -19,4 +23,5 @@ pub mod subscriptions;
 pub mod suggest;
 
 pub use config::MatchingConfig;
+pub use error::ERROR_CODES;
 pub use routes::{router, MatchingState};

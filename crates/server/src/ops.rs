@@ -149,6 +149,7 @@ async fn error_codes() -> axum::Json<Vec<ErrorCodeInfo>> {
         .iter()
         .chain(ttx_demands::ERROR_CODES)
         .chain(ttx_notify::error::ERROR_CODES)
+        .chain(ttx_matching::ERROR_CODES)
     {
         codes.push(ErrorCodeInfo {
             code,
