@@ -5,6 +5,7 @@ mod contracts_import_history;
 mod dashboard;
 mod demands;
 mod listings;
+mod matches;
 mod notifications;
 mod platform;
 mod stats;
