@@ -10,6 +10,7 @@ mod m20261123_000005_notifications;
 mod m20261123_000006_contracts;
 mod m20261129_000007_stats_rollup;
 mod m20261129_000008_matches;
+mod m20261129_000009_subscriptions_events;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_contracts::Migration),
             Box::new(m20261129_000007_stats_rollup::Migration),
             Box::new(m20261129_000008_matches::Migration),
+            Box::new(m20261129_000009_subscriptions_events::Migration),
         ]
     }
 }
