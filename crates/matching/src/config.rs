@@ -41,6 +41,8 @@ pub struct MatchingConfig {
     pub push_threshold: f64,
     /// Subscriptions: at most this many pushes per subscription and day.
     pub push_daily_cap: u32,
+    /// Subscriptions: seconds between two runs of the push job (0: the job does not run).
+    pub push_interval_secs: u64,
 }
 
 impl Default for MatchingConfig {
@@ -50,6 +52,7 @@ impl Default for MatchingConfig {
             candidates: 200,
             push_threshold: 0.45,
             push_daily_cap: 20,
+            push_interval_secs: 60,
         }
     }
 }

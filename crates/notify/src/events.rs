@@ -21,6 +21,8 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (PROPOSAL_SHORTLISTED, "方案已入围", "Proposal shortlisted"),
     (PROPOSAL_ACCEPTED, "方案已被采纳", "Proposal accepted"),
     (PROPOSAL_DECLINED, "方案未被采纳", "Proposal declined"),
+    (SUBSCRIPTION_MATCH, "订阅有新匹配", "New match for a subscription"),
+    (SUBSCRIPTION_DIGEST, "订阅每日摘要", "Daily digest of a subscription"),
     (MATCH_INTRODUCED, "经纪人引荐对接", "Match introduced"),
     (MATCH_ACCEPTED, "对方接受引荐", "Introduction accepted"),
     (MATCH_DECLINED, "引荐未被接受", "Introduction declined"),
@@ -37,6 +39,10 @@ pub const PROPOSAL_SUBMITTED: &str = "proposal.submitted";
 pub const PROPOSAL_SHORTLISTED: &str = "proposal.shortlisted";
 pub const PROPOSAL_ACCEPTED: &str = "proposal.accepted";
 pub const PROPOSAL_DECLINED: &str = "proposal.declined";
+/// A listing matching a saved search or a followed need (immediate delivery).
+pub const SUBSCRIPTION_MATCH: &str = "subscription.match";
+/// The day's matches of a subscription with daily delivery.
+pub const SUBSCRIPTION_DIGEST: &str = "subscription.digest";
 /// Broker pipeline (`ttx-matching`): a broker introduced a listing and a need to each other.
 pub const MATCH_INTRODUCED: &str = "match.introduced";
 /// Broker pipeline: one party accepted the introduction (to the other party and the agency).
