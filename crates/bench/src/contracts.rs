@@ -38,17 +38,20 @@ pub struct Args {
     pool: u32,
 }
 
-struct Target {
-    url: String,
+/// The database of a run (shared with `ttx-bench stats`).
+pub(crate) struct Target {
+    pub(crate) url: String,
     /// (admin URL, database name) to drop afterwards.
-    pg: Option<(String, String)>,
-    _dir: tempfile::TempDir,
-    label: String,
+    pub(crate) pg: Option<(String, String)>,
+    pub(crate) _dir: tempfile::TempDir,
+    pub(crate) label: String,
 }
 
-async fn fresh_database(a: &Args) -> anyhow::Result<Target> {
+/// A fresh database: a new one on the PostgreSQL server of `database_url`, the `sqlite://`
+/// URL itself, or (none) a temporary SQLite file.
+pub(crate) async fn fresh_database(database_url: Option<&str>) -> anyhow::Result<Target> {
     let dir = tempfile::tempdir()?;
-    match a.database_url.as_deref() {
+    match database_url {
         Some(u) if u.starts_with("postgres") => {
             let name = format!(
                 "ttx_bench_{}_{}",
@@ -107,7 +110,7 @@ async fn fresh_database(a: &Args) -> anyhow::Result<Target> {
     }
 }
 
-async fn drop_database(admin_url: &str, name: &str) {
+pub(crate) async fn drop_database(admin_url: &str, name: &str) {
     if let Ok(admin) = Database::connect(admin_url).await {
         let _ = admin
             .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -216,7 +219,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     if a.clients == 0 || a.contracts == 0 {
         bail!("--clients and --contracts must be positive");
     }
-    let target = fresh_database(&a).await?;
+    let target = fresh_database(a.database_url.as_deref()).await?;
     let result = bench(&a, &target).await;
     if let Some((admin, name)) = &target.pg {
         if a.keep {

@@ -3,6 +3,8 @@
 //! - `ttx-bench search`: bulk import rate, search latency (p50/p95/p99) with concurrent clients,
 //!   index size and server memory, for the embedded engine and (with `MEILI_URL`) Meilisearch.
 //! - `ttx-bench contracts`: submit + accept + register throughput with concurrent clients.
+//! - `ttx-bench stats`: turnover report latencies over a national-scale register (1,000,000
+//!   contracts over two years by default).
 use clap::{Parser, Subcommand};
 
 #[global_allocator]
@@ -11,6 +13,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod contracts;
 mod report;
 mod search;
+mod stats;
 
 #[derive(Parser)]
 #[command(name = "ttx-bench", about = "TTX benchmarks over HTTP")]
@@ -25,6 +28,8 @@ enum Cmd {
     Search(search::Args),
     /// Contract registration throughput.
     Contracts(contracts::Args),
+    /// Turnover statistics over a large register: load rate and report latencies.
+    Stats(stats::Args),
 }
 
 #[tokio::main]
@@ -33,5 +38,6 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().cmd {
         Cmd::Search(a) => search::run(a).await,
         Cmd::Contracts(a) => contracts::run(a).await,
+        Cmd::Stats(a) => stats::run(a).await,
     }
 }

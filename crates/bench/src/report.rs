@@ -52,6 +52,26 @@ pub fn rss_mib() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
+/// The CPU model (Linux `/proc/cpuinfo`).
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+/// Total memory of the machine in GiB (Linux `/proc/meminfo`).
+pub fn memory_gib() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = s.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0 / 1024.0)
+}
+
 /// Total size of a directory tree in bytes.
 pub fn dir_size(path: &std::path::Path) -> u64 {
     let Ok(rd) = std::fs::read_dir(path) else {

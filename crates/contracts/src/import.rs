@@ -32,7 +32,9 @@ use crate::service::history::{insert_registered, Registered};
 use crate::store::write_txn;
 use anyhow::{bail, Context};
 use chrono::NaiveDate;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use ttx_accounts::audit::{self, AuditCtx, Target};
@@ -599,6 +601,7 @@ pub async fn import_file(
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
+    refresh_statistics(db).await?;
     audit::record(
         db,
         &AuditCtx::system("import contracts"),
@@ -609,6 +612,19 @@ pub async fn import_file(
     .await?;
     bar.finish_and_clear();
     Ok(report)
+}
+
+/// Refreshes the query planner's statistics of the tables an import fills (PostgreSQL
+/// `ANALYZE`; nothing on SQLite, whose planner needs none for these queries). Without it, a
+/// database that has just grown from empty keeps planning the validation's lookups and the
+/// reports as if the tables were empty (sequential scans) until autovacuum gets to them, which
+/// a bulk import outruns, and which some servers turn off.
+pub async fn refresh_statistics(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        db.execute_unprepared("ANALYZE contracts, ledger_entries, stats_monthly")
+            .await?;
+    }
+    Ok(())
 }
 
 /// Prints a report for the command line; an error when rows were invalid.
