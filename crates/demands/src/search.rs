@@ -197,6 +197,7 @@ impl DemandSearchParams {
                 limit,
                 cursor: self.cursor.filter(|c| !c.trim().is_empty()),
                 highlight: true,
+                any_word: false,
             },
             mine,
         })

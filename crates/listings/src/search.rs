@@ -138,6 +138,7 @@ impl SearchParams {
                 limit,
                 cursor: self.cursor.filter(|c| !c.trim().is_empty()),
                 highlight: true,
+                any_word: false,
             },
             mine,
         })

@@ -35,8 +35,12 @@ impl Default for Weights {
 #[serde(default)]
 pub struct MatchingConfig {
     pub weights: Weights,
-    /// Candidates retrieved through search before re-ranking.
+    /// Candidates retrieved through search before re-ranking (at least the page asked for, at
+    /// most 100).
     pub candidates: usize,
+    /// Words of a need (or listing) sent to the engine, heaviest first (title and keywords
+    /// weigh most); 0 sends the whole text. Fewer words answer faster.
+    pub query_terms: usize,
     /// Subscriptions: the lowest score that is pushed.
     pub push_threshold: f64,
     /// Subscriptions: at most this many pushes per subscription and day.
@@ -49,7 +53,8 @@ impl Default for MatchingConfig {
     fn default() -> Self {
         MatchingConfig {
             weights: Weights::default(),
-            candidates: 200,
+            candidates: 60,
+            query_terms: 0,
             push_threshold: 0.45,
             push_daily_cap: 20,
             push_interval_secs: 60,

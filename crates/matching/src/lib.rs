@@ -5,6 +5,7 @@
 //! - [`config`]: weights and limits (`[matching]` in `ttx.toml`);
 //! - [`score`]: the scoring function, pure: named parts, weights, contributions, reasons;
 //! - [`suggest`]: candidate retrieval through the search engine and re-ranking;
+//! - [`text`]: the text of either side of a pair, and the similarity of two texts;
 //! - [`pipeline`]: broker matches (suggested → introduced → negotiating → signed / closed),
 //!   feedback on suggestions, and the funnel report;
 //! - [`subscriptions`]: saved searches and follows, pushed to the inbox and webhooks;
@@ -21,6 +22,7 @@ pub mod routes;
 pub mod score;
 pub mod subscriptions;
 pub mod suggest;
+pub mod text;
 
 pub use config::MatchingConfig;
 pub use error::ERROR_CODES;

@@ -193,7 +193,10 @@ pub fn region_fit(need: &NeedProfile, l: &ListingProfile) -> f64 {
 pub fn ip_fit(l: &ListingProfile) -> f64 {
     l.ip.iter()
         .map(|(kind, status)| {
-            let granted = matches!(status.as_str(), "granted" | "registered" | "valid");
+            if status == "lapsed" {
+                return 0.1;
+            }
+            let granted = matches!(status.as_str(), "granted" | "registered");
             match kind.as_str() {
                 "invention_patent" if granted => 1.0,
                 "invention_patent" => 0.7,

@@ -1,8 +1,31 @@
-//! (being built)
+//! Suggestions both ways: for a need, the listings that could serve it; for a listing, the
+//! needs it could serve (科技成果推送).
+//!
+//! Candidates come from the search engine (so the embedded engine and Meilisearch both work),
+//! asked with the whole text of the need (or listing) in any-word mode; their relevance is
+//! their engine score relative to the best one. They are then re-ranked with
+//! [`crate::score::score`], whose parts are returned with each suggestion.
+use crate::score::{self, ListingProfile, NeedProfile, Scored};
+use crate::text::{self, Text};
 use crate::MatchingState;
-use axum::extract::FromRef;
-use sea_orm::DatabaseConnection;
-use utoipa_axum::router::OpenApiRouter;
+use axum::extract::{FromRef, State};
+use chrono::Utc;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use ttx_accounts::Actor;
+use ttx_core::{FieldErrors, Labelled, TechField, TransferMode};
+use ttx_demands::domain::{Budget, DemandStatus};
+use ttx_demands::store::Demand;
+use ttx_demands::view::DemandView;
+use ttx_listings::domain::{ListingStatus, Price};
+use ttx_listings::dto::ListingCard;
+use ttx_listings::store::Listing;
+use ttx_search::{params, Filters, SearchQuery, DEMANDS, LISTINGS};
+use ttx_web::error::Problem;
+use ttx_web::{ApiError, ApiPath, ApiQuery, ApiResult, ErrorCode};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router<S>() -> OpenApiRouter<S>
 where
@@ -11,4 +34,613 @@ where
     DatabaseConnection: FromRef<S>,
 {
     OpenApiRouter::new()
+        .routes(routes!(demand_matches))
+        .routes(routes!(listing_matches))
+}
+
+/// Filters of a suggestion list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MatchParams {
+    /// Technology field codes (repeat or comma-separate).
+    #[serde(default)]
+    pub field: Vec<String>,
+    /// A 2-, 4- or 6-digit region prefix.
+    pub region: Option<String>,
+    /// Lowest TRL, 1 to 9.
+    pub trl_min: Option<u8>,
+    /// Highest TRL, 1 to 9.
+    pub trl_max: Option<u8>,
+    /// Transfer modes (repeat or comma-separate).
+    #[serde(default)]
+    pub mode: Vec<String>,
+    /// Lowest price (or budget), fen.
+    pub price_min: Option<i64>,
+    /// Highest price (or budget), fen.
+    pub price_max: Option<i64>,
+    /// 1 to 100 (default 20).
+    pub limit: Option<u64>,
+}
+
+/// Validated filters.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MatchFilters {
+    pub filters: Filters,
+    pub limit: usize,
+}
+
+impl MatchParams {
+    pub fn parse(self) -> Result<MatchFilters, FieldErrors> {
+        let mut errs = FieldErrors::new();
+        let fields = params::codes::<TechField>(&mut errs, "field", &self.field);
+        let modes = params::codes::<TransferMode>(&mut errs, "mode", &self.mode);
+        let region_prefix = params::region_prefix(&mut errs, self.region.as_deref());
+        for (name, v) in [("trl_min", self.trl_min), ("trl_max", self.trl_max)] {
+            if v.is_some_and(|t| !(1..=9).contains(&t)) {
+                errs.add(name, "out_of_range", "TRL is between 1 and 9");
+            }
+        }
+        if let (Some(a), Some(b)) = (self.trl_min, self.trl_max) {
+            if a > b {
+                errs.add(
+                    "trl_min",
+                    "min_greater_than_max",
+                    "trl_min is above trl_max",
+                );
+            }
+        }
+        for (name, v) in [("price_min", self.price_min), ("price_max", self.price_max)] {
+            if v.is_some_and(|p| p < 0) {
+                errs.add(name, "invalid_amount", "amounts are not negative");
+            }
+        }
+        if let (Some(a), Some(b)) = (self.price_min, self.price_max) {
+            if a > b {
+                errs.add(
+                    "price_min",
+                    "min_greater_than_max",
+                    "price_min is above price_max",
+                );
+            }
+        }
+        if self.limit.is_some_and(|l| !(1..=100).contains(&l)) {
+            errs.add("limit", "out_of_range", "must be 1 to 100");
+        }
+        let filters = Filters {
+            fields,
+            modes,
+            region_prefix,
+            trl_min: self.trl_min.map(i64::from),
+            trl_max: self.trl_max.map(i64::from),
+            amount_min: self.price_min,
+            amount_max: self.price_max,
+            include_negotiable: true,
+            ..Default::default()
+        };
+        errs.finish(MatchFilters {
+            filters,
+            limit: self.limit.unwrap_or(20) as usize,
+        })
+    }
+}
+
+/// A listing suggested for a need.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ListingSuggestion {
+    pub listing: ListingCard,
+    pub score: f64,
+    pub parts: Vec<score::Part>,
+    pub reason_zh: String,
+    pub reason_en: String,
+}
+
+/// A need suggested for a listing.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DemandSuggestion {
+    pub demand: DemandView,
+    pub score: f64,
+    pub parts: Vec<score::Part>,
+    pub reason_zh: String,
+    pub reason_en: String,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ListingSuggestions {
+    pub items: Vec<ListingSuggestion>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DemandSuggestions {
+    pub items: Vec<DemandSuggestion>,
+}
+
+/// The text of a need.
+pub fn demand_text(d: &Demand) -> Text {
+    Text {
+        title: d.data.title.clone(),
+        keywords: d.data.keywords.clone(),
+        body: vec![
+            d.data.problem.clone(),
+            d.data.key_points.clone(),
+            d.data.goals.clone(),
+        ],
+    }
+}
+
+/// The text of a listing.
+pub fn listing_text(l: &Listing) -> Text {
+    Text {
+        title: l.data.title.clone(),
+        keywords: l.data.keywords.clone(),
+        body: vec![
+            l.data.summary.clone(),
+            l.data.description.chars().take(600).collect(),
+        ],
+    }
+}
+
+/// What the scorer needs of a need.
+pub fn need_profile(d: &Demand) -> NeedProfile {
+    let (budget, negotiable) = match &d.data.budget {
+        Some(Budget::Range { min, max }) => (Some((min.0, max.0)), false),
+        Some(Budget::Negotiable) => (None, true),
+        None => (None, false),
+    };
+    NeedProfile {
+        field: d.data.field.map(|f| f.code().to_string()),
+        inferred_field: None,
+        modes: d.data.modes.iter().map(|m| m.code().to_string()).collect(),
+        budget,
+        negotiable,
+        trl_min: d.data.trl_min.map(|t| i64::from(t.level())),
+        trl_max: d.data.trl_max.map(|t| i64::from(t.level())),
+        region: d.region.as_string(),
+    }
+}
+
+/// What the scorer needs of a listing.
+pub fn listing_profile(l: &Listing) -> ListingProfile {
+    let (price, negotiable) = match &l.data.price {
+        Price::Fixed { amount } => (Some((amount.0, amount.0)), false),
+        Price::Range { min, max } => (Some((min.0, max.0)), false),
+        Price::Negotiable => (None, true),
+    };
+    ListingProfile {
+        field: l.data.field.code().to_string(),
+        modes: l.data.modes.iter().map(|m| m.code().to_string()).collect(),
+        price,
+        negotiable,
+        trl: Some(i64::from(l.data.trl.level())),
+        region: l.region.as_string(),
+        ip: l
+            .data
+            .ip_items
+            .iter()
+            .map(|i| (i.kind.code().to_string(), i.status.code().to_string()))
+            .collect(),
+        published_at: l.published_at.unwrap_or(l.updated_at).timestamp(),
+    }
+}
+
+/// Ranked ids for a query (best first).
+async fn ranked(
+    st: &MatchingState,
+    index: &'static str,
+    text: String,
+    filters: &Filters,
+    limit: usize,
+) -> ApiResult<Vec<(i64, f64)>> {
+    if text.trim().is_empty() {
+        return Ok(vec![]);
+    }
+    let q = SearchQuery {
+        text: Some(text),
+        filters: filters.clone(),
+        limit: limit.min(ttx_search::MAX_LIMIT),
+        any_word: true,
+        ..Default::default()
+    };
+    let r = st.engine.search(index, &q).await.map_err(search_error)?;
+    Ok(r.hits
+        .into_iter()
+        .map(|h| (h.id, f64::from(h.score)))
+        .collect())
+}
+
+fn search_error(e: ttx_search::SearchError) -> ApiError {
+    tracing::warn!(error = %e, "matching: search failed");
+    ApiError::new(ErrorCode::Unavailable).detail("search is unavailable; try again shortly")
+}
+
+/// The need's text sent to the engine (characters): title, keywords, problem, key points and
+/// goals together are rarely longer.
+const QUERY_CHARS: usize = 2000;
+
+/// Loads the candidates of one side from the database (what is no longer public is left out).
+#[async_trait::async_trait]
+trait Loader: Sync {
+    type Item: Send;
+    async fn load(&self, ids: &[i64]) -> ApiResult<HashMap<i64, (Text, Self::Item)>>;
+}
+
+struct Listings<'a>(&'a DatabaseConnection);
+struct Demands<'a>(&'a DatabaseConnection);
+
+#[async_trait::async_trait]
+impl Loader for Listings<'_> {
+    type Item = Listing;
+    async fn load(&self, ids: &[i64]) -> ApiResult<HashMap<i64, (Text, Listing)>> {
+        load_listings(self.0, ids).await
+    }
+}
+
+#[async_trait::async_trait]
+impl Loader for Demands<'_> {
+    type Item = Demand;
+    async fn load(&self, ids: &[i64]) -> ApiResult<HashMap<i64, (Text, Demand)>> {
+        load_demands(self.0, ids).await
+    }
+}
+
+/// Text candidates for `t` in `index`, with their fused relevance, best first.
+async fn candidates<L: Loader>(
+    st: &MatchingState,
+    index: &'static str,
+    t: &Text,
+    filters: &Filters,
+    want: usize,
+    loader: &L,
+) -> ApiResult<(Vec<(i64, f64)>, HashMap<i64, (Text, L::Item)>)> {
+    // The need's words, title and keywords first; the engine's BM25 weighs rare words up and
+    // common ones down. `query_terms` bounds the work per request (0: the whole text).
+    let q: String = if st.cfg.query_terms == 0 {
+        let mut all = vec![t.title.clone(), t.keywords.join(" ")];
+        all.extend(t.body.iter().cloned());
+        all.join(" ").chars().take(QUERY_CHARS).collect()
+    } else {
+        text::weighted_terms(t)
+            .into_iter()
+            .take(st.cfg.query_terms)
+            .map(|(w, _)| w)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let n = st.cfg.candidates.max(want).clamp(10, ttx_search::MAX_LIMIT);
+    let hits = ranked(st, index, q, filters, n).await?;
+    let best = hits.iter().map(|(_, s)| *s).fold(0.0, f64::max);
+    // Relevance relative to the best match: BM25 ratios separate a good match from a weak one
+    // far more than ranks do, so the other parts reorder only near-equals.
+    let mut ids: Vec<(i64, f64)> = hits
+        .into_iter()
+        .map(|(id, s)| {
+            (
+                id,
+                if best > 0.0 {
+                    (s / best).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                },
+            )
+        })
+        .collect();
+    ids.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let wanted: Vec<i64> = ids.iter().map(|(id, _)| *id).collect();
+    let loaded = loader.load(&wanted).await?;
+    Ok((ids, loaded))
+}
+
+/// The field most of the best text matches share, when one clearly leads.
+fn infer_field(fields: &[String]) -> Option<String> {
+    let mut count: HashMap<&str, f64> = HashMap::new();
+    for (i, f) in fields.iter().enumerate() {
+        *count.entry(f.as_str()).or_insert(0.0) += 1.0 / (1.0 + i as f64 * 0.5);
+    }
+    let total: f64 = count.values().sum();
+    let (best, n) = count
+        .into_iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.cmp(a.0)))?;
+    (n / total >= 0.4).then(|| best.to_string())
+}
+
+async fn load_listings(
+    db: &DatabaseConnection,
+    ids: &[i64],
+) -> ApiResult<HashMap<i64, (Text, Listing)>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = ttx_listings::store::by_ids(db, ids).await?;
+    let today = ttx_listings::domain::today(Utc::now());
+    let mut out = HashMap::with_capacity(rows.len());
+    for r in &rows {
+        let l = ttx_listings::store::decode(r).map_err(ApiError::internal)?;
+        let status = ttx_listings::domain::effective_status(l.status, l.data.expires_on, today);
+        if status != ListingStatus::Published {
+            continue;
+        }
+        out.insert(l.id, (listing_text(&l), l));
+    }
+    Ok(out)
+}
+
+async fn load_demands(
+    db: &DatabaseConnection,
+    ids: &[i64],
+) -> ApiResult<HashMap<i64, (Text, Demand)>> {
+    use ttx_demands::entity::demand::{Column, Entity};
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = Entity::find()
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    let today = ttx_demands::domain::today(Utc::now());
+    let mut out = HashMap::with_capacity(rows.len());
+    for r in &rows {
+        let d = ttx_demands::store::decode(r).map_err(ApiError::internal)?;
+        let status = ttx_demands::domain::effective_status(d.status, d.data.deadline, today);
+        if status != DemandStatus::Open {
+            continue;
+        }
+        out.insert(d.id, (demand_text(&d), d));
+    }
+    Ok(out)
+}
+
+/// Who may ask for a need's suggestions: its firm (drafts too), brokers of verified agencies
+/// (open needs), operators. Others get 404 for what they may not see, 403 for an open need.
+fn may_match_demand(actor: &Actor, d: &Demand, open: bool) -> Result<(), ApiError> {
+    if actor.belongs_to(d.owner_org_id) || actor.is_operator() {
+        return Ok(());
+    }
+    if !open {
+        return Err(ApiError::not_found("need"));
+    }
+    if actor.is_verified_broker() {
+        return Ok(());
+    }
+    Err(ApiError::forbidden(
+        "suggestions for a need are for its firm and for brokers of verified agencies",
+    ))
+}
+
+/// The listings that could serve need `id`, best first.
+pub async fn for_demand(
+    st: &MatchingState,
+    actor: &Actor,
+    id: i64,
+    f: &MatchFilters,
+) -> ApiResult<Vec<ListingSuggestion>> {
+    let d = ttx_demands::store::find(&st.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("need"))?;
+    let now = Utc::now();
+    let status = ttx_demands::domain::effective_status(
+        d.status,
+        d.data.deadline,
+        ttx_demands::domain::today(now),
+    );
+    may_match_demand(actor, &d, status == DemandStatus::Open)?;
+    let mut filters = f.filters.clone();
+    filters.statuses = vec![ListingStatus::Published.as_str().to_string()];
+    let (ids, loaded) = candidates(
+        st,
+        LISTINGS,
+        &demand_text(&d),
+        &filters,
+        f.limit,
+        &Listings(&st.db),
+    )
+    .await?;
+    let excluded: HashSet<i64> = [d.owner_org_id, actor.org_id].into_iter().collect();
+    let mut profile = need_profile(&d);
+    if profile.field.is_none() {
+        let fields: Vec<String> = ids
+            .iter()
+            .filter_map(|(id, _)| loaded.get(id))
+            .take(10)
+            .map(|(_, l)| l.data.field.code().to_string())
+            .collect();
+        profile.inferred_field = infer_field(&fields);
+    }
+    let ts = now.timestamp();
+    let mut scored: Vec<(Scored, &Listing)> = ids
+        .iter()
+        .filter_map(|(id, rel)| loaded.get(id).map(|(_, l)| (rel, l)))
+        .filter(|(_, l)| !excluded.contains(&l.owner_org_id))
+        .map(|(rel, l)| {
+            (
+                score::score(&profile, &listing_profile(l), *rel, ts, &st.cfg.weights),
+                l,
+            )
+        })
+        .collect();
+    scored.sort_by(|a, b| {
+        b.0.score
+            .total_cmp(&a.0.score)
+            .then_with(|| a.1.id.cmp(&b.1.id))
+    });
+    scored.truncate(f.limit);
+    let orgs =
+        ttx_listings::store::orgs(&st.db, scored.iter().map(|(_, l)| l.owner_org_id)).await?;
+    Ok(scored
+        .into_iter()
+        .map(|(s, l)| {
+            let org = orgs.get(&l.owner_org_id);
+            ListingSuggestion {
+                listing: ListingCard::build(l.clone(), org, ListingStatus::Published, false),
+                score: s.score,
+                parts: s.parts,
+                reason_zh: s.reason_zh,
+                reason_en: s.reason_en,
+            }
+        })
+        .collect())
+}
+
+/// Who may ask for a listing's suggestions: its owner (every state), brokers of verified
+/// agencies (published listings), operators.
+fn may_match_listing(actor: &Actor, l: &Listing, published: bool) -> Result<(), ApiError> {
+    if actor.belongs_to(l.owner_org_id) || actor.is_operator() {
+        return Ok(());
+    }
+    if !published {
+        return Err(ApiError::not_found("listing"));
+    }
+    if actor.is_verified_broker() {
+        return Ok(());
+    }
+    Err(ApiError::forbidden(
+        "suggestions for a listing are for its owner and for brokers of verified agencies",
+    ))
+}
+
+/// The open needs listing `id` could serve, best first.
+pub async fn for_listing(
+    st: &MatchingState,
+    actor: &Actor,
+    id: i64,
+    f: &MatchFilters,
+) -> ApiResult<Vec<DemandSuggestion>> {
+    let row = ttx_listings::store::by_ids(&st.db, &[id])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::not_found("listing"))?;
+    let l = ttx_listings::store::decode(&row).map_err(ApiError::internal)?;
+    let now = Utc::now();
+    let status = ttx_listings::domain::effective_status(
+        l.status,
+        l.data.expires_on,
+        ttx_listings::domain::today(now),
+    );
+    may_match_listing(actor, &l, status == ListingStatus::Published)?;
+    let mut filters = f.filters.clone();
+    filters.statuses = vec![DemandStatus::Open.as_str().to_string()];
+    let (ids, loaded) = candidates(
+        st,
+        DEMANDS,
+        &listing_text(&l),
+        &filters,
+        f.limit,
+        &Demands(&st.db),
+    )
+    .await?;
+    let excluded: HashSet<i64> = [l.owner_org_id, actor.org_id].into_iter().collect();
+    let lp = listing_profile(&l);
+    let ts = now.timestamp();
+    let mut scored: Vec<(Scored, &Demand)> = ids
+        .iter()
+        .filter_map(|(id, rel)| loaded.get(id).map(|(_, d)| (rel, d)))
+        .filter(|(_, d)| !excluded.contains(&d.owner_org_id))
+        .map(|(rel, d)| {
+            (
+                score::score(&need_profile(d), &lp, *rel, ts, &st.cfg.weights),
+                d,
+            )
+        })
+        .collect();
+    scored.sort_by(|a, b| {
+        b.0.score
+            .total_cmp(&a.0.score)
+            .then_with(|| a.1.id.cmp(&b.1.id))
+    });
+    scored.truncate(f.limit);
+    let org_ids: Vec<i64> = scored.iter().map(|(_, d)| d.owner_org_id).collect();
+    let orgs = ttx_demands::store::orgs(&st.db, &org_ids).await?;
+    let viewer = ttx_demands::service::viewer_of(Some(actor));
+    Ok(scored
+        .into_iter()
+        .map(|(s, d)| DemandSuggestion {
+            demand: DemandView::build(d, None, orgs.get(&d.owner_org_id), &viewer, now),
+            score: s.score,
+            parts: s.parts,
+            reason_zh: s.reason_zh,
+            reason_en: s.reason_en,
+        })
+        .collect())
+}
+
+/// Listings that could serve a need, with each suggestion's score, its parts (value, weight
+/// and contribution; the contributions add up to the score) and a reason. For the need's firm
+/// (drafts too, so it sees candidates before publishing) and brokers of verified agencies. Only
+/// published listings, never the asker's own organisation's.
+#[utoipa::path(get, path = "/demands/{id}/matches", tag = "matching", security(("bearer" = [])),
+    params(("id" = i64, Path), MatchParams),
+    responses((status = 200, body = ListingSuggestions), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem), (status = 503, body = Problem)))]
+async fn demand_matches(
+    State(st): State<MatchingState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<MatchParams>,
+) -> ApiResult<axum::Json<ListingSuggestions>> {
+    let f = q.parse().map_err(ApiError::validation)?;
+    let items = for_demand(&st, &actor, id, &f).await?;
+    Ok(axum::Json(ListingSuggestions { items }))
+}
+
+/// Open needs a listing could serve (科技成果推送), scored and explained like
+/// `/demands/{id}/matches`. For the listing's owner and brokers of verified agencies; anonymous
+/// firms stay anonymous to whoever may not see them.
+#[utoipa::path(get, path = "/listings/{id}/matches", tag = "matching", security(("bearer" = [])),
+    params(("id" = i64, Path), MatchParams),
+    responses((status = 200, body = DemandSuggestions), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem), (status = 503, body = Problem)))]
+async fn listing_matches(
+    State(st): State<MatchingState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<MatchParams>,
+) -> ApiResult<axum::Json<DemandSuggestions>> {
+    let f = q.parse().map_err(ApiError::validation)?;
+    let items = for_listing(&st, &actor, id, &f).await?;
+    Ok(axum::Json(DemandSuggestions { items }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_field_is_inferred_only_when_one_leads() {
+        let f = |v: &[&str]| infer_field(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(f(&["a", "a", "b", "a", "c"]), Some("a".into()));
+        assert_eq!(f(&[]), None);
+        assert_eq!(
+            f(&["a", "b", "c", "d", "e", "f", "g", "h"]),
+            None,
+            "no field leads"
+        );
+    }
+
+    #[test]
+    fn filters_are_checked() {
+        let bad = MatchParams {
+            field: vec!["magic".into()],
+            trl_min: Some(8),
+            trl_max: Some(3),
+            limit: Some(0),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap_err();
+        let fields: Vec<&str> = bad.0.iter().map(|e| e.field.as_str()).collect();
+        assert!(
+            fields.contains(&"field") && fields.contains(&"trl_min") && fields.contains(&"limit")
+        );
+        let ok = MatchParams {
+            mode: vec!["license,transfer".into()],
+            region: Some("32".into()),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap();
+        assert_eq!(ok.filters.modes, vec!["license", "transfer"]);
+        assert_eq!(ok.limit, 20);
+    }
 }

@@ -371,6 +371,9 @@ pub struct SearchQuery {
     pub cursor: Option<String>,
     /// Fill [`Hit::highlights`] for title and summary.
     pub highlight: bool,
+    /// Rank documents having any of the words (long texts such as a whole need), instead of
+    /// first asking for documents having all of them.
+    pub any_word: bool,
 }
 
 impl Default for SearchQuery {
@@ -383,6 +386,7 @@ impl Default for SearchQuery {
             limit: DEFAULT_LIMIT,
             cursor: None,
             highlight: false,
+            any_word: false,
         }
     }
 }

@@ -496,8 +496,13 @@ impl SearchEngine for MeiliEngine {
         self.ensure_index(index).await?;
         let uid = self.uid(index);
         let text = q.text_trimmed().map(plain_query).unwrap_or_default();
+        let first = if q.any_word {
+            MatchingStrategies::FREQUENCY
+        } else {
+            MatchingStrategies::ALL
+        };
         let mut res = self
-            .run_search(&uid, q, &text, MatchingStrategies::ALL, offset, limit)
+            .run_search(&uid, q, &text, first, offset, limit)
             .await?;
         let total_of = |r: &meilisearch_sdk::search::SearchResults<IdOnly>| {
             r.total_hits.or(r.estimated_total_hits).unwrap_or(0) as u64

@@ -431,10 +431,10 @@ impl Generation {
             if groups.is_empty() && filters.is_empty() && collector.numeric.is_empty() {
                 collector::collect_all(&searcher, &collector.data, &collector)?
             } else {
-                let tq = query::combine(&self.fields, &groups, false, filters);
+                let tq = query::combine(&self.fields, &groups, q.any_word, filters);
                 searcher.search(&*tq, &collector)?
             };
-        if collected.total == 0 && groups.len() > 1 {
+        if collected.total == 0 && groups.len() > 1 && !q.any_word {
             // No document has every word: rank documents having some of them.
             let filters = query::filter_queries(&self.fields, &q.filters);
             let tq = query::combine(&self.fields, &groups, true, filters);
