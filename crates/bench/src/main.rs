@@ -2,6 +2,8 @@
 //!
 //! - `ttx-bench search`: bulk import rate, search latency (p50/p95/p99) with concurrent clients,
 //!   index size and server memory, for the embedded engine and (with `MEILI_URL`) Meilisearch.
+//! - `ttx-bench match`: match quality on the labelled needs against the search box, and match
+//!   latency.
 //! - `ttx-bench contracts`: submit + accept + register throughput with concurrent clients.
 //! - `ttx-bench stats`: turnover report latencies over a national-scale register (1,000,000
 //!   contracts over two years by default).
@@ -11,6 +13,7 @@ use clap::{Parser, Subcommand};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod contracts;
+mod matching;
 mod report;
 mod search;
 mod stats;
@@ -26,6 +29,8 @@ struct Cli {
 enum Cmd {
     /// Listing import and search latency.
     Search(search::Args),
+    /// Match quality (nDCG@10, recall@50, MRR against the search box) and match latency.
+    Match(matching::Args),
     /// Contract registration throughput.
     Contracts(contracts::Args),
     /// Turnover statistics over a large register: load rate and report latencies.
@@ -38,6 +43,7 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().cmd {
         Cmd::Search(a) => search::run(a).await,
         Cmd::Contracts(a) => contracts::run(a).await,
+        Cmd::Match(a) => matching::run(a).await,
         Cmd::Stats(a) => stats::run(a).await,
     }
 }

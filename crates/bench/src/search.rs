@@ -52,16 +52,17 @@ pub struct Args {
 }
 
 #[derive(serde::Deserialize)]
-struct CslRecord {
-    title: String,
+pub(crate) struct CslRecord {
+    pub(crate) id: String,
+    pub(crate) title: String,
     #[serde(rename = "abstract")]
-    abstract_: String,
-    keywords: Vec<String>,
-    discipline: String,
-    category: String,
+    pub(crate) abstract_: String,
+    pub(crate) keywords: Vec<String>,
+    pub(crate) discipline: String,
+    pub(crate) category: String,
 }
 
-fn csl_path(given: Option<&Path>) -> Option<PathBuf> {
+pub(crate) fn csl_path(given: Option<&Path>) -> Option<PathBuf> {
     if let Some(p) = given {
         return Some(p.to_path_buf());
     }
@@ -75,7 +76,7 @@ fn csl_path(given: Option<&Path>) -> Option<PathBuf> {
 }
 
 /// The technology field of a CSL discipline (first match wins).
-fn field_of(r: &CslRecord) -> TechField {
+pub(crate) fn field_of(r: &CslRecord) -> TechField {
     let d = r.discipline.as_str();
     let has = |keys: &[&str]| keys.iter().any(|k| d.contains(k));
     if has(&["航空", "兵器"]) {
@@ -104,7 +105,7 @@ fn field_of(r: &CslRecord) -> TechField {
     }
 }
 
-fn first_sentence(s: &str) -> String {
+pub(crate) fn first_sentence(s: &str) -> String {
     let end = s
         .char_indices()
         .find(|(_, c)| matches!(c, '。' | '；' | ';'))
@@ -156,7 +157,20 @@ fn expand_csl(recs: &[CslRecord], n: usize, seed: u64) -> Vec<ListingInput> {
         .collect()
 }
 
-fn listing_from(
+/// `n` recombinations of CSL records (no record as it is), with external ids `rec-<i>`.
+pub(crate) fn expand_from(recs: &[CslRecord], n: usize, seed: u64) -> Vec<ListingInput> {
+    expand_csl(recs, n + recs.len(), seed)
+        .into_iter()
+        .skip(recs.len())
+        .enumerate()
+        .map(|(i, mut l)| {
+            l.external_id = Some(format!("rec-{i}"));
+            l
+        })
+        .collect()
+}
+
+pub(crate) fn listing_from(
     rng: &mut Rng,
     i: usize,
     title: String,
@@ -384,22 +398,21 @@ fn query_mix(corpus: &[ListingInput], n: usize, seed: u64) -> Vec<Query> {
         .collect()
 }
 
-struct Running {
-    base: String,
-    db: sea_orm::DatabaseConnection,
-    outbox: Arc<tokio::sync::Notify>,
+pub(crate) struct Running {
+    pub(crate) base: String,
+    pub(crate) db: sea_orm::DatabaseConnection,
+    pub(crate) outbox: Arc<tokio::sync::Notify>,
     listings: ttx_listings::ListingsState,
-    dir: tempfile::TempDir,
+    pub(crate) dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     engine: String,
 }
 
-async fn start(engine: &str, outbox_batch: u64) -> anyhow::Result<Running> {
+pub(crate) async fn start(engine: &str, outbox_batch: u64) -> anyhow::Result<Running> {
     let dir = tempfile::tempdir()?;
-    let mut config = Config {
-        data_dir: dir.path().to_path_buf(),
-        ..Default::default()
-    };
+    // Defaults, with `TTX_*` environment overrides (e.g. matching weights) honoured.
+    let mut config = Config::load(None).map_err(|e| anyhow::anyhow!("{e}"))?;
+    config.data_dir = dir.path().to_path_buf();
     config.database.url = format!(
         "sqlite://{}?mode=rwc",
         dir.path().join("bench.db").display()
@@ -773,6 +786,7 @@ mod tests {
 
     fn rec(t: &str, kw: &[&str], d: &str) -> CslRecord {
         CslRecord {
+            id: "csl-1".into(),
             title: t.into(),
             abstract_: "第一句话。第二句话。".into(),
             keywords: kw.iter().map(|s| s.to_string()).collect(),
