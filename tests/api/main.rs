@@ -6,6 +6,7 @@ mod dashboard;
 mod demands;
 mod listings;
 mod matches;
+mod matching;
 mod notifications;
 mod platform;
 mod stats;
