@@ -10,9 +10,9 @@
 //!   feedback on suggestions, and the funnel report;
 //! - [`subscriptions`]: saved searches and follows, pushed to the inbox and webhooks;
 //! - [`events`]: matchmaking events (科技对接活动): registrations, schedule, outcomes, report;
-//! - [`entity`]: the tables of the pipeline;
+//! - [`entity`]: the tables of subscriptions and events (and of the pipeline);
 //! - [`error`]: the crate's error codes (served by `GET /v1/meta/errors`);
-//! - [`routes`]: HTTP.
+//! - [`routes`]: the HTTP router.
 pub mod config;
 pub mod entity;
 pub mod error;

@@ -21,8 +21,16 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (PROPOSAL_SHORTLISTED, "方案已入围", "Proposal shortlisted"),
     (PROPOSAL_ACCEPTED, "方案已被采纳", "Proposal accepted"),
     (PROPOSAL_DECLINED, "方案未被采纳", "Proposal declined"),
-    (SUBSCRIPTION_MATCH, "订阅有新匹配", "New match for a subscription"),
-    (SUBSCRIPTION_DIGEST, "订阅每日摘要", "Daily digest of a subscription"),
+    (
+        SUBSCRIPTION_MATCH,
+        "订阅有新匹配",
+        "New match for a subscription",
+    ),
+    (
+        SUBSCRIPTION_DIGEST,
+        "订阅每日摘要",
+        "Daily digest of a subscription",
+    ),
     (MATCH_INTRODUCED, "经纪人引荐对接", "Match introduced"),
     (MATCH_ACCEPTED, "对方接受引荐", "Introduction accepted"),
     (MATCH_DECLINED, "引荐未被接受", "Introduction declined"),

@@ -253,6 +253,13 @@ impl App {
             Duration::from_secs(60),
             rx.clone(),
         )));
+        if config.matching.push_interval_secs > 0 {
+            tasks.push(tokio::spawn(ttx_matching::subscriptions::job::job_loop(
+                ttx_matching::MatchingState::from_ref(&state),
+                Duration::from_secs(config.matching.push_interval_secs),
+                rx.clone(),
+            )));
+        }
         let router = build_router(state.clone());
         Ok(App {
             state,
