@@ -6,6 +6,7 @@ mod dashboard;
 mod demands;
 mod listings;
 mod matches;
+mod match_events;
 mod match_subscriptions;
 mod matching;
 mod notifications;
