@@ -9,6 +9,7 @@ pub mod credit_code;
 pub mod labels;
 pub mod money;
 pub mod region;
+pub mod text;
 pub mod validate;
 pub mod vocab;
 

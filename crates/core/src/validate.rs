@@ -1,4 +1,5 @@
 //! Field-level validation errors, gathered so a client sees every problem at once.
+use crate::text::TextKind;
 use serde::{Deserialize, Serialize};
 
 /// One problem with one input field.
@@ -59,9 +60,14 @@ impl FieldErrors {
             }
         }
     }
-    /// A trimmed string whose length in characters is within bounds.
+    /// A cleaned string ([`crate::text::clean`]: NFC, trimmed, no control characters, no bidi
+    /// overrides in one-line text) whose length in characters is within bounds. Fields allowed
+    /// more than [`TextKind::LONG_ABOVE`] characters are long text (newlines and tabs kept).
     pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
-        let v = value.trim();
+        let v = match self.clean(field, value, max) {
+            Some(v) => v,
+            None => return String::new(),
+        };
         let n = v.chars().count();
         if n < min {
             if n == 0 {
@@ -80,11 +86,14 @@ impl FieldErrors {
                 format!("must be at most {max} characters"),
             );
         }
-        v.to_string()
+        v
     }
-    /// An optional trimmed string; empty becomes `None`.
+    /// An optional cleaned string (see [`FieldErrors::text`]); empty becomes `None`.
     pub fn opt_text(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
-        let v = value.map(str::trim).filter(|v| !v.is_empty())?;
+        let v = self.clean(field, value?, max)?;
+        if v.is_empty() {
+            return None;
+        }
         if v.chars().count() > max {
             self.add(
                 field,
@@ -92,7 +101,17 @@ impl FieldErrors {
                 format!("must be at most {max} characters"),
             );
         }
-        Some(v.to_string())
+        Some(v)
+    }
+    /// Runs the shared text check, recording its error under `field`.
+    fn clean(&mut self, field: &str, value: &str, max: usize) -> Option<String> {
+        match crate::text::clean(value, TextKind::for_max(max)) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.add(field, e.code, e.message);
+                None
+            }
+        }
     }
     /// Finishes validation: `Ok(value)` when no error was recorded.
     pub fn finish<T>(self, value: T) -> Result<T, FieldErrors> {

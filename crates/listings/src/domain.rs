@@ -313,7 +313,14 @@ pub fn is_software_registration(s: &str) -> bool {
 pub fn normalize_keywords(errs: &mut FieldErrors, path: &str, raw: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for (i, k) in raw.iter().enumerate() {
-        let k = k.trim();
+        let k = match ttx_core::text::clean(k, ttx_core::text::TextKind::Line) {
+            Ok(k) => k,
+            Err(e) => {
+                errs.add(&format!("{path}[{i}]"), e.code, e.message);
+                continue;
+            }
+        };
+        let k = k.as_str();
         if k.is_empty() {
             continue;
         }

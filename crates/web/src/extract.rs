@@ -48,8 +48,50 @@ where
     }
 }
 
+/// The JSON path of the first string (value or key) holding a NUL character: no text field may
+/// hold one (PostgreSQL cannot store it), whatever route validation follows.
+fn nul_path(v: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    match v {
+        Value::String(s) if s.contains('\0') => Some(path.to_string()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| nul_path(x, &format!("{path}[{i}]"))),
+        Value::Object(m) => m.iter().find_map(|(k, x)| {
+            let p = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if k.contains('\0') {
+                Some(p)
+            } else {
+                nul_path(x, &p)
+            }
+        }),
+        _ => None,
+    }
+}
+
 /// Parses JSON with the path of a failing field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // `\u0000` is the only way a NUL gets into a JSON string (a raw one is a syntax error).
+    if bytes.windows(6).any(|w| w == b"\\u0000") {
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(bytes) {
+            if let Some(path) = nul_path(&v, "") {
+                let field = if path.is_empty() { "body".into() } else { path };
+                return Err(ApiError::validation(
+                    FieldError::new(
+                        field,
+                        "control_character",
+                        "must not contain control characters (U+0000)",
+                    )
+                    .into(),
+                ));
+            }
+        }
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(de) {
         Ok(v) => Ok(v),
@@ -120,10 +162,25 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let q = parts.uri.query().unwrap_or("");
+        if let Some(name) = nul_param(q) {
+            return Err(ApiError::new(ErrorCode::InvalidQuery).detail(format!(
+                "{name}: must not contain control characters (U+0000)"
+            )));
+        }
         serde_html_form::from_str::<T>(q)
             .map(ApiQuery)
             .map_err(|e| ApiError::new(ErrorCode::InvalidQuery).detail(e.to_string()))
     }
+}
+
+/// The name of the first query parameter whose name or value holds an encoded NUL.
+fn nul_param(q: &str) -> Option<String> {
+    if !q.contains("%00") {
+        return None;
+    }
+    q.split('&')
+        .find(|pair| pair.contains("%00"))
+        .map(|pair| pair.split('=').next().unwrap_or(pair).to_string())
 }
 
 /// Path parameters; a value that does not parse is 400 `invalid_path`.
