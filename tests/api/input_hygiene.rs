@@ -205,3 +205,30 @@ async fn bad_text_is_422_naming_the_field() {
     let r = app.get("/v1/listings?q=a%00b", None).await;
     r.assert_problem(400, "invalid_query");
 }
+
+#[tokio::test]
+async fn limit_outside_1_to_100_is_refused() {
+    let app = TestApp::spawn().await;
+    let org = app.org("university", "110108", true).await;
+    let paths = [
+        "/v1/listings".to_string(),
+        "/v1/demands".to_string(),
+        format!("/v1/orgs/{}/members", org.id),
+        "/v1/notifications".to_string(),
+    ];
+    for path in &paths {
+        for bad in ["0", "101", "-1", "9223372036854775808", "ten"] {
+            let r = app
+                .get(&format!("{path}?limit={bad}"), Some(&org.admin_token))
+                .await;
+            r.assert_problem(400, "invalid_query");
+            assert!(r.text.contains("limit"), "{path} limit={bad}: {}", r.text);
+        }
+        for good in ["1", "100"] {
+            let r = app
+                .get(&format!("{path}?limit={good}"), Some(&org.admin_token))
+                .await;
+            r.assert_status(200);
+        }
+    }
+}

@@ -181,6 +181,7 @@ pub struct OrgListQuery {
     /// Region prefix (2, 4 or 6 digits).
     pub region: Option<String>,
     pub verified: Option<bool>,
+    #[serde(default, deserialize_with = "ttx_web::pagination::page_limit")]
     pub limit: Option<u64>,
     pub cursor: Option<String>,
 }
@@ -424,6 +425,7 @@ pub struct AuditQuery {
     pub org_id: Option<i64>,
     /// Only this action, e.g. `org.verify`.
     pub action: Option<String>,
+    #[serde(default, deserialize_with = "ttx_web::pagination::page_limit")]
     pub limit: Option<u64>,
     /// Cursor from the previous page (newest first).
     pub cursor: Option<String>,

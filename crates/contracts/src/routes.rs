@@ -144,6 +144,7 @@ pub struct ContractListQuery {
     pub status: Option<crate::domain::ContractStatus>,
     pub kind: Option<ContractKind>,
     /// Page size, 1 to 100 (default 20).
+    #[serde(default, deserialize_with = "ttx_web::pagination::page_limit")]
     pub limit: Option<u64>,
     pub cursor: Option<String>,
 }

@@ -63,6 +63,7 @@ pub struct DemandSearchParams {
     pub facets: Option<String>,
     /// relevance (default) | newest | budget_asc | budget_desc | deadline
     pub sort: Option<String>,
+    #[serde(default, deserialize_with = "ttx_web::pagination::page_limit")]
     pub limit: Option<u64>,
     pub cursor: Option<String>,
     /// Search the caller's organisation's needs in every state.
@@ -366,6 +367,7 @@ async fn search_mine(
 pub struct ChallengeListParams {
     /// The caller's organisation's challenges in every state (default: open challenges).
     pub mine: Option<bool>,
+    #[serde(default, deserialize_with = "ttx_web::pagination::page_limit")]
     pub limit: Option<u64>,
     pub cursor: Option<String>,
 }

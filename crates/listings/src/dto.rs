@@ -398,6 +398,7 @@ pub struct SearchParams {
     /// Comma-separated facets to count: field, modes, ip_kinds, status, province, trl, dual_use.
     pub facets: Option<String>,
     /// 1 to 100 (default 20).
+    #[serde(default, deserialize_with = "ttx_web::pagination::page_limit")]
     pub limit: Option<u64>,
     pub cursor: Option<String>,
 }

@@ -318,7 +318,7 @@ mod tests {
 
     #[test]
     fn parses_filters() {
-        let s = params("q=电池&field=new_energy&mode=transfer&mode=license&trl_min=3&trl_max=7&region=4403&facets=field,modes&sort=price_asc&limit=500").unwrap();
+        let s = params("q=电池&field=new_energy&mode=transfer&mode=license&trl_min=3&trl_max=7&region=4403&facets=field,modes&sort=price_asc&limit=100").unwrap();
         let f = &s.query.filters;
         assert_eq!(f.fields, vec!["new_energy"]);
         assert_eq!(f.modes, vec!["license", "transfer"]);

@@ -49,6 +49,7 @@ where
 pub struct InboxQuery {
     /// Only unread notifications.
     pub unread: Option<bool>,
+    #[serde(default, deserialize_with = "ttx_web::pagination::page_limit")]
     pub limit: Option<u64>,
     pub cursor: Option<String>,
 }

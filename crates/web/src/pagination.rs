@@ -11,6 +11,7 @@ pub const MAX_LIMIT: u64 = 100;
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page size, 1 to 100 (default 20; larger values are capped at 100).
+    #[serde(default, deserialize_with = "page_limit")]
     pub limit: Option<u64>,
     /// Opaque cursor from the previous page's `next_cursor`.
     pub cursor: Option<String>,
@@ -23,6 +24,32 @@ impl PageQuery {
     /// The decoded cursor, if any.
     pub fn cursor(&self) -> Result<Option<Cursor>, ApiError> {
         self.cursor.as_deref().map(Cursor::decode).transpose()
+    }
+}
+
+/// `deserialize_with` for every `limit` query parameter documented as 1 to 100: anything else
+/// (`0`, `-1`, `2^63`, `ten`) is refused, so the query is a 400 `invalid_query` naming `limit`
+/// instead of a silently clamped page.
+pub fn page_limit<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        N(u64),
+        I(i64),
+        S(String),
+    }
+    let bad =
+        || serde::de::Error::custom(format!("limit: must be an integer from 1 to {MAX_LIMIT}"));
+    let n = match Option::<Raw>::deserialize(d).map_err(|_| bad())? {
+        None => return Ok(None),
+        Some(Raw::N(n)) => n.into(),
+        Some(Raw::I(n)) => n.into(),
+        Some(Raw::S(s)) => s.trim().parse::<i128>().map_err(|_| bad())?,
+    };
+    if (1..=MAX_LIMIT as i128).contains(&n) {
+        Ok(Some(n as u64))
+    } else {
+        Err(bad())
     }
 }
 

@@ -114,6 +114,7 @@ pub struct MatchListQuery {
     /// Only matches of this broker (user id).
     pub broker: Option<i64>,
     /// Page size, 1 to 100 (default 20).
+    #[serde(default, deserialize_with = "ttx_web::pagination::page_limit")]
     pub limit: Option<u64>,
     pub cursor: Option<String>,
 }
