@@ -14,3 +14,4 @@ mod notifications;
 mod platform;
 mod stats;
 mod stats_techme;
+mod usability;

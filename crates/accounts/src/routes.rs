@@ -174,6 +174,7 @@ async fn me(State(st): State<AccountsState>, actor: Actor) -> ApiResult<axum::Js
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct OrgListQuery {
     /// Organisation kind.
@@ -419,6 +420,7 @@ async fn remove_member(
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Operators: only entries concerning this organisation.

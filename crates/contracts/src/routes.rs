@@ -133,6 +133,7 @@ async fn create_contract(
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ContractListQuery {
     /// Stations: the review queue (contracts submitted or accepted, and registered ones with a
@@ -503,6 +504,7 @@ async fn verify_registration(
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct IncomeQuery {
     /// Calendar year, e.g. 2026.

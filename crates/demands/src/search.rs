@@ -31,6 +31,7 @@ pub const MAX_MINE_SCAN: u64 = 5_000;
 /// `GET /v1/demands` parameters. Lists may be repeated (`field=a&field=b`) or
 /// comma-separated.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct DemandSearchParams {
     /// Free text (Chinese or English).
@@ -363,6 +364,7 @@ async fn search_mine(
 
 /// `GET /v1/challenges` parameters.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ChallengeListParams {
     /// The caller's organisation's challenges in every state (default: open challenges).

@@ -364,6 +364,7 @@ impl ListingView {
 
 /// `GET /v1/listings` parameters.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// Free text (Chinese, English or mixed).

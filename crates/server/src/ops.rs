@@ -141,23 +141,42 @@ async fn metrics_text(State(st): State<AppState>) -> Response {
         .into_response()
 }
 
+/// A crate's `ERROR_CODES`: (code, status, title).
+pub type ErrorTable = &'static [(&'static str, u16, &'static str)];
+
+/// The error-code table of every domain crate, by crate. A crate that answers with its own codes
+/// must be listed here (a test checks each crate's table is).
+pub const DOMAIN_ERROR_TABLES: &[(&str, ErrorTable)] = &[
+    ("listings", ttx_listings::ERROR_CODES),
+    ("demands", ttx_demands::ERROR_CODES),
+    ("notify", ttx_notify::error::ERROR_CODES),
+    ("matching", ttx_matching::ERROR_CODES),
+    ("contracts", ttx_contracts::ERROR_CODES),
+];
+
+/// The platform codes, then every domain crate's, each code once (a code shared by crates, such as
+/// `search_unavailable`, is listed where it first appears).
+pub fn all_error_codes() -> Vec<ErrorCodeInfo> {
+    let mut codes = platform_codes();
+    let mut seen: std::collections::HashSet<&str> = codes.iter().map(|c| c.code).collect();
+    for (_, table) in DOMAIN_ERROR_TABLES {
+        for (code, status, title) in table.iter() {
+            if seen.insert(code) {
+                codes.push(ErrorCodeInfo {
+                    code,
+                    status: *status,
+                    title,
+                });
+            }
+        }
+    }
+    codes
+}
+
 /// Every error code the API can answer with.
 #[utoipa::path(get, path = "/meta/errors", tag = "ops", responses((status = 200, body = Vec<ErrorCodeInfo>)))]
 async fn error_codes() -> axum::Json<Vec<ErrorCodeInfo>> {
-    let mut codes = platform_codes();
-    for (code, status, title) in ttx_listings::ERROR_CODES
-        .iter()
-        .chain(ttx_demands::ERROR_CODES)
-        .chain(ttx_notify::error::ERROR_CODES)
-        .chain(ttx_matching::ERROR_CODES)
-    {
-        codes.push(ErrorCodeInfo {
-            code,
-            status: *status,
-            title,
-        });
-    }
-    axum::Json(codes)
+    axum::Json(all_error_codes())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -202,6 +221,7 @@ async fn vocabularies() -> axum::Json<Vocabularies> {
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct RegionQuery {
     /// Parent region code; omitted: the provinces.
@@ -236,4 +256,25 @@ async fn regions(ApiQuery(q): ApiQuery<RegionQuery>) -> ApiResult<axum::Json<Vec
             })
             .collect(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_are_listed_once_and_shared_codes_agree() {
+        let all = all_error_codes();
+        let mut seen = std::collections::HashSet::new();
+        for c in &all {
+            assert!(seen.insert(c.code), "{} listed twice", c.code);
+        }
+        for (krate, table) in DOMAIN_ERROR_TABLES {
+            for (code, status, _) in table.iter() {
+                let listed = all.iter().find(|c| c.code == *code);
+                let listed = listed.unwrap_or_else(|| panic!("{krate}: {code} missing"));
+                assert_eq!(listed.status, *status, "{krate}: {code} has two statuses");
+            }
+        }
+    }
 }

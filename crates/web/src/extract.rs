@@ -169,7 +169,17 @@ where
         }
         serde_html_form::from_str::<T>(q)
             .map(ApiQuery)
-            .map_err(|e| ApiError::new(ErrorCode::InvalidQuery).detail(e.to_string()))
+            .map_err(|e| {
+                ApiError::new(ErrorCode::InvalidQuery).detail(query_detail(&e.to_string()))
+            })
+    }
+}
+
+/// serde's "unknown field `x`, expected one of …" said in terms of a query string.
+fn query_detail(msg: &str) -> String {
+    match msg.strip_prefix("unknown field ") {
+        Some(rest) => format!("unknown query parameter {rest}"),
+        None => msg.to_string(),
     }
 }
 

@@ -8,6 +8,7 @@ pub const MAX_LIMIT: u64 = 100;
 
 /// `?limit=&cursor=`; `limit` is capped at 100.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page size, 1 to 100 (default 20; larger values are capped at 100).

@@ -106,6 +106,7 @@ impl MatchCloseRequest {
 
 /// `GET /v1/matches`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct MatchListQuery {
     /// Only matches at this stage.
@@ -155,6 +156,7 @@ impl MatchFeedbackRequest {
 
 /// `GET /v1/matches/funnel`: exactly one of `broker` and `agency`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct FunnelQuery {
     /// A broker's user id: its own pipeline.
