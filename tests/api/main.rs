@@ -4,6 +4,7 @@ mod contracts;
 mod contracts_import_history;
 mod dashboard;
 mod demands;
+mod http_details;
 mod input_hygiene;
 mod listings;
 mod matches;

@@ -395,12 +395,15 @@ pub fn build_router(state: AppState) -> Router {
         .layer(cors)
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(cfg.server.request_timeout_secs)))
         .layer(middleware::from_fn(record_metrics))
+        .layer(middleware::from_fn(html_security_headers))
         .layer(middleware::from_fn(problemify))
+        .layer(middleware::from_fn(uri_limit))
         .layer(CatchPanicLayer::custom(|_err: Box<dyn std::any::Any + Send>| {
             problem_response(&ApiError::new(ErrorCode::Internal).detail("an unexpected error occurred; it has been logged"))
         }))
         .layer(
             ServiceBuilder::new()
+                .layer(middleware::from_fn(drop_bad_request_id))
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
@@ -414,10 +417,80 @@ async fn method_not_allowed() -> ApiError {
     ApiError::new(ErrorCode::MethodNotAllowed)
 }
 
-/// Turns bare error responses from middleware (timeouts, body limits) into problem+json.
+/// Longest request target (path and query) served; longer is a 414 problem.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// A request target longer than [`MAX_URI_BYTES`] is a 414 problem+json (hyper's own 414, for
+/// targets beyond 64 KiB, has no body).
+async fn uri_limit(req: Request, next: Next) -> Response {
+    let len = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().len())
+        .unwrap_or(0);
+    if len > MAX_URI_BYTES {
+        return problem_response(&ApiError::new(ErrorCode::UriTooLong).detail(format!(
+            "the request target has {len} bytes; at most {MAX_URI_BYTES} are served"
+        )));
+    }
+    next.run(req).await
+}
+
+/// A client's `X-Request-Id` is kept only when it is 1 to 64 characters of `[A-Za-z0-9._-]`;
+/// otherwise it is dropped and a fresh id generated.
+async fn drop_bad_request_id(mut req: Request, next: Next) -> Response {
+    let ok = |v: &HeaderValue| {
+        let b = v.as_bytes();
+        (1..=64).contains(&b.len())
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+    };
+    let bad = {
+        let values: Vec<_> = req.headers().get_all(&REQUEST_ID).iter().collect();
+        values.len() > 1 || values.first().is_some_and(|v| !ok(v))
+    };
+    if bad {
+        req.headers_mut().remove(&REQUEST_ID);
+    }
+    next.run(req).await
+}
+
+/// HTML pages (the docs, the contract certificate, the dashboard) get a content security policy,
+/// `nosniff` and a referrer policy, unless the page set its own.
+async fn html_security_headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let is_html = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"));
+    if is_html {
+        let h = resp.headers_mut();
+        for (name, value) in [
+            (
+                header::CONTENT_SECURITY_POLICY,
+                ttx_stats::dashboard::CONTENT_SECURITY_POLICY,
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ] {
+            if !h.contains_key(&name) {
+                h.insert(name, HeaderValue::from_static(value));
+            }
+        }
+    }
+    resp
+}
+
+/// Turns bare error responses from middleware (timeouts, body limits) into problem+json; after a
+/// 413 the connection is closed (the rest of the body is not read).
 async fn problemify(req: Request, next: Next) -> Response {
-    let resp = next.run(req).await;
+    let mut resp = next.run(req).await;
     let status = resp.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     if !(status.is_client_error() || status.is_server_error()) {
         return resp;
     }
@@ -442,6 +515,10 @@ async fn problemify(req: Request, next: Next) -> Response {
     let mut out = problem_response(&ApiError::new(code));
     if let Some(rid) = resp.headers().get(REQUEST_ID) {
         out.headers_mut().insert(REQUEST_ID, rid.clone());
+    }
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        out.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     out.into_response()
 }

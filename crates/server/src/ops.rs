@@ -29,7 +29,8 @@ pub fn meta_router() -> OpenApiRouter<AppState> {
 /// `/openapi.json` and the `/docs` page (Swagger UI, assets compiled into the binary).
 pub fn docs_router() -> Router<AppState> {
     let ui: Router = utoipa_swagger_ui::SwaggerUi::new("/docs")
-        .config(utoipa_swagger_ui::Config::from("/openapi.json"))
+        // No validator badge: the page makes no call outside this server.
+        .config(utoipa_swagger_ui::Config::from("/openapi.json").validator_url("none"))
         .into();
     Router::new()
         .route("/openapi.json", axum::routing::get(openapi_json))

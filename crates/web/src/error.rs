@@ -45,6 +45,7 @@ error_codes! {
     IdempotencyInProgress = ("idempotency_in_progress", 409, "A request with this Idempotency-Key is still being processed"),
     PreconditionFailed = ("precondition_failed", 412, "The resource was changed by someone else (stale If-Match)"),
     PayloadTooLarge = ("payload_too_large", 413, "The request body is too large"),
+    UriTooLong = ("uri_too_long", 414, "The request URI is too long"),
     UnsupportedMediaType = ("unsupported_media_type", 415, "The request body must be application/json"),
     ValidationFailed = ("validation_failed", 422, "The input is invalid"),
     IdempotencyKeyReused = ("idempotency_key_reused", 422, "This Idempotency-Key was used with a different request"),

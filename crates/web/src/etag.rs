@@ -50,8 +50,9 @@ impl<T: Serialize> IntoResponse for Versioned<T> {
     }
 }
 
-/// The version a client expects (`If-Match: "<version>"`, weak tags accepted). Required on
-/// updates: a missing header is 428, a malformed one 400.
+/// The version a client expects (`If-Match: "<version>"`). Required on updates: a missing header
+/// is 428, a malformed one 400. If-Match uses strong comparison (RFC 9110 §13.1.1): a weak tag
+/// (`W/"3"`) never matches, so it is 412.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IfMatch(pub i64);
 
@@ -69,9 +70,9 @@ impl IfMatch {
     }
 }
 
+/// The version of a strong ETag (`"3"`); `None` for anything else, weak tags included.
 pub fn parse_if_match(v: &str) -> Option<i64> {
     let v = v.trim();
-    let v = v.strip_prefix("W/").unwrap_or(v);
     let v = v.strip_prefix('"')?.strip_suffix('"')?;
     v.parse().ok()
 }
@@ -83,6 +84,11 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
         let Some(v) = parts.headers.get(header::IF_MATCH) else {
             return Err(ApiError::new(ErrorCode::PreconditionRequired));
         };
+        let raw = v.to_str().unwrap_or("").trim();
+        if raw.strip_prefix("W/").and_then(parse_if_match).is_some() {
+            return Err(ApiError::new(ErrorCode::PreconditionFailed)
+                .detail("If-Match uses strong comparison: a weak ETag (W/\"…\") never matches"));
+        }
         v.to_str()
             .ok()
             .and_then(parse_if_match)
@@ -101,7 +107,7 @@ mod tests {
     #[test]
     fn parses_tags() {
         assert_eq!(parse_if_match("\"3\""), Some(3));
-        assert_eq!(parse_if_match("W/\"12\""), Some(12));
+        assert_eq!(parse_if_match("W/\"12\""), None);
         assert_eq!(parse_if_match("3"), None);
         assert_eq!(parse_if_match("\"x\""), None);
         assert!(IfMatch(2).check(2).is_ok());
