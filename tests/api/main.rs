@@ -2,14 +2,15 @@
 mod accounts;
 mod contracts;
 mod contracts_import_history;
+mod contracts_usability;
 mod dashboard;
 mod demands;
 mod http_details;
 mod input_hygiene;
 mod listings;
-mod matches;
 mod match_events;
 mod match_subscriptions;
+mod matches;
 mod matching;
 mod notifications;
 mod platform;

@@ -116,6 +116,14 @@ pub fn require_station(
     jurisdiction: &[RegionCode],
 ) -> Result<(), ApiError> {
     let own = actor.org_kind == OrgKind::Station && m.station_id == Some(actor.org_id);
+    let unassigned_draft = m.status == ContractStatus::Draft.as_str()
+        && actor.org_kind == OrgKind::Station
+        && (m.station_id.is_none() || own);
+    if unassigned_draft {
+        return Err(ApiError::invalid_state(
+            "the contract is not submitted: it is still a draft of the seller",
+        ));
+    }
     if !own {
         return Err(denied(actor, m, error::NOT_REGISTERING_STATION));
     }

@@ -18,7 +18,7 @@ use ttx_accounts::{Actor, MaybeActor};
 use ttx_core::{ContractKind, Labelled};
 use ttx_web::error::Problem;
 use ttx_web::{
-    ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, Cursor, ErrorCode, IfMatch, Page, Versioned,
+    ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ErrorCode, IfMatch, Page, Versioned,
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -104,7 +104,10 @@ fn detail_view(
     viewer: Option<Viewer>,
 ) -> ApiResult<ContractView> {
     let status = store::status_of(&m)?;
-    ContractView::build(m, actions_for(viewer, actor.role, status))
+    let overdue = m
+        .review_due_on
+        .is_some_and(|due| crate::service::today() > due);
+    ContractView::build(m, actions_for(viewer, actor.role, status, overdue))
 }
 
 fn versioned(actor: &Actor, m: contract::Model) -> ApiResult<Versioned<ContractView>> {
@@ -176,7 +179,7 @@ async fn list_contracts(
     Ok(axum::Json(Page::from_rows(
         rows,
         limit,
-        |m| Cursor::after_id(m.id),
+        |m| query::cursor_after(m, filter.queue || filter.overdue),
         |m| {
             let p = pending.get(&m.id).copied();
             ContractSummary::build(m, p, now)

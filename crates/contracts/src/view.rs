@@ -240,8 +240,14 @@ pub struct ContractView {
     pub near_duplicates: Option<Vec<NearDuplicateView>>,
 }
 
-/// Actions `viewer` (with `role`) may take on a contract in `status`.
-pub fn actions_for(viewer: Option<Viewer>, role: Role, status: ContractStatus) -> Vec<String> {
+/// Actions `viewer` (with `role`) may take on a contract in `status`; once the review is
+/// `overdue`, a station may no longer return the contract (it registers or refuses).
+pub fn actions_for(
+    viewer: Option<Viewer>,
+    role: Role,
+    status: ContractStatus,
+    overdue: bool,
+) -> Vec<String> {
     let side = match viewer {
         Some(Viewer::Seller) => Some(Side::Seller),
         Some(Viewer::Station) if matches!(role, Role::StationReviewer | Role::OrgAdmin) => {
@@ -253,6 +259,7 @@ pub fn actions_for(viewer: Option<Viewer>, role: Role, status: ContractStatus) -
         .allowed_actions()
         .into_iter()
         .filter(|a| Some(a.side()) == side)
+        .filter(|a| !(overdue && *a == Action::Return))
         .map(|a: Action| a.as_str().to_string())
         .collect()
 }

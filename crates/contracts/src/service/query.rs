@@ -9,7 +9,7 @@ use crate::error::{self, err};
 use crate::ledger::{self, LedgerEntryView};
 use crate::view::{likeness_code, NearDuplicateView};
 use chrono::NaiveDate;
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Order, Query, SimpleExpr};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -166,6 +166,27 @@ fn scope(actor: &Actor, f: &ListFilter) -> Result<Condition, ApiError> {
     ))
 }
 
+/// The queue's sort key: when the contract was last submitted (its creation when it never was).
+fn queue_key() -> SimpleExpr {
+    Func::coalesce([
+        Expr::col(contract::Column::SubmittedAt),
+        Expr::col(contract::Column::CreatedAt),
+    ])
+    .into()
+}
+
+/// The cursor after `m` in a list (`queue`: ordered by [`queue_key`]).
+pub fn cursor_after(m: &contract::Model, queue: bool) -> Cursor {
+    if queue {
+        Cursor {
+            k: Some(m.submitted_at.unwrap_or(m.created_at).to_rfc3339()),
+            id: m.id,
+        }
+    } else {
+        Cursor::after_id(m.id)
+    }
+}
+
 /// One page of the contracts the caller may see; the queue oldest first, otherwise newest
 /// first. Returns the rows (`limit + 1` at most) and pending requests by contract.
 pub async fn list(
@@ -185,19 +206,30 @@ pub async fn list(
     }
     let oldest_first = f.queue || f.overdue;
     let mut q = contract::Entity::find();
-    if let Some(c) = cursor {
-        cond = cond.add(if oldest_first {
-            C::Id.gt(c.id)
-        } else {
-            C::Id.lt(c.id)
-        });
-    }
-    q = q.filter(cond);
-    q = if oldest_first {
-        q.order_by_asc(C::Id)
+    if oldest_first {
+        // The queue: by when each contract was last submitted, oldest first, then id.
+        if let Some(c) = cursor {
+            let at =
+                c.k.as_deref()
+                    .and_then(|k| chrono::DateTime::parse_from_rfc3339(k).ok())
+                    .map(|t| t.with_timezone(&chrono::Utc))
+                    .ok_or_else(|| ApiError::new(ttx_web::ErrorCode::InvalidCursor))?;
+            cond = cond.add(
+                Condition::any()
+                    .add(queue_key().gt(at))
+                    .add(Condition::all().add(queue_key().eq(at)).add(C::Id.gt(c.id))),
+            );
+        }
+        q = q
+            .filter(cond)
+            .order_by(queue_key(), Order::Asc)
+            .order_by_asc(C::Id);
     } else {
-        q.order_by_desc(C::Id)
-    };
+        if let Some(c) = cursor {
+            cond = cond.add(C::Id.lt(c.id));
+        }
+        q = q.filter(cond).order_by_desc(C::Id);
+    }
     let rows = q.limit(limit + 1).all(db).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut pending = HashMap::new();
