@@ -277,6 +277,12 @@ async fn a_contract_from_draft_to_certificate_amended_and_terminated() {
         .await;
     r.assert_status(200);
     assert!(r.header("content-type").unwrap().starts_with("text/html"));
+    // an HTML page: content security policy, nosniff, referrer policy
+    assert!(r
+        .header("content-security-policy")
+        .is_some_and(|v| v.contains("default-src 'self'")));
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
     assert!(r.text.contains("技术合同登记证明"));
     assert!(r.text.contains(&number));
     let r = app
