@@ -179,3 +179,30 @@ async fn the_error_table_lists_every_crate_code_once() {
         "every crate with an ERROR_CODES table is checked here and served"
     );
 }
+
+/// An organisation's yearly technology income is readable by the analysts of the bureau whose
+/// region holds it, and by no other bureau.
+#[tokio::test]
+async fn technology_income_is_readable_by_the_regions_bureau_analyst() {
+    let app = TestApp::spawn().await;
+    let seller = app.org("university", "110108", false).await;
+    let beijing = app.org("bureau", "110000", true).await;
+    let analyst = app.member(&beijing, "bureau_analyst").await;
+    let shanghai = app.org("bureau", "310000", true).await;
+    let other_analyst = app.member(&shanghai, "bureau_analyst").await;
+    let stranger = app.org("enterprise", "110108", false).await;
+    let path = format!("/v1/orgs/{}/technology-income?year=2026", seller.id);
+    let r = app.get(&path, Some(&analyst)).await;
+    r.assert_status(200);
+    assert_eq!(r.body["org_id"], seller.id);
+    assert_eq!(r.body["total"]["contracts"], 0);
+    app.get(&path, Some(&other_analyst))
+        .await
+        .assert_problem(404, "not_found");
+    app.get(&path, Some(&stranger.admin_token))
+        .await
+        .assert_problem(404, "not_found");
+    app.get(&path, Some(&seller.admin_token))
+        .await
+        .assert_status(200);
+}

@@ -299,7 +299,8 @@ pub async fn verify(
     Ok((m, name))
 }
 
-/// A seller's ledger totals by kind in `year` (its members and operators only).
+/// A seller's ledger totals by kind in `year` (its members, operators, and the analysts of a
+/// verified bureau whose region holds the organisation).
 pub async fn technology_income(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -307,7 +308,17 @@ pub async fn technology_income(
     year: i32,
 ) -> Result<Vec<ledger::KindTotal>, ApiError> {
     if !actor.belongs_to(org_id) && !actor.is_operator() {
-        return Err(ApiError::not_found("organisation"));
+        let in_bureau_region = match access::bureau_region(actor) {
+            Some(region) => organization::Entity::find_by_id(org_id)
+                .one(db)
+                .await?
+                .and_then(|o| crate::store::region(&o.region_code))
+                .is_some_and(|r| r.is_within(region)),
+            None => false,
+        };
+        if !in_bureau_region {
+            return Err(ApiError::not_found("organisation"));
+        }
     }
     let from = NaiveDate::from_ymd_opt(year, 1, 1)
         .ok_or_else(|| ApiError::field("year", "invalid", "not a year"))?;
