@@ -206,3 +206,61 @@ async fn technology_income_is_readable_by_the_regions_bureau_analyst() {
         .await
         .assert_status(200);
 }
+
+/// `PATCH` of a listing with `"contact": null` clears the contact, as the schema says.
+#[tokio::test]
+async fn patching_a_listing_contact_to_null_clears_it() {
+    let app = TestApp::spawn().await;
+    let uni = app.org("university", "110108", true).await;
+    let body = serde_json::json!({
+        "title": "钙钛矿太阳能电池封装技术",
+        "summary": "钙钛矿电池封装的成果简介",
+        "description": "本成果已完成中试验证，可面向企业转化。",
+        "keywords": ["成果转化"],
+        "field": "new_energy",
+        "trl": 5,
+        "transfer_modes": ["transfer"],
+        "price": {"kind": "negotiable"},
+        "contact": {"name": "联系人甲", "phone": "13912345678"}
+    });
+    let r = app
+        .post("/v1/listings", Some(&uni.admin_token), &body)
+        .await;
+    r.assert_status(201);
+    let path = format!("/v1/listings/{}", r.body["id"].as_i64().unwrap());
+    assert_eq!(r.body["contact"]["phone"], "13912345678");
+    let etag = app.get(&path, Some(&uni.admin_token)).await.etag();
+    let r = app
+        .patch(
+            &path,
+            Some(&uni.admin_token),
+            &etag,
+            &serde_json::json!({"contact": null}),
+        )
+        .await;
+    r.assert_status(200);
+    assert!(r.body["contact"].is_null(), "{}", r.text);
+    let r = app.get(&path, Some(&uni.admin_token)).await;
+    assert!(r.body["contact"].is_null(), "{}", r.text);
+    // An absent contact leaves it alone; a new one replaces it.
+    let r = app
+        .patch(
+            &path,
+            Some(&uni.admin_token),
+            &r.etag(),
+            &serde_json::json!({"contact": {"email": "new@lab.test"}}),
+        )
+        .await;
+    r.assert_status(200);
+    assert_eq!(r.body["contact"]["email"], "new@lab.test");
+    let r = app
+        .patch(
+            &path,
+            Some(&uni.admin_token),
+            &r.etag(),
+            &serde_json::json!({"trl": 6}),
+        )
+        .await;
+    r.assert_status(200);
+    assert_eq!(r.body["contact"]["email"], "new@lab.test");
+}

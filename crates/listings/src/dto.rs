@@ -191,8 +191,10 @@ pub struct ListingPatchInput {
     #[serde(default, deserialize_with = "ttx_web::double_option")]
     #[schema(value_type = Option<NaiveDate>)]
     pub expires_on: Option<Option<NaiveDate>>,
-    /// Replaces the whole contact.
-    pub contact: Option<ContactInput>,
+    /// Replaces the whole contact; `null` clears it.
+    #[serde(default, deserialize_with = "ttx_web::double_option")]
+    #[schema(value_type = Option<ContactInput>)]
+    pub contact: Option<Option<ContactInput>>,
 }
 
 impl ListingPatchInput {
@@ -236,9 +238,10 @@ impl ListingPatchInput {
             expires_on: self
                 .expires_on
                 .map(|d| domain::validate_expiry(&mut errs, "expires_on", d, today)),
-            contact: self
-                .contact
-                .map(|c| Contact::from(c).validate(&mut errs, "contact")),
+            contact: self.contact.map(|c| match c {
+                Some(c) => Contact::from(c).validate(&mut errs, "contact"),
+                None => Contact::default(),
+            }),
         };
         if errs.is_empty() && p.is_empty() {
             errs.add("body", "empty_patch", "name at least one field to change");
