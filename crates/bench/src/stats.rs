@@ -7,9 +7,9 @@
 //!    library path of `ttx import contracts` (`ttx_contracts::import::validate`, then
 //!    `service::history::insert_registered` in batches of `--batch` per transaction, so every
 //!    contract is booked in the ledger and the monthly roll-up as an import books it), with a
-//!    progress bar; the planner's statistics are refreshed as the import does
-//!    (`refresh_statistics`, whenever the register has doubled and at the end). The register is synthetic but shaped like the national one: seller and buyer
-//!    provinces weighted by the techme table's latest output and absorption when
+//!    progress bar; on PostgreSQL the tables are vacuumed and analysed as the import does
+//!    (`refresh_statistics`, whenever the register has doubled and at the end). The register
+//!    is synthetic but shaped like the national one: seller and buyer provinces weighted by the techme table's latest output and absorption when
 //!    `../shared/data/techme/` is present (else built-in rough shares), counties drawn from
 //!    `ttx_core::RegionCode`, half the buyers in the seller's province, sub-kinds, fields and
 //!    entity kinds with plausible shares, December busiest, amounts log-normal (median about
@@ -653,8 +653,8 @@ async fn bench(a: &Args, target: &Target) -> anyhow::Result<()> {
             txn.commit().await?;
             bar.inc(batch.len() as u64);
         }
-        // As `ttx import contracts` does after each file: the planner's statistics, refreshed
-        // whenever the register has doubled (PostgreSQL; nothing on SQLite).
+        // As `ttx import contracts` does after each file: VACUUM (ANALYZE) whenever the
+        // register has doubled (PostgreSQL; nothing on SQLite).
         loaded += chunk.len();
         if loaded >= 2 * analyzed_at || loaded == a.contracts {
             let t = Instant::now();
@@ -802,7 +802,7 @@ async fn bench(a: &Args, target: &Target) -> anyhow::Result<()> {
         "- data: {contracts} contracts, {ledger} ledger entries, {rollup} roll-up cells; database on disk {size_mib:.0} MiB"
     );
     println!(
-        "- load (`ttx import contracts` library path, {} per transaction): {:.1} s, {:.0} contracts/s (of it: validation {:.1} s, planner statistics {:.1} s)",
+        "- load (`ttx import contracts` library path, {} per transaction): {:.1} s, {:.0} contracts/s (of it: validation {:.1} s, VACUUM (ANALYZE) {:.1} s)",
         a.batch,
         load_time.as_secs_f64(),
         a.contracts as f64 / load_time.as_secs_f64(),
