@@ -2,6 +2,8 @@
 //! migrations run on SQLite and PostgreSQL.
 pub use sea_orm_migration::prelude::*;
 
+pub mod helpers;
+
 mod m20261123_000001_accounts;
 mod m20261123_000002_search_outbox;
 mod m20261123_000003_listings;

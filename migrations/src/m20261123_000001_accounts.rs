@@ -1,5 +1,6 @@
 //! Platform tables: organisations, users, tokens, station jurisdictions, the audit log and
 //! idempotency keys.
+use crate::helpers::{fk, index};
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -30,24 +31,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ux_organizations_credit_code")
-                .table("organizations")
-                .col("credit_code")
-                .unique()
-                .to_owned(),
-        )
-        .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_organizations_kind_region")
-                .table("organizations")
-                .col("kind")
-                .col("region_code")
-                .to_owned(),
-        )
-        .await?;
+        index(m, "ux_organizations_credit_code", "organizations", &["credit_code"], true).await?;
+        index(m, "ix_organizations_kind_region", "organizations", &["kind", "region_code"], false).await?;
 
         m.create_table(
             Table::create()
@@ -62,32 +47,16 @@ impl MigrationTrait for Migration {
                 .col(big_integer("version").default(1))
                 .col(timestamp_with_time_zone("created_at"))
                 .col(timestamp_with_time_zone("updated_at"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_users_org")
-                        .from("users", "org_id")
-                        .to("organizations", "id"),
-                )
+                .foreign_key(&mut fk(
+                    "fk_users_org",
+                    ("users", "org_id"),
+                    ("organizations", "id"),
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ux_users_email")
-                .table("users")
-                .col("email")
-                .unique()
-                .to_owned(),
-        )
-        .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_users_org")
-                .table("users")
-                .col("org_id")
-                .to_owned(),
-        )
-        .await?;
+        index(m, "ux_users_email", "users", &["email"], true).await?;
+        index(m, "ix_users_org", "users", &["org_id"], false).await?;
 
         m.create_table(
             Table::create()
@@ -101,32 +70,16 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone("expires_at"))
                 .col(timestamp_with_time_zone_null("last_used_at"))
                 .col(timestamp_with_time_zone_null("revoked_at"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_tokens_user")
-                        .from("api_tokens", "user_id")
-                        .to("users", "id"),
-                )
+                .foreign_key(&mut fk(
+                    "fk_tokens_user",
+                    ("api_tokens", "user_id"),
+                    ("users", "id"),
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ux_api_tokens_hash")
-                .table("api_tokens")
-                .col("token_hash")
-                .unique()
-                .to_owned(),
-        )
-        .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_api_tokens_user")
-                .table("api_tokens")
-                .col("user_id")
-                .to_owned(),
-        )
-        .await?;
+        index(m, "ux_api_tokens_hash", "api_tokens", &["token_hash"], true).await?;
+        index(m, "ix_api_tokens_user", "api_tokens", &["user_id"], false).await?;
 
         m.create_table(
             Table::create()
@@ -134,25 +87,15 @@ impl MigrationTrait for Migration {
                 .col(big_pk_auto("id"))
                 .col(big_integer("org_id"))
                 .col(string_len("region_code", 6))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_jurisdictions_org")
-                        .from("station_jurisdictions", "org_id")
-                        .to("organizations", "id"),
-                )
+                .foreign_key(&mut fk(
+                    "fk_jurisdictions_org",
+                    ("station_jurisdictions", "org_id"),
+                    ("organizations", "id"),
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ux_station_jurisdictions")
-                .table("station_jurisdictions")
-                .col("org_id")
-                .col("region_code")
-                .unique()
-                .to_owned(),
-        )
-        .await?;
+        index(m, "ux_station_jurisdictions", "station_jurisdictions", &["org_id", "region_code"], true).await?;
 
         m.create_table(
             Table::create()
@@ -174,15 +117,7 @@ impl MigrationTrait for Migration {
             ("ix_audit_actor_org", "actor_org_id"),
             ("ix_audit_target_org", "target_org_id"),
         ] {
-            m.create_index(
-                Index::create()
-                    .name(name)
-                    .table("audit_log")
-                    .col(col)
-                    .col("id")
-                    .to_owned(),
-            )
-            .await?;
+            index(m, name, "audit_log", &[col, "id"], false).await?;
         }
 
         m.create_table(
@@ -199,16 +134,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ux_idempotency_scope_key")
-                .table("idempotency_keys")
-                .col("scope")
-                .col("key")
-                .unique()
-                .to_owned(),
-        )
-        .await?;
+        index(m, "ux_idempotency_scope_key", "idempotency_keys", &["scope", "key"], true).await?;
         Ok(())
     }
 

@@ -3,6 +3,7 @@
 //!
 //! `big_pk_auto` renders as `"id" integer NOT NULL PRIMARY KEY AUTOINCREMENT` on SQLite (a
 //! rowid alias, 64-bit) and `"id" bigserial NOT NULL PRIMARY KEY` on PostgreSQL.
+use crate::helpers::index;
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -25,15 +26,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_search_outbox_processed_id")
-                .table("search_outbox")
-                .col("processed_at")
-                .col("id")
-                .to_owned(),
-        )
-        .await?;
+        index(m, "ix_search_outbox_processed_id", "search_outbox", &["processed_at", "id"], false).await?;
         Ok(())
     }
 

@@ -2,6 +2,7 @@
 //!
 //! Lists (keywords, transfer modes, IP items) are stored as JSON text: they are always read and
 //! written with their listing, and searching over them is the search index's job.
+use crate::helpers::{fk, index};
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -46,46 +47,19 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone("updated_at"))
                 .col(timestamp_with_time_zone_null("published_at"))
                 .col(timestamp_with_time_zone_null("closed_at"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_listings_owner_org")
-                        .from("listings", "owner_org_id")
-                        .to("organizations", "id"),
-                )
+                .foreign_key(&mut fk(
+                    "fk_listings_owner_org",
+                    ("listings", "owner_org_id"),
+                    ("organizations", "id"),
+                ))
                 .to_owned(),
         )
         .await?;
         // Re-import by external id updates instead of duplicating; NULLs do not collide.
-        m.create_index(
-            Index::create()
-                .name("ux_listings_owner_external")
-                .table("listings")
-                .col("owner_org_id")
-                .col("external_id")
-                .unique()
-                .to_owned(),
-        )
-        .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_listings_owner_status")
-                .table("listings")
-                .col("owner_org_id")
-                .col("status")
-                .col("id")
-                .to_owned(),
-        )
-        .await?;
+        index(m, "ux_listings_owner_external", "listings", &["owner_org_id", "external_id"], true).await?;
+        index(m, "ix_listings_owner_status", "listings", &["owner_org_id", "status", "id"], false).await?;
         // The expiry job and the reindex scan.
-        m.create_index(
-            Index::create()
-                .name("ix_listings_status_expires")
-                .table("listings")
-                .col("status")
-                .col("expires_on")
-                .to_owned(),
-        )
-        .await?;
+        index(m, "ix_listings_status_expires", "listings", &["status", "expires_on"], false).await?;
         Ok(())
     }
 

@@ -3,6 +3,7 @@
 //! A challenge is a need with extra terms: its row in `challenges` shares the need's id.
 //! List-valued columns (keywords, modes, eligibility, criteria) are JSON text: they are always
 //! read and written with their row, and searching over them is the search index's job.
+use crate::helpers::{fk, index};
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -50,35 +51,17 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone("updated_at"))
                 .col(timestamp_with_time_zone_null("published_at"))
                 .col(timestamp_with_time_zone_null("closed_at"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_demands_owner_org")
-                        .from("demands", "owner_org_id")
-                        .to("organizations", "id"),
-                )
+                .foreign_key(&mut fk(
+                    "fk_demands_owner_org",
+                    ("demands", "owner_org_id"),
+                    ("organizations", "id"),
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_demands_owner_status")
-                .table("demands")
-                .col("owner_org_id")
-                .col("status")
-                .col("id")
-                .to_owned(),
-        )
-        .await?;
+        index(m, "ix_demands_owner_status", "demands", &["owner_org_id", "status", "id"], false).await?;
         // The expiry job.
-        m.create_index(
-            Index::create()
-                .name("ix_demands_status_deadline")
-                .table("demands")
-                .col("status")
-                .col("deadline")
-                .to_owned(),
-        )
-        .await?;
+        index(m, "ix_demands_status_deadline", "demands", &["status", "deadline"], false).await?;
 
         m.create_table(
             Table::create()
@@ -95,12 +78,11 @@ impl MigrationTrait for Migration {
                 .col(integer("max_winners"))
                 // Updated atomically with a guard `accepted_count < max_winners`.
                 .col(integer("accepted_count").default(0))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_challenges_demand")
-                        .from("challenges", "demand_id")
-                        .to("demands", "id"),
-                )
+                .foreign_key(&mut fk(
+                    "fk_challenges_demand",
+                    ("challenges", "demand_id"),
+                    ("demands", "id"),
+                ))
                 .to_owned(),
         )
         .await?;
@@ -128,41 +110,22 @@ impl MigrationTrait for Migration {
                 .col(big_integer("version").default(1))
                 .col(timestamp_with_time_zone("created_at"))
                 .col(timestamp_with_time_zone("updated_at"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_proposals_challenge")
-                        .from("proposals", "challenge_id")
-                        .to("challenges", "demand_id"),
-                )
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_proposals_solver_org")
-                        .from("proposals", "solver_org_id")
-                        .to("organizations", "id"),
-                )
+                .foreign_key(&mut fk(
+                    "fk_proposals_challenge",
+                    ("proposals", "challenge_id"),
+                    ("challenges", "demand_id"),
+                ))
+                .foreign_key(&mut fk(
+                    "fk_proposals_solver_org",
+                    ("proposals", "solver_org_id"),
+                    ("organizations", "id"),
+                ))
                 .to_owned(),
         )
         .await?;
         // One proposal per organisation and challenge.
-        m.create_index(
-            Index::create()
-                .name("ux_proposals_challenge_solver")
-                .table("proposals")
-                .col("challenge_id")
-                .col("solver_org_id")
-                .unique()
-                .to_owned(),
-        )
-        .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_proposals_solver")
-                .table("proposals")
-                .col("solver_org_id")
-                .col("id")
-                .to_owned(),
-        )
-        .await?;
+        index(m, "ux_proposals_challenge_solver", "proposals", &["challenge_id", "solver_org_id"], true).await?;
+        index(m, "ix_proposals_solver", "proposals", &["solver_org_id", "id"], false).await?;
         Ok(())
     }
 

@@ -3,6 +3,7 @@
 //!
 //! An event, its inbox rows and its delivery rows are written in the same transaction as the
 //! change that caused it; the delivery worker then claims due deliveries with a lease.
+use crate::helpers::{fk, index};
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -68,18 +69,16 @@ impl MigrationTrait for Migration {
                 .col(string_len("title_en", 300))
                 .col(timestamp_with_time_zone_null("read_at"))
                 .col(timestamp_with_time_zone("created_at"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_notifications_event")
-                        .from("notifications", "event_row_id")
-                        .to("notify_events", "id"),
-                )
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_notifications_user")
-                        .from("notifications", "user_id")
-                        .to("users", "id"),
-                )
+                .foreign_key(&mut fk(
+                    "fk_notifications_event",
+                    ("notifications", "event_row_id"),
+                    ("notify_events", "id"),
+                ))
+                .foreign_key(&mut fk(
+                    "fk_notifications_user",
+                    ("notifications", "user_id"),
+                    ("users", "id"),
+                ))
                 .to_owned(),
         )
         .await?;
@@ -116,12 +115,11 @@ impl MigrationTrait for Migration {
                 .col(big_integer("created_by"))
                 .col(timestamp_with_time_zone("created_at"))
                 .col(timestamp_with_time_zone_null("deleted_at"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_webhooks_org")
-                        .from("webhooks", "org_id")
-                        .to("organizations", "id"),
-                )
+                .foreign_key(&mut fk(
+                    "fk_webhooks_org",
+                    ("webhooks", "org_id"),
+                    ("organizations", "id"),
+                ))
                 .to_owned(),
         )
         .await?;
@@ -150,18 +148,16 @@ impl MigrationTrait for Migration {
                 .col(text_null("last_error"))
                 .col(timestamp_with_time_zone_null("delivered_at"))
                 .col(timestamp_with_time_zone("created_at"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_webhook_deliveries_webhook")
-                        .from("webhook_deliveries", "webhook_id")
-                        .to("webhooks", "id"),
-                )
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_webhook_deliveries_event")
-                        .from("webhook_deliveries", "event_row_id")
-                        .to("notify_events", "id"),
-                )
+                .foreign_key(&mut fk(
+                    "fk_webhook_deliveries_webhook",
+                    ("webhook_deliveries", "webhook_id"),
+                    ("webhooks", "id"),
+                ))
+                .foreign_key(&mut fk(
+                    "fk_webhook_deliveries_event",
+                    ("webhook_deliveries", "event_row_id"),
+                    ("notify_events", "id"),
+                ))
                 .to_owned(),
         )
         .await?;
@@ -193,12 +189,11 @@ impl MigrationTrait for Migration {
                 .col(integer_null("status_code"))
                 .col(text_null("error"))
                 .col(big_integer("duration_ms"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_webhook_attempts_delivery")
-                        .from("webhook_attempts", "delivery_id")
-                        .to("webhook_deliveries", "id"),
-                )
+                .foreign_key(&mut fk(
+                    "fk_webhook_attempts_delivery",
+                    ("webhook_attempts", "delivery_id"),
+                    ("webhook_deliveries", "id"),
+                ))
                 .to_owned(),
         )
         .await?;

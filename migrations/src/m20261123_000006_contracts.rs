@@ -1,5 +1,6 @@
 //! Technology contracts: the contracts with their review rounds, amendments and terminations,
 //! per-station registration number counters and the append-only turnover ledger.
+use crate::helpers::{fk, index};
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -91,12 +92,11 @@ impl MigrationTrait for Migration {
                 .col(big_integer("version").default(1))
                 .col(timestamp_with_time_zone("created_at"))
                 .col(timestamp_with_time_zone("updated_at"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_contracts_seller")
-                        .from("contracts", "seller_org_id")
-                        .to("organizations", "id"),
-                )
+                .foreign_key(&mut fk(
+                    "fk_contracts_seller",
+                    ("contracts", "seller_org_id"),
+                    ("organizations", "id"),
+                ))
                 .to_owned(),
         )
         .await?;
@@ -183,12 +183,11 @@ impl MigrationTrait for Migration {
                 .col(string_len_null("ground", 32))
                 .col(text_null("note"))
                 .col(text("snapshot"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_contract_rounds_contract")
-                        .from("contract_rounds", "contract_id")
-                        .to("contracts", "id"),
-                )
+                .foreign_key(&mut fk(
+                    "fk_contract_rounds_contract",
+                    ("contract_rounds", "contract_id"),
+                    ("contracts", "id"),
+                ))
                 .to_owned(),
         )
         .await?;
@@ -218,12 +217,11 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone_null("decided_at"))
                 .col(date_null("effective_on"))
                 .col(text_null("decision_note"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_contract_amendments_contract")
-                        .from("contract_amendments", "contract_id")
-                        .to("contracts", "id"),
-                )
+                .foreign_key(&mut fk(
+                    "fk_contract_amendments_contract",
+                    ("contract_amendments", "contract_id"),
+                    ("contracts", "id"),
+                ))
                 .to_owned(),
         )
         .await?;
@@ -311,12 +309,11 @@ impl MigrationTrait for Migration {
                 .col(string_len_null("ip_kind", 32))
                 .col(string_len_null("programme_source", 200))
                 .col(timestamp_with_time_zone("created_at"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_ledger_entries_contract")
-                        .from("ledger_entries", "contract_id")
-                        .to("contracts", "id"),
-                )
+                .foreign_key(&mut fk(
+                    "fk_ledger_entries_contract",
+                    ("ledger_entries", "contract_id"),
+                    ("contracts", "id"),
+                ))
                 .to_owned(),
         )
         .await?;

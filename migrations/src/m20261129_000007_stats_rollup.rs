@@ -1,6 +1,7 @@
 //! Turnover statistics: a monthly roll-up of the ledger at city level, kept in the same
 //! transaction as every ledger append (`ttx_contracts::rollup`), and indexes that let reports
 //! read the ledger itself by region and date (county detail, partial months).
+use crate::helpers::index;
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -31,32 +32,12 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ux_stats_monthly")
-                .table("stats_monthly")
-                .col("side")
-                .col("dim")
-                .col("month")
-                .col("region")
-                .col("value")
-                .unique()
-                .to_owned(),
-        )
-        .await?;
+        index(m, "ux_stats_monthly", "stats_monthly", &["side", "dim", "month", "region", "value"], true).await?;
         for (name, cols) in [
             ("ix_ledger_seller_region", ["seller_region", "booked_on"]),
             ("ix_ledger_buyer_region", ["buyer_region", "booked_on"]),
         ] {
-            m.create_index(
-                Index::create()
-                    .name(name)
-                    .table("ledger_entries")
-                    .col(cols[0])
-                    .col(cols[1])
-                    .to_owned(),
-            )
-            .await?;
+            index(m, name, "ledger_entries", &cols, false).await?;
         }
         Ok(())
     }

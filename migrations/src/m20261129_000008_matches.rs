@@ -4,6 +4,7 @@
 //! A match's `open_key` is `listing:demand:agency` while the match is under way and NULL once it
 //! is signed or closed: its unique index keeps one live match per pair and agency (NULLs never
 //! collide, on SQLite as on PostgreSQL).
+use crate::helpers::{fk, index};
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]

@@ -6,6 +6,7 @@
 //! has a unique (subscription_id, listing_id), and the push job writes the row and the
 //! notification event in one transaction. The job's position in the stream of listing
 //! changes is one row of `subscription_job_state`.
+use crate::helpers::{fk, index};
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -51,12 +52,11 @@ impl MigrationTrait for Migration {
                 // immediate | daily
                 .col(string_len("delivery", 16))
                 .col(timestamp_with_time_zone("created_at"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_match_subscriptions_org")
-                        .from("match_subscriptions", "org_id")
-                        .to("organizations", "id"),
-                )
+                .foreign_key(&mut fk(
+                    "fk_match_subscriptions_org",
+                    ("match_subscriptions", "org_id"),
+                    ("organizations", "id"),
+                ))
                 .to_owned(),
         )
         .await?;
@@ -85,12 +85,11 @@ impl MigrationTrait for Migration {
                 .col(string_len("status", 16))
                 .col(timestamp_with_time_zone("created_at"))
                 .col(timestamp_with_time_zone_null("sent_at"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_subscription_pushes_subscription")
-                        .from("subscription_pushes", "subscription_id")
-                        .to("match_subscriptions", "id"),
-                )
+                .foreign_key(&mut fk(
+                    "fk_subscription_pushes_subscription",
+                    ("subscription_pushes", "subscription_id"),
+                    ("match_subscriptions", "id"),
+                ))
                 .to_owned(),
         )
         .await?;
@@ -149,12 +148,11 @@ impl MigrationTrait for Migration {
                 .col(integer("slot_minutes"))
                 .col(timestamp_with_time_zone_null("scheduled_at"))
                 .col(timestamp_with_time_zone("created_at"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_matchmaking_events_org")
-                        .from("matchmaking_events", "organiser_org_id")
-                        .to("organizations", "id"),
-                )
+                .foreign_key(&mut fk(
+                    "fk_matchmaking_events_org",
+                    ("matchmaking_events", "organiser_org_id"),
+                    ("organizations", "id"),
+                ))
                 .to_owned(),
         )
         .await?;
@@ -179,12 +177,11 @@ impl MigrationTrait for Migration {
                 .col(big_integer("org_id"))
                 .col(big_integer("created_by"))
                 .col(timestamp_with_time_zone("created_at"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_matchmaking_entries_event")
-                        .from("matchmaking_entries", "event_id")
-                        .to("matchmaking_events", "id"),
-                )
+                .foreign_key(&mut fk(
+                    "fk_matchmaking_entries_event",
+                    ("matchmaking_entries", "event_id"),
+                    ("matchmaking_events", "id"),
+                ))
                 .to_owned(),
         )
         .await?;
@@ -220,12 +217,11 @@ impl MigrationTrait for Migration {
                 .col(big_integer_null("outcome_by"))
                 .col(timestamp_with_time_zone_null("outcome_at"))
                 .col(timestamp_with_time_zone("created_at"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_matchmaking_pairings_event")
-                        .from("matchmaking_pairings", "event_id")
-                        .to("matchmaking_events", "id"),
-                )
+                .foreign_key(&mut fk(
+                    "fk_matchmaking_pairings_event",
+                    ("matchmaking_pairings", "event_id"),
+                    ("matchmaking_events", "id"),
+                ))
                 .to_owned(),
         )
         .await?;

@@ -369,3 +369,34 @@ async fn audit_log_records_changes_and_is_scoped() {
         .await
         .assert_problem(400, "invalid_query");
 }
+
+/// The recorded last use of `token` (read from the database; the API does not show it).
+async fn last_used(app: &TestApp, token: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use ttx_accounts::entity::api_token;
+    api_token::Entity::find()
+        .filter(api_token::Column::TokenHash.eq(ttx_accounts::secrets::token_hash(token)))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the token's row")
+        .last_used_at
+}
+
+#[tokio::test]
+async fn a_tokens_last_use_is_recorded_at_most_once_a_minute() {
+    let app = TestApp::spawn().await;
+    let org = app.org("university", "110108", false).await;
+    let t = &org.admin_token;
+    app.get("/v1/me", Some(t)).await.assert_status(200);
+    let first = last_used(&app, t).await.expect("recorded on first use");
+    // Used again within the minute: not written again.
+    app.clock.advance(chrono::Duration::seconds(20));
+    app.get("/v1/me", Some(t)).await.assert_status(200);
+    assert_eq!(last_used(&app, t).await, Some(first));
+    // Past the minute: it moves, to the clock's time.
+    app.clock.advance(chrono::Duration::seconds(50));
+    app.get("/v1/me", Some(t)).await.assert_status(200);
+    let later = last_used(&app, t).await.unwrap();
+    assert!(later - first >= chrono::Duration::seconds(70), "{first} → {later}");
+}

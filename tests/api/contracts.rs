@@ -225,9 +225,7 @@ async fn a_contract_from_draft_to_certificate_amended_and_terminated() {
         .as_str()
         .unwrap()
         .to_string();
-    let year = (chrono::Utc::now() + chrono::Duration::hours(8))
-        .format("%Y")
-        .to_string();
+    let year = app.clock.today().format("%Y").to_string();
     assert_eq!(&number[..4], year, "{number}");
     assert_eq!(&number[4..10], "110000", "the station's region code");
     assert_eq!(&number[10..12], "01");
@@ -858,16 +856,7 @@ async fn bad_input_is_a_field_error_never_a_500() {
     b["price"] = json!(1);
     post(b).await.assert_problem(422, "validation_failed");
     // malformed JSON and paths
-    let r = app
-        .client
-        .post(app.url("/v1/contracts"))
-        .bearer_auth(&w.seller_member)
-        .header("content-type", "application/json")
-        .body("{\"title\": ")
-        .send()
-        .await
-        .unwrap();
-    ttx_tests::into_resp(r)
+    app.post_raw("/v1/contracts", Some(&w.seller_member), Some("application/json"), "{\"title\": ")
         .await
         .assert_problem(400, "malformed_json");
     app.get("/v1/contracts/abc", Some(&w.seller_member))
@@ -952,10 +941,12 @@ async fn bad_input_is_a_field_error_never_a_500() {
 
 #[tokio::test]
 async fn the_queue_shows_days_left_and_overdue_reviews_cannot_be_returned() {
-    use sea_orm::{ConnectionTrait, Statement};
     let app = TestApp::spawn().await;
     let w = world(&app).await;
     let late = accepted(&app, &w, &body("逾期审查合同", w.buyer.id, 10_000)).await;
+    // Time passes for the first one: its review deadline was three days ago.
+    let days = app.config.contracts.review_deadline_days + 3;
+    app.clock.advance(chrono::Duration::days(days));
     let fresh = accepted(&app, &w, &body("正常审查合同", w.buyer.id, 20_000)).await;
     let waiting = draft(
         &app,
@@ -966,22 +957,6 @@ async fn the_queue_shows_days_left_and_overdue_reviews_cannot_be_returned() {
     act(&app, &w.seller_member, waiting, "submit", json!({}))
         .await
         .assert_status(200);
-    // Time passes for one of them: its deadline was three days ago.
-    let due = chrono::Utc::now().date_naive() - chrono::Duration::days(3);
-    let backend = app.db.get_database_backend();
-    app.db
-        .execute_raw(Statement::from_sql_and_values(
-            backend,
-            match backend {
-                sea_orm::DatabaseBackend::Postgres => {
-                    "UPDATE contracts SET review_due_on = $1 WHERE id = $2"
-                }
-                _ => "UPDATE contracts SET review_due_on = ? WHERE id = ?",
-            },
-            [due.into(), late.into()],
-        ))
-        .await
-        .unwrap();
     let q = app.get("/v1/contracts?queue=true", Some(&w.reviewer)).await;
     q.assert_status(200);
     let items = q.body["items"].as_array().unwrap();
@@ -1202,7 +1177,7 @@ async fn the_ledger_sums_to_the_live_registered_amounts_and_is_append_only() {
     assert_eq!(after, ledger_sum);
 
     // The seller's technology income for the year, by kind.
-    let year = chrono::Utc::now().format("%Y").to_string();
+    let year = app.clock.today().format("%Y").to_string();
     let r = app
         .get(
             &format!("/v1/orgs/{}/technology-income?year={year}", w.seller.id),

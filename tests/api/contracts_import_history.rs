@@ -8,14 +8,7 @@ use ttx_tests::TestApp;
 /// Runs the real binary to completion without blocking the test's runtime (see
 /// `listings::run_cli`).
 async fn run_cli(app: &TestApp, args: &[&str]) -> std::process::Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_ttx-under-test"))
-        .args(args)
-        .env("TTX_DATA_DIR", app.dir.path())
-        .env("TTX_DATABASE__URL", &app.config.database.url)
-        .env("TTX_LOG__LEVEL", "warn")
-        .output()
-        .await
-        .expect("run the ttx binary")
+    ttx_tests::process::run_cli(crate::TTX_BIN, app, args).await
 }
 
 fn text(b: &[u8]) -> String {

@@ -32,7 +32,7 @@ fn chromium() -> Option<PathBuf> {
 }
 
 fn today_beijing() -> NaiveDate {
-    (chrono::Utc::now() + Duration::hours(8)).date_naive()
+    ttx_core::clock::today()
 }
 
 /// One contract to register through the API.
@@ -121,15 +121,9 @@ async fn import(app: &TestApp, station: &Org, name: &str, rows: &[Value]) {
     let file = app.dir.path().join(name);
     let text: String = rows.iter().map(|r| format!("{r}\n")).collect();
     std::fs::write(&file, text).unwrap();
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_ttx-under-test"))
-        .args(["import", "contracts", "--station", &station.id.to_string()])
-        .arg(&file)
-        .env("TTX_DATA_DIR", app.dir.path())
-        .env("TTX_DATABASE__URL", &app.config.database.url)
-        .env("TTX_LOG__LEVEL", "warn")
-        .output()
-        .await
-        .expect("run the ttx binary");
+    let station_id = station.id.to_string();
+    let args = ["import", "contracts", "--station", &station_id, file.to_str().unwrap()];
+    let out = ttx_tests::process::run_cli(crate::TTX_BIN, app, &args).await;
     assert!(
         out.status.success(),
         "import {name}: {}{}",

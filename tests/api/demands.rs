@@ -1,23 +1,13 @@
 //! Needs (技术需求), challenges (揭榜挂帅) and proposals: completeness and publishing,
 //! lifecycle and permissions, anonymity in reads and in the search index, search filters and
 //! facets, proposal visibility and the challenge rules, expiry.
-use chrono::{Duration as Days, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use chrono::Duration as Days;
 use serde_json::{json, Value};
 use ttx_search::DocSource;
-use ttx_tests::fixtures::query_escape as q;
+use ttx_tests::fixtures::{day, merged, query_escape as q, WAN};
 use ttx_tests::{Org, Resp, TestApp};
 
-/// 万元 in fen.
-const WAN: i64 = 1_000_000;
 
-/// The Beijing date `n` days from now, as `YYYY-MM-DD`.
-fn day(n: i64) -> String {
-    (Utc::now() + chrono::Duration::hours(8) + Days::days(n))
-        .date_naive()
-        .to_string()
-}
 
 /// A complete need (scores 100); adjust with `patch`.
 fn need(title: &str, patch: Value) -> Value {
@@ -36,12 +26,7 @@ fn need(title: &str, patch: Value) -> Value {
         "deadline": day(60),
         "contact": {"name": "需求对接人乙", "phone": "13812345678", "email": "needs-contact@firm.test"}
     });
-    if let (Some(o), Some(p)) = (v.as_object_mut(), patch.as_object()) {
-        for (k, val) in p {
-            o.insert(k.clone(), val.clone());
-        }
-    }
-    v
+    merged(v, patch)
 }
 
 async fn published(app: &TestApp, token: &str, title: &str, patch: Value) -> i64 {
@@ -545,7 +530,7 @@ async fn search_filters_facets_sort_and_paging() {
             Some(t),
             &json!({"need": ch, "terms": {
                 "bounty": 300 * WAN,
-                "proposal_deadline": (Utc::now() + Days::days(50)).to_rfc3339(),
+                "proposal_deadline": (app.clock.now() + Days::days(50)).to_rfc3339(),
                 "criteria": [{"name": "技术先进性", "weight": 70}, {"name": "成本", "weight": 30}]
             }}),
         )
@@ -707,7 +692,7 @@ async fn search_filters_facets_sort_and_paging() {
 
 /// A challenge: eligible university in Beijing (11) or Guangdong (44), one winner.
 async fn challenge(app: &TestApp, firm: &Org, title: &str, max_winners: u32) -> i64 {
-    let mut n = need(title, json!({"deadline": day(60)}));
+    let mut n = need(title, json!({"deadline": app.day(60)}));
     n["publish"] = json!(true);
     let r = app
         .post(
@@ -715,7 +700,7 @@ async fn challenge(app: &TestApp, firm: &Org, title: &str, max_winners: u32) -> 
             Some(&firm.admin_token),
             &json!({"need": n, "terms": {
                 "bounty": 300 * WAN,
-                "proposal_deadline": (Utc::now() + Days::days(30)).to_rfc3339(),
+                "proposal_deadline": (app.clock.now() + Days::days(30)).to_rfc3339(),
                 "eligible_org_kinds": ["university", "research_institute"],
                 "eligible_regions": ["11", "44"],
                 "criteria": [{"name": "技术方案", "weight": 60}, {"name": "团队能力", "weight": 40}],
@@ -996,17 +981,8 @@ async fn no_proposal_after_the_deadline_and_several_winners() {
         .as_i64()
         .unwrap();
 
-    // The proposal deadline passes.
-    use ttx_demands::entity::challenge::{Column, Entity};
-    Entity::update_many()
-        .col_expr(
-            Column::ProposalDeadline,
-            Expr::value(Utc::now() - Days::minutes(1)),
-        )
-        .filter(Column::DemandId.eq(id))
-        .exec(&app.db)
-        .await
-        .unwrap();
+    // The proposal deadline (30 days ahead) passes; the need (60 days ahead) stays open.
+    app.clock.advance(Days::days(31));
     let r = app
         .post(&base, Some(&uni2.admin_token), &proposal(300))
         .await;
@@ -1071,15 +1047,8 @@ async fn needs_expire_at_their_deadline() {
     })
     .await;
 
-    // Its deadline passes: readers see it expired at once, the job records it.
-    use ttx_demands::entity::demand::{Column, Entity};
-    let yesterday = (Utc::now() + chrono::Duration::hours(8) - Days::days(1)).date_naive();
-    Entity::update_many()
-        .col_expr(Column::Deadline, Expr::value(yesterday))
-        .filter(Column::Id.eq(id))
-        .exec(&app.db)
-        .await
-        .unwrap();
+    // Its deadline (60 days ahead) passes: readers see it expired at once, the job records it.
+    app.clock.advance(Days::days(61));
     let r = app
         .get(&format!("/v1/demands/{id}"), Some(&firm.admin_token))
         .await;
@@ -1120,7 +1089,7 @@ async fn needs_expire_at_their_deadline() {
         &path,
         Some(&firm.admin_token),
         &etag,
-        &json!({"deadline": day(30)}),
+        &json!({"deadline": app.day(30)}),
     )
     .await
     .assert_status(200);

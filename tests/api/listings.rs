@@ -4,7 +4,8 @@
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
-use ttx_tests::fixtures::query_escape as q;
+use ttx_tests::fixtures::{merged, query_escape as q};
+use ttx_tests::process::ChildServer;
 use ttx_tests::{Org, Resp, TestApp};
 
 /// A valid invention-patent application number with its check character.
@@ -26,12 +27,7 @@ fn listing(title: &str, patch: Value) -> Value {
         "price": {"kind": "negotiable"},
         "contact": {"name": "秘密联系人甲", "phone": "13912345678", "email": "secret-contact@lab.test"}
     });
-    if let (Some(o), Some(p)) = (v.as_object_mut(), patch.as_object()) {
-        for (k, val) in p {
-            o.insert(k.clone(), val.clone());
-        }
-    }
-    v
+    merged(v, patch)
 }
 
 async fn create(app: &TestApp, token: &str, body: &Value) -> Resp {
@@ -150,16 +146,7 @@ async fn create_validates_every_field() {
     .await;
     r.assert_problem(422, "validation_failed");
     assert_eq!(r.error_fields(), vec!["field"]);
-    let r = app
-        .client
-        .post(app.url("/v1/listings"))
-        .bearer_auth(&uni.admin_token)
-        .header("content-type", "application/json")
-        .body("{\"title\": ")
-        .send()
-        .await
-        .unwrap();
-    ttx_tests::into_resp(r)
+    app.post_raw("/v1/listings", Some(&uni.admin_token), Some("application/json"), "{\"title\": ")
         .await
         .assert_problem(400, "malformed_json");
 
@@ -841,6 +828,7 @@ async fn withdrawn_and_expired_leave_the_index() {
         json!({"keywords": ["风电"]}),
     )
     .await;
+    let expires_on = app.clock.today() + chrono::Days::new(10);
     let keep = published(
         &app,
         &uni.admin_token,
@@ -871,19 +859,7 @@ async fn withdrawn_and_expired_leave_the_index() {
     assert_eq!(hit_ids(&r), vec![keep]);
 
     // Past its expiry date a listing reads as expired at once, and the expiry job records it.
-    use sea_orm::{ConnectionTrait, Statement};
-    let yesterday = (chrono::Utc::now() - chrono::Duration::days(3)).date_naive();
-    app.db
-        .execute_raw(Statement::from_sql_and_values(
-            app.db.get_database_backend(),
-            match app.db.get_database_backend() {
-                sea_orm::DbBackend::Postgres => "UPDATE listings SET expires_on = $1 WHERE id = $2",
-                _ => "UPDATE listings SET expires_on = ? WHERE id = ?",
-            },
-            [yesterday.into(), keep.into()],
-        ))
-        .await
-        .unwrap();
+    app.clock.advance(chrono::Duration::days(13));
     app.get(&format!("/v1/listings/{keep}"), None)
         .await
         .assert_problem(404, "not_found");
@@ -893,7 +869,7 @@ async fn withdrawn_and_expired_leave_the_index() {
     assert_eq!(own.body["status"], "expired");
     let r = app.get(&path, None).await;
     assert!(hit_ids(&r).is_empty(), "expired listing served: {}", r.text);
-    let n = ttx_listings::service::expire_due(&app.db, chrono::Utc::now())
+    let n = ttx_listings::service::expire_due(&app.db, app.clock.now())
         .await
         .unwrap();
     assert_eq!(n, 1);
@@ -906,9 +882,7 @@ async fn withdrawn_and_expired_leave_the_index() {
         .get(&format!("/v1/listings/{keep}"), Some(&uni.admin_token))
         .await
         .etag();
-    let later = (chrono::Utc::now() + chrono::Duration::days(30))
-        .date_naive()
-        .to_string();
+    let later = (app.clock.today() + chrono::Days::new(30)).to_string();
     app.post(
         &format!("/v1/listings/{keep}/publish"),
         Some(&uni.admin_token),
@@ -1041,69 +1015,19 @@ async fn import_cli_validates_rows_and_updates_by_external_id() {
 /// runs on that runtime, and a blocked runtime could leave one of its transactions holding the
 /// SQLite write lock that the child process waits for.
 async fn run_cli(app: &TestApp, args: &[&str]) -> std::process::Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_ttx-under-test"))
-        .args(args)
-        .env("TTX_DATA_DIR", app.dir.path())
-        .env("TTX_DATABASE__URL", &app.config.database.url)
-        .env("TTX_LOG__LEVEL", "warn")
-        .output()
-        .await
-        .expect("run the ttx binary")
+    ttx_tests::process::run_cli(crate::TTX_BIN, app, args).await
 }
 
 /// The real binary as a child process.
-struct Server {
-    child: std::process::Child,
-    base: String,
-}
-
-fn free_addr() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().to_string()
-}
-
-async fn start_server(dir: &std::path::Path, db_url: &str) -> Server {
-    let addr = free_addr();
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("server.log"))
-        .unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ttx-under-test"))
-        .arg("serve")
-        .env("TTX_DATA_DIR", dir)
-        .env("TTX_DATABASE__URL", db_url)
-        .env("TTX_SERVER__BIND", &addr)
-        .env("TTX_LOG__LEVEL", "warn")
-        .env("TTX_ACCOUNTS__PASSWORD_COST__MEMORY_KIB", "4096")
-        .env("TTX_ACCOUNTS__PASSWORD_COST__ITERATIONS", "1")
-        .stdout(std::process::Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("start the ttx binary");
-    let base = format!("http://{addr}");
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(r) = client.get(format!("{base}/healthz")).send().await {
-            if r.status().is_success() {
-                break;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "server did not start; see {}",
-            dir.join("server.log").display()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Server { child, base }
+async fn start_server(dir: &std::path::Path, db_url: &str) -> ChildServer {
+    ChildServer::start(crate::TTX_BIN, dir, db_url, &[]).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn crash_loses_no_acknowledged_listing() {
     let dir = tempfile::tempdir().unwrap();
     let (db_url, pg) = ttx_tests::fresh_database(dir.path()).await;
+    let _drop = ttx_testdb::DropDatabase(pg);
     let mut server = start_server(dir.path(), &db_url).await;
     let client = reqwest::Client::new();
     let n = ttx_tests::fixtures::next();

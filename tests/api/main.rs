@@ -1,5 +1,11 @@
 //! Black-box tests through the HTTP API. Each test starts its own app with its own database.
+
+/// The `ttx` binary, for tests that run commands or kill the server (`ttx_tests::process`).
+pub const TTX_BIN: &str = env!("CARGO_BIN_EXE_ttx-under-test");
+
 mod accounts;
+mod backup;
+mod contract_events;
 mod contracts;
 mod contracts_import_history;
 mod contracts_usability;

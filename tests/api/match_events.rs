@@ -3,38 +3,17 @@
 //! first), outcomes with a registered contract, and a report that adds up — its signed amount
 //! is the contract's registered amount in the ledger. Visibility: the organiser sees
 //! everything, the report is public once the event is over, anyone else gets 404.
-use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
+use ttx_tests::fixtures::{self, day, WAN};
 use ttx_tests::{Org, TestApp};
 
-const WAN: i64 = 1_000_000;
 
-fn day(n: i64) -> String {
-    (Utc::now() + Duration::hours(8) + Duration::days(n))
-        .date_naive()
-        .to_string()
-}
 
 async fn listing(app: &TestApp, org: &Org, title: &str, keywords: &[&str], field: &str) -> i64 {
-    let body = json!({
-        "title": title,
-        "summary": format!("{title}：成果简介"),
-        "description": format!("本成果“{title}”已完成中试验证，关键词：{}。", keywords.join("、")),
-        "keywords": keywords,
-        "field": field,
-        "trl": 6,
-        "ip_items": [{"kind": "invention_patent", "status": "granted",
-                      "number": format!("CN{}", ttx_listings::patent::PatentNumber::complete("202310123456").unwrap())}],
-        "transfer_modes": ["license"],
-        "price": {"kind": "negotiable"},
-        "publish": true
-    });
-    let r = app
-        .post("/v1/listings", Some(&org.admin_token), &body)
-        .await;
-    r.assert_status(201);
-    r.body["id"].as_i64().unwrap()
+    let text = format!("本成果“{title}”已完成中试验证，关键词：{}。", keywords.join("、"));
+    let body = fixtures::listing_body(title, &text, keywords, field);
+    app.create("/v1/listings", &org.admin_token, &body).await
 }
 
 async fn need(

@@ -32,24 +32,9 @@ async fn job(app: &TestApp, now: DateTime<Utc>) -> RunReport {
 
 /// A published listing about `title`, with `keywords` and `description` as given.
 async fn listing(app: &TestApp, uni: &Org, title: &str, keywords: &[&str], field: &str) -> i64 {
-    let body = json!({
-        "title": title,
-        "summary": format!("{title}：成果简介"),
-        "description": format!("本成果“{title}”已完成中试验证。"),
-        "keywords": keywords,
-        "field": field,
-        "trl": 6,
-        "ip_items": [{"kind": "invention_patent", "status": "granted",
-                      "number": format!("CN{}", ttx_listings::patent::PatentNumber::complete("202310123456").unwrap())}],
-        "transfer_modes": ["license"],
-        "price": {"kind": "negotiable"},
-        "publish": true
-    });
-    let r = app
-        .post("/v1/listings", Some(&uni.admin_token), &body)
-        .await;
-    r.assert_status(201);
-    r.body["id"].as_i64().unwrap()
+    let text = format!("本成果“{title}”已完成中试验证。");
+    let body = ttx_tests::fixtures::listing_body(title, &text, keywords, field);
+    app.create("/v1/listings", &uni.admin_token, &body).await
 }
 
 /// The inbox entries of `kind`.
@@ -200,7 +185,7 @@ async fn a_matching_listing_reaches_the_subscriber_once_and_a_non_matching_one_n
     )
     .await;
 
-    let r = job(&app, Utc::now()).await;
+    let r = job(&app, app.clock.now()).await;
     assert_eq!(r.sent, 1, "{r:?}");
     let got = inbox(&app, &member, "subscription.match").await;
     assert_eq!(pushed_ids(&got), vec![good]);
@@ -233,7 +218,7 @@ async fn a_matching_listing_reaches_the_subscriber_once_and_a_non_matching_one_n
     assert_eq!(kinds, vec!["subscription.match"]);
 
     // Running again, and after the listing changed, the pairing is not pushed again.
-    assert_eq!(job(&app, Utc::now()).await.sent, 0);
+    assert_eq!(job(&app, app.clock.now()).await.sent, 0);
     let cur = app.get(&format!("/v1/listings/{good}"), None).await;
     app.patch(
         &format!("/v1/listings/{good}"),
@@ -243,7 +228,7 @@ async fn a_matching_listing_reaches_the_subscriber_once_and_a_non_matching_one_n
     )
     .await
     .assert_status(200);
-    assert_eq!(job(&app, Utc::now()).await.sent, 0);
+    assert_eq!(job(&app, app.clock.now()).await.sent, 0);
     let got = inbox(&app, &member, "subscription.match").await;
     assert_eq!(pushed_ids(&got), vec![good]);
     let r = app
@@ -282,7 +267,7 @@ async fn a_matching_listing_reaches_the_subscriber_once_and_a_non_matching_one_n
         "environment",
     )
     .await;
-    assert_eq!(job(&app, Utc::now()).await.sent, 0);
+    assert_eq!(job(&app, app.clock.now()).await.sent, 0);
     assert_eq!(inbox(&app, &member, "subscription.match").await.len(), 1);
 }
 
@@ -302,7 +287,7 @@ async fn a_followed_need_gets_the_listings_the_matcher_finds_for_it() {
         "trl_min": 5,
         "trl_max": 8,
         "budget": {"kind": "negotiable"},
-        "deadline": (Utc::now() + Duration::days(90)).format("%Y-%m-%d").to_string(),
+        "deadline": ttx_tests::fixtures::day(90),
         "contact": {"name": "需求对接人", "phone": "13812345678", "email": "need@firm.test"},
         "publish": true
     });
@@ -352,9 +337,9 @@ async fn a_followed_need_gets_the_listings_the_matcher_finds_for_it() {
         r.body["search"]["outbox_pending"] == json!(0)
     })
     .await;
-    let r = job(&app, Utc::now()).await;
+    let r = job(&app, app.clock.now()).await;
     assert_eq!(r.sent, 1, "{r:?}");
-    assert_eq!(job(&app, Utc::now()).await.sent, 0);
+    assert_eq!(job(&app, app.clock.now()).await.sent, 0);
     let got = inbox(&app, &firm.admin_token, "subscription.match").await;
     assert_eq!(pushed_ids(&got), vec![good]);
     assert!(!pushed_ids(&got).contains(&unrelated));
@@ -376,9 +361,9 @@ async fn the_daily_cap_holds() {
     ] {
         ids.push(listing(&app, &uni, t, &["磷石膏"], "environment").await);
     }
-    let r = job(&app, Utc::now()).await;
+    let r = job(&app, app.clock.now()).await;
     assert_eq!((r.sent, r.capped), (2, 1), "{r:?}");
-    assert_eq!(job(&app, Utc::now()).await.sent, 0);
+    assert_eq!(job(&app, app.clock.now()).await.sent, 0);
     let got = inbox(&app, &firm.admin_token, "subscription.match").await;
     assert_eq!(got.len(), 2);
     let r = app
@@ -389,7 +374,7 @@ async fn the_daily_cap_holds() {
 
     // A new listing the same day is over the cap too.
     let fourth = listing(&app, &uni, "磷石膏基胶凝材料", &["磷石膏"], "environment").await;
-    let r = job(&app, Utc::now()).await;
+    let r = job(&app, app.clock.now()).await;
     assert_eq!((r.sent, r.capped), (0, 1), "{r:?}");
     assert_eq!(
         inbox(&app, &firm.admin_token, "subscription.match")
@@ -406,7 +391,7 @@ async fn the_daily_cap_holds() {
         "environment",
     )
     .await;
-    let r = job(&app, Utc::now() + Duration::days(1)).await;
+    let r = job(&app, app.clock.now() + Duration::days(1)).await;
     assert_eq!((r.sent, r.capped), (1, 0), "{r:?}");
     let got = pushed_ids(&inbox(&app, &firm.admin_token, "subscription.match").await);
     assert_eq!(got.len(), 3);
@@ -441,7 +426,7 @@ async fn daily_delivery_sends_one_digest() {
         "environment",
     )
     .await;
-    let now = Utc::now();
+    let now = app.clock.now();
     let r = job(&app, now).await;
     assert_eq!((r.sent, r.queued, r.digests), (0, 2, 0), "{r:?}");
     assert!(inbox(&app, &firm.admin_token, "subscription.match")

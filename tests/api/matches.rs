@@ -2,18 +2,11 @@
 //! allow, each party notified once per step, anonymity of firms, feedback on suggestions and its
 //! export, and the walk from a suggestion to a registered contract that the broker's funnel
 //! then shows to the fen.
-use chrono::{Duration as Days, Utc};
 use serde_json::{json, Value};
+use ttx_tests::fixtures::{day, WAN};
 use ttx_tests::{Org, Resp, TestApp};
 
-/// 万元 in fen.
-const WAN: i64 = 1_000_000;
 
-fn day(n: i64) -> String {
-    (Utc::now() + chrono::Duration::hours(8) + Days::days(n))
-        .date_naive()
-        .to_string()
-}
 
 fn patent(digits12: &str) -> String {
     ttx_listings::patent::PatentNumber::complete(digits12).expect("12 digits")

@@ -29,7 +29,7 @@ fn need(title: &str, problem: &str, publish: bool, anonymous: bool) -> Value {
         "field": "new_materials",
         "budget": {"kind": "negotiable"},
         "modes": ["license"],
-        "deadline": (chrono::Utc::now().date_naive() + chrono::Days::new(60)).to_string(),
+        "deadline": ttx_tests::fixtures::day(60),
         "anonymous": anonymous,
         "publish": publish,
         "contact": {"name": "对接人", "phone": "13812345678", "email": "needs@firm.test"}

@@ -12,6 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use ttx_tests::fixtures::day;
+use ttx_tests::process::ChildServer;
 use ttx_tests::TestApp;
 
 /// One POST the receiver got.
@@ -146,11 +148,6 @@ fn check_signed(r: &Received, secret: &str) {
     assert_eq!(v["type"], r.kind.as_str());
 }
 
-fn day(n: i64) -> String {
-    (Utc::now() + chrono::Duration::hours(8) + Days::days(n))
-        .date_naive()
-        .to_string()
-}
 
 fn need(title: &str) -> Value {
     json!({
@@ -522,83 +519,20 @@ async fn webhooks_get_signed_events_retried_with_backoff_and_logged() {
         .contains("503"));
 }
 
-/// The real binary as a child process.
-struct Server {
-    child: std::process::Child,
-    base: String,
-}
-
-fn free_addr() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().to_string()
-}
-
-async fn start(dir: &std::path::Path, db_url: &str, worker: bool) -> Server {
-    let addr = free_addr();
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("server.log"))
-        .unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ttx-under-test"))
-        .arg("serve")
-        .env("TTX_DATA_DIR", dir)
-        .env("TTX_DATABASE__URL", db_url)
-        .env("TTX_SERVER__BIND", &addr)
-        .env("TTX_LOG__LEVEL", "warn")
-        .env("TTX_ACCOUNTS__PASSWORD_COST__MEMORY_KIB", "4096")
-        .env("TTX_ACCOUNTS__PASSWORD_COST__ITERATIONS", "1")
-        .env("TTX_NOTIFY__WORKER_ENABLED", worker.to_string())
-        .env("TTX_NOTIFY__ALLOW_PRIVATE_URLS", "true")
-        .env("TTX_NOTIFY__POLL_INTERVAL_MS", "100")
-        .stdout(std::process::Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("start the ttx binary");
-    let base = format!("http://{addr}");
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(r) = client.get(format!("{base}/healthz")).send().await {
-            if r.status().is_success() {
-                break;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "server did not start; see {}",
-            dir.join("server.log").display()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Server { child, base }
-}
-
-/// Drops a PostgreSQL test database at the end.
-struct DropDb(Option<(String, String)>);
-
-impl Drop for DropDb {
-    fn drop(&mut self) {
-        use sea_orm::{ConnectionTrait, Database};
-        if let Some((admin_url, name)) = self.0.take() {
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async move {
-                    if let Ok(admin) = Database::connect(&admin_url).await {
-                        let _ = admin
-                            .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                            ))
-                            .await;
-                    }
-                });
-            })
-            .join();
-        }
-    }
+/// The real binary as a child process, its delivery worker on or off.
+async fn start(dir: &std::path::Path, db_url: &str, worker: bool) -> ChildServer {
+    let worker = worker.to_string();
+    ChildServer::start(
+        crate::TTX_BIN,
+        dir,
+        db_url,
+        &[
+            ("TTX_NOTIFY__WORKER_ENABLED", worker.as_str()),
+            ("TTX_NOTIFY__ALLOW_PRIVATE_URLS", "true"),
+            ("TTX_NOTIFY__POLL_INTERVAL_MS", "100"),
+        ],
+    )
+    .await
 }
 
 struct Client {
@@ -661,7 +595,7 @@ impl Client {
 async fn events_committed_before_a_crash_arrive_exactly_once_after_restart() {
     let dir = tempfile::tempdir().unwrap();
     let (db_url, pg) = ttx_tests::fresh_database(dir.path()).await;
-    let _drop = DropDb(pg);
+    let _drop = ttx_testdb::DropDatabase(pg);
     let rx = receiver(0).await;
 
     // First life: the delivery worker is off, so events are committed but not sent.

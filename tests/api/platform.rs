@@ -42,26 +42,11 @@ async fn unknown_route_and_method_are_problems() {
 #[tokio::test]
 async fn malformed_json_wrong_type_and_oversized_body() {
     let app = TestApp::spawn().await;
-    let r = app
-        .client
-        .post(app.url("/v1/signup"))
-        .header("content-type", "application/json")
-        .body("{\"org\": ")
-        .send()
-        .await
-        .unwrap();
-    ttx_tests::into_resp(r)
+    app.post_raw("/v1/signup", None, Some("application/json"), "{\"org\": ")
         .await
         .assert_problem(400, "malformed_json");
 
-    let r = app
-        .client
-        .post(app.url("/v1/signup"))
-        .body("org=1")
-        .send()
-        .await
-        .unwrap();
-    ttx_tests::into_resp(r)
+    app.post_raw("/v1/signup", None, None, "org=1")
         .await
         .assert_problem(415, "unsupported_media_type");
 
@@ -70,15 +55,7 @@ async fn malformed_json_wrong_type_and_oversized_body() {
     assert_eq!(r.error_fields(), vec!["org"]);
 
     let big = "x".repeat(2 * 1024 * 1024);
-    let r = app
-        .client
-        .post(app.url("/v1/signup"))
-        .header("content-type", "application/json")
-        .body(format!("{{\"pad\": \"{big}\"}}"))
-        .send()
-        .await
-        .unwrap();
-    ttx_tests::into_resp(r)
+    app.post_raw("/v1/signup", None, Some("application/json"), format!("{{\"pad\": \"{big}\"}}"))
         .await
         .assert_problem(413, "payload_too_large");
 }

@@ -242,20 +242,9 @@ async fn turnover_reproduces_the_published_province_table() {
     }
     let file = app.dir.path().join("techme-register.csv");
     std::fs::write(&file, csv).unwrap();
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_ttx-under-test"))
-        .args([
-            "import",
-            "contracts",
-            file.to_str().unwrap(),
-            "--station",
-            &station.id.to_string(),
-        ])
-        .env("TTX_DATA_DIR", app.dir.path())
-        .env("TTX_DATABASE__URL", &app.config.database.url)
-        .env("TTX_LOG__LEVEL", "warn")
-        .output()
-        .await
-        .expect("run the ttx binary");
+    let station_id = station.id.to_string();
+    let args = ["import", "contracts", file.to_str().unwrap(), "--station", &station_id];
+    let out = ttx_tests::process::run_cli(crate::TTX_BIN, &app, &args).await;
     assert!(
         out.status.success(),
         "import failed:\n{}",

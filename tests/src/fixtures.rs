@@ -30,3 +30,48 @@ pub fn query_escape(s: &str) -> String {
         })
         .collect()
 }
+
+/// The Beijing date `n` days from today, as `YYYY-MM-DD` (on the system clock: for bodies built
+/// before a test moves its application's clock; after that, use [`crate::TestApp::day`]).
+pub fn day(n: i64) -> String {
+    (ttx_core::clock::today() + chrono::Duration::days(n)).to_string()
+}
+
+/// 万元 (ten thousand yuan) in fen.
+pub const WAN: i64 = 1_000_000;
+
+/// A valid Chinese patent application number (`CN` + 12 digits + check character) from 12 digits.
+pub fn patent(digits12: &str) -> String {
+    format!(
+        "CN{}",
+        ttx_listings::patent::PatentNumber::complete(digits12).expect("12 digits")
+    )
+}
+
+/// `v` with the top-level fields of `patch` put in (added or replaced): a valid body adjusted
+/// for one test.
+pub fn merged(mut v: serde_json::Value, patch: serde_json::Value) -> serde_json::Value {
+    if let (Some(o), Some(p)) = (v.as_object_mut(), patch.as_object()) {
+        for (k, val) in p {
+            o.insert(k.clone(), val.clone());
+        }
+    }
+    v
+}
+
+/// A valid published listing body for the matching tests: one granted invention patent,
+/// licensed, price negotiable.
+pub fn listing_body(title: &str, description: &str, keywords: &[&str], field: &str) -> serde_json::Value {
+    serde_json::json!({
+        "title": title,
+        "summary": format!("{title}：成果简介"),
+        "description": description,
+        "keywords": keywords,
+        "field": field,
+        "trl": 6,
+        "ip_items": [{"kind": "invention_patent", "status": "granted", "number": patent("202310123456")}],
+        "transfer_modes": ["license"],
+        "price": {"kind": "negotiable"},
+        "publish": true
+    })
+}

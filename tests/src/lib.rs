@@ -2,12 +2,13 @@
 //! (a temporary SQLite file, or a fresh PostgreSQL database when `TTX_TEST_DATABASE_URL` is set),
 //! so tests run in parallel and never share state.
 use reqwest::{header, Method, StatusCode};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
 use ttx_server::{App, Config};
 
 pub mod fixtures;
+pub mod process;
 
 /// A response: status, headers and JSON body (Null when empty or not JSON).
 #[derive(Debug)]
@@ -66,38 +67,44 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
     pub config: Config,
+    /// The application's clock: a manual one, so a test moves time (deadlines, expiry, review
+    /// clocks) with `app.clock.advance(..)` instead of writing timestamps into the database.
+    pub clock: ttx_core::Clock,
     pub dir: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
     pg_cleanup: Option<(String, String)>,
 }
 
+/// With `TTX_TEST_MEILI_URL` set (and `TTX_TEST_MEILI_KEY`, the master key, if the server has
+/// one), the app searches with Meilisearch instead of the embedded engine, in indexes of its own
+/// (a fresh prefix per test), so the API suite's search tests run against a real Meilisearch.
+pub fn meili_from_env(config: &mut Config) {
+    let Some(url) = std::env::var("TTX_TEST_MEILI_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    else {
+        return;
+    };
+    config.search.engine = "meilisearch".into();
+    config.search.meili_url = Some(url);
+    config.search.meili_api_key = std::env::var("TTX_TEST_MEILI_KEY")
+        .ok()
+        .filter(|k| !k.is_empty());
+    config.search.meili_index_prefix = format!("t{}_", uuid::Uuid::new_v4().simple());
+}
+
+/// Whether the tests search with Meilisearch (`TTX_TEST_MEILI_URL`).
+pub fn uses_meili() -> bool {
+    std::env::var("TTX_TEST_MEILI_URL").is_ok_and(|u| !u.trim().is_empty())
+}
+
 /// A fresh database URL: a SQLite file under `dir`, or a new PostgreSQL database.
+/// (`ttx_testdb::from_env`; drop a PostgreSQL one with `ttx_testdb::DropDatabase`.)
 pub async fn fresh_database(dir: &std::path::Path) -> (String, Option<(String, String)>) {
-    match std::env::var("TTX_TEST_DATABASE_URL") {
-        Ok(admin_url) if !admin_url.trim().is_empty() => {
-            let name = format!("ttx_t_{}", uuid::Uuid::new_v4().simple());
-            let admin = Database::connect(&admin_url)
-                .await
-                .expect("connect to TTX_TEST_DATABASE_URL");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .expect("create test database");
-            admin.close().await.ok();
-            let base = match admin_url.rfind('/') {
-                Some(i) if admin_url[..i].ends_with(|c: char| c != '/') => {
-                    admin_url[..i].to_string()
-                }
-                _ => admin_url.trim_end_matches('/').to_string(),
-            };
-            let base = base.split('?').next().unwrap_or(&base).to_string();
-            (format!("{base}/{name}"), Some((admin_url, name)))
-        }
-        _ => (
-            format!("sqlite://{}?mode=rwc", dir.join("ttx.db").display()),
-            None,
-        ),
-    }
+    let db = ttx_testdb::from_env(dir, "ttx_t")
+        .await
+        .expect("a fresh test database (TTX_TEST_DATABASE_URL reachable?)");
+    (db.url, db.pg)
 }
 
 impl TestApp {
@@ -119,8 +126,15 @@ impl TestApp {
         // Cheaper password hashing keeps the suite fast; the algorithm is the same.
         config.accounts.password_cost.memory_kib = 4096;
         config.accounts.password_cost.iterations = 1;
+        meili_from_env(&mut config);
         f(&mut config);
-        let app = App::build(config.clone()).await.expect("app builds");
+        let clock = ttx_core::Clock::manual();
+        let mut app = App::build_with_clock(config.clone(), clock.clone())
+            .await
+            .expect("app builds");
+        if let Some(routes) = routes {
+            app = app.with_routes(routes);
+        }
         let db = app.state.db.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -140,10 +154,17 @@ impl TestApp {
             client: reqwest::Client::builder().build().unwrap(),
             db,
             config,
+            clock,
             dir,
             stop: Some(tx),
             pg_cleanup,
         }
+    }
+
+    /// The Beijing date `n` days from the application's today (its clock may have been moved),
+    /// as `YYYY-MM-DD`.
+    pub fn day(&self, n: i64) -> String {
+        (self.clock.today() + chrono::Duration::days(n)).to_string()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -200,6 +221,31 @@ impl TestApp {
             );
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
+    }
+    /// POSTs raw `body` bytes (malformed JSON, another media type, an oversized body) with
+    /// `content_type` when given.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> Resp {
+        let mut rb = self.client.post(self.url(path)).body(body);
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        if let Some(ct) = content_type {
+            rb = rb.header(header::CONTENT_TYPE, ct);
+        }
+        into_resp(rb.send().await.expect("request sent")).await
+    }
+
+    /// POSTs `body` to `path` as `token`, asserts a 201 and returns the new resource's `id`.
+    pub async fn create(&self, path: &str, token: &str, body: &Value) -> i64 {
+        let r = self.post(path, Some(token), body).await;
+        r.assert_status(201);
+        r.body["id"].as_i64().expect("the created resource's id")
     }
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Resp {
         self.send(Method::POST, path, token, Some(body), &[]).await
@@ -320,25 +366,79 @@ impl Drop for TestApp {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
-        if let Some((admin_url, name)) = self.pg_cleanup.take() {
-            // Best effort: drop the per-test database from a separate runtime.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async move {
-                    if let Ok(admin) = Database::connect(&admin_url).await {
-                        let _ = admin
-                            .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                            ))
-                            .await;
-                        admin.close().await.ok();
-                    }
-                });
-            })
-            .join();
+        // Best effort: the per-test PostgreSQL database goes.
+        drop(ttx_testdb::DropDatabase(self.pg_cleanup.take()));
+    }
+}
+
+impl TestApp {
+    /// Stops this server and starts a new one on the same data directory and database (a
+    /// restart: what was committed, stored files included, must still be there).
+    pub async fn restart(mut self) -> TestApp {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
         }
+        // The old server drains; give it a moment to let go of its listener and tasks.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let config = self.config.clone();
+        let clock = self.clock.clone();
+        let app = App::build_with_clock(config.clone(), clock.clone())
+            .await
+            .expect("app rebuilds");
+        let db = app.state.db.clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = app
+                .serve_until(listener, async move {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir"));
+        TestApp {
+            addr,
+            base: format!("http://{addr}"),
+            client: reqwest::Client::builder().build().unwrap(),
+            db,
+            config,
+            clock,
+            dir,
+            stop: Some(tx),
+            pg_cleanup: self.pg_cleanup.take(),
+        }
+    }
+
+    /// Sends raw bytes (an upload) with a `Content-Type`.
+    pub async fn upload(&self, path: &str, token: Option<&str>, content_type: &str, bytes: Vec<u8>) -> Resp {
+        let mut rb = self
+            .client
+            .post(self.url(path))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(bytes);
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        into_resp(rb.send().await.expect("request sent")).await
+    }
+
+    /// Downloads raw bytes: status, content type and body.
+    pub async fn download(&self, path: &str, token: Option<&str>) -> (u16, String, Vec<u8>) {
+        let mut rb = self.client.get(self.url(path));
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        let r = rb.send().await.expect("request sent");
+        let status = r.status().as_u16();
+        let ct = r
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        (status, ct, r.bytes().await.unwrap_or_default().to_vec())
     }
 }

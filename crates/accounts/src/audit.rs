@@ -49,7 +49,7 @@ pub async fn record<C: ConnectionTrait>(
     detail: serde_json::Value,
 ) -> Result<(), DbErr> {
     let row = audit_log::ActiveModel {
-        at: Set(chrono::Utc::now()),
+        at: Set(ttx_core::clock::now()),
         actor_user_id: Set(ctx.actor_user_id),
         actor_org_id: Set(ctx.actor_org_id),
         action: Set(action.to_string()),

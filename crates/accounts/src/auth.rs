@@ -6,7 +6,7 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::{header, request::Parts};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use ttx_core::{OrgKind, Role};
-use ttx_web::{ApiError, ErrorCode};
+use ttx_web::{ApiError, ErrorCode, ServiceError};
 
 /// The caller of a request: user, organisation, role.
 #[derive(Debug, Clone)]
@@ -127,7 +127,7 @@ pub async fn resolve(
     if token.is_empty() || token.len() > 200 {
         return Err(invalid());
     }
-    let now = chrono::Utc::now();
+    let now = ttx_core::clock::now();
     let tok = api_token::Entity::find()
         .filter(api_token::Column::TokenHash.eq(token_hash(token)))
         .one(db)
@@ -136,6 +136,7 @@ pub async fn resolve(
     if tok.revoked_at.is_some() || tok.expires_at <= now {
         return Err(invalid());
     }
+    touch(db, &tok, now).await;
     let u = user::Entity::find_by_id(tok.user_id)
         .one(db)
         .await?
@@ -157,6 +158,36 @@ pub async fn resolve(
         token_id: tok.id,
         request_id,
     })
+}
+
+/// `api_tokens.last_used_at` moves at most once per this interval: a token in steady use costs
+/// one small write a minute, not one per request.
+pub const LAST_USED_RESOLUTION: chrono::Duration = chrono::Duration::seconds(60);
+
+/// Records that `tok` was used at `now`, unless that was recorded less than
+/// [`LAST_USED_RESOLUTION`] ago. The conditional `UPDATE` makes concurrent requests write once;
+/// a failure is logged and never fails the request.
+async fn touch(db: &DatabaseConnection, tok: &api_token::Model, now: chrono::DateTime<chrono::Utc>) {
+    let stale = now - LAST_USED_RESOLUTION;
+    if tok.last_used_at.is_some_and(|t| t > stale) {
+        return;
+    }
+    let res = api_token::Entity::update_many()
+        .col_expr(
+            api_token::Column::LastUsedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(api_token::Column::Id.eq(tok.id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(api_token::Column::LastUsedAt.is_null())
+                .add(api_token::Column::LastUsedAt.lte(stale)),
+        )
+        .exec(db)
+        .await;
+    if let Err(e) = res {
+        tracing::warn!(error = %e, token_id = tok.id, "recording a token's last use failed");
+    }
 }
 
 fn request_id(parts: &Parts) -> String {

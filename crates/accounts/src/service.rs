@@ -4,7 +4,7 @@ use crate::entity::{api_token, organization, station_jurisdiction, user};
 use crate::secrets::{self, PasswordCost};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
 };
 use serde_json::json;
@@ -90,9 +90,9 @@ pub async fn issue_token<C: ConnectionTrait>(
     cfg: &AccountsConfig,
     user_id: i64,
     name: &str,
-) -> Result<(String, api_token::Model), ApiError> {
+) -> Result<(String, api_token::Model), ServiceError> {
     let secret = secrets::new_token();
-    let now = chrono::Utc::now();
+    let now = ttx_core::clock::now();
     let row = api_token::ActiveModel {
         user_id: Set(user_id),
         name: Set(name.chars().take(100).collect()),
@@ -112,8 +112,8 @@ pub async fn issue_token<C: ConnectionTrait>(
 async fn insert_org<C: ConnectionTrait>(
     conn: &C,
     o: &NewOrg,
-) -> Result<organization::Model, ApiError> {
-    let now = chrono::Utc::now();
+) -> Result<organization::Model, ServiceError> {
+    let now = ttx_core::clock::now();
     organization::ActiveModel {
         kind: Set(o.kind.as_str().to_string()),
         name: Set(o.name.clone()),
@@ -149,8 +149,8 @@ async fn insert_user<C: ConnectionTrait>(
     org_id: i64,
     u: &NewUser,
     password_hash: String,
-) -> Result<user::Model, ApiError> {
-    let now = chrono::Utc::now();
+) -> Result<user::Model, ServiceError> {
+    let now = ttx_core::clock::now();
     user::ActiveModel {
         org_id: Set(org_id),
         email: Set(normalize_email(&u.email)),
@@ -219,7 +219,7 @@ pub async fn create_org_with_user(
     if verified {
         let mut am: organization::ActiveModel = o.clone().into();
         am.verified = Set(true);
-        am.verified_at = Set(Some(chrono::Utc::now()));
+        am.verified_at = Set(Some(ttx_core::clock::now()));
         o = am.update(&txn).await?;
     }
     let u = insert_user(&txn, o.id, &first, hash).await?;
@@ -234,6 +234,53 @@ pub async fn create_org_with_user(
     .await?;
     txn.commit().await?;
     Ok((o, u, secret))
+}
+
+/// Creates an organisation without users and unverified, without signup checks (seed: the
+/// parties that do not log in).
+pub async fn create_org(
+    db: &DatabaseConnection,
+    org: &NewOrg,
+    ctx: &AuditCtx,
+) -> Result<organization::Model, ServiceError> {
+    let txn = db.begin().await?;
+    let o = insert_org(&txn, org).await?;
+    audit::record(
+        &txn,
+        ctx,
+        "org.create",
+        Target::new("organization", o.id, Some(o.id)),
+        json!({"kind": o.kind, "name": o.name, "verified": false}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(o)
+}
+
+/// Adds a user to an existing organisation without the member checks, and issues a token named
+/// `token_name` (CLI, seed: an operator, a demo reviewer).
+pub async fn create_user_with_token(
+    db: &DatabaseConnection,
+    cfg: &AccountsConfig,
+    org_id: i64,
+    new: NewUser,
+    token_name: &str,
+    ctx: &AuditCtx,
+) -> Result<(user::Model, String), ServiceError> {
+    let hash = hash_blocking(new.password.clone(), cfg.password_cost).await?;
+    let txn = db.begin().await?;
+    let u = insert_user(&txn, org_id, &new, hash).await?;
+    let (secret, _) = issue_token(&txn, cfg, u.id, token_name).await?;
+    audit::record(
+        &txn,
+        ctx,
+        "member.add",
+        Target::new("user", u.id, Some(org_id)),
+        json!({"role": u.role}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((u, secret))
 }
 
 /// Password login; returns the user and a new token. Wrong e-mail and wrong password are
@@ -314,7 +361,7 @@ pub async fn revoke_token(
             .await?
             .map(|u| u.org_id);
         let mut am: api_token::ActiveModel = tok.into();
-        am.revoked_at = Set(Some(chrono::Utc::now()));
+        am.revoked_at = Set(Some(ttx_core::clock::now()));
         am.update(&txn).await?;
         audit::record(
             &txn,
@@ -329,7 +376,7 @@ pub async fn revoke_token(
     Ok(())
 }
 
-pub async fn get_org(db: &DatabaseConnection, id: i64) -> Result<organization::Model, ApiError> {
+pub async fn get_org(db: &DatabaseConnection, id: i64) -> Result<organization::Model, ServiceError> {
     organization::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -407,7 +454,7 @@ pub async fn update_org(
     opt!(contact_email);
     opt!(contact_phone);
     am.version = Set(cur.version + 1);
-    am.updated_at = Set(chrono::Utc::now());
+    am.updated_at = Set(ttx_core::clock::now());
     // Compare-and-set on the version, so a concurrent writer cannot be overwritten.
     let res = organization::Entity::update_many()
         .set(am)
@@ -416,7 +463,7 @@ pub async fn update_org(
         .exec(&txn)
         .await?;
     if res.rows_affected != 1 {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ServiceError::new(ErrorCode::PreconditionFailed));
     }
     audit::record(
         &txn,
@@ -475,15 +522,9 @@ pub async fn verify_org(
             .filter(station_jurisdiction::Column::OrgId.eq(id))
             .count(&txn)
             .await?;
-        if n == 0 {
-            return Err(ApiError::field(
-                "jurisdiction",
-                "required",
-                "a station needs at least one region in its jurisdiction",
-            ));
-        }
+        domain::check_station_has_jurisdiction(kind, n)?;
     }
-    let now = chrono::Utc::now();
+    let now = ttx_core::clock::now();
     organization::Entity::update_many()
         .col_expr(organization::Column::Verified, Expr::value(true))
         .col_expr(organization::Column::VerifiedAt, Expr::value(now))
@@ -638,7 +679,7 @@ pub async fn change_member(
         am.active = Set(a);
     }
     am.version = Set(cur.version + 1);
-    am.updated_at = Set(chrono::Utc::now());
+    am.updated_at = Set(ttx_core::clock::now());
     let res = user::Entity::update_many()
         .set(am)
         .filter(user::Column::Id.eq(user_id))
@@ -646,7 +687,7 @@ pub async fn change_member(
         .exec(&txn)
         .await?;
     if res.rows_affected != 1 {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ServiceError::new(ErrorCode::PreconditionFailed));
     }
     if active == Some(false) {
         revoke_all(&txn, user_id).await?;
@@ -671,7 +712,7 @@ async fn revoke_all<C: ConnectionTrait>(conn: &C, user_id: i64) -> Result<(), Ap
     api_token::Entity::update_many()
         .col_expr(
             api_token::Column::RevokedAt,
-            Expr::value(chrono::Utc::now()),
+            Expr::value(ttx_core::clock::now()),
         )
         .filter(api_token::Column::UserId.eq(user_id))
         .filter(api_token::Column::RevokedAt.is_null())
@@ -705,7 +746,7 @@ pub async fn remove_member(
     let mut am: user::ActiveModel = cur.clone().into();
     am.active = Set(false);
     am.version = Set(cur.version + 1);
-    am.updated_at = Set(chrono::Utc::now());
+    am.updated_at = Set(ttx_core::clock::now());
     am.update(&txn).await?;
     revoke_all(&txn, user_id).await?;
     audit::record(

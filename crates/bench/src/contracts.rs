@@ -51,71 +51,96 @@ pub(crate) struct Target {
 /// URL itself, or (none) a temporary SQLite file.
 pub(crate) async fn fresh_database(database_url: Option<&str>) -> anyhow::Result<Target> {
     let dir = tempfile::tempdir()?;
-    match database_url {
-        Some(u) if u.starts_with("postgres") => {
-            let name = format!(
-                "ttx_bench_{}_{}",
-                std::process::id(),
-                chrono::Utc::now().timestamp()
-            );
-            let admin = Database::connect(u)
+    let prefix = format!("ttx_bench_{}", std::process::id());
+    let db = ttx_testdb::fresh(database_url, dir.path(), &prefix)
+        .await
+        .context("creating the benchmark database")?;
+    let label = match (&db.pg, database_url) {
+        (Some((_, name)), _) => {
+            let conn = Database::connect(&db.url)
                 .await
                 .context("connecting to PostgreSQL")?;
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await?;
-            let version: String = admin
+            let version: String = conn
                 .query_one_raw(Statement::from_string(
-                    admin.get_database_backend(),
+                    conn.get_database_backend(),
                     "SELECT version() AS v",
                 ))
                 .await?
                 .map(|r| r.try_get("", "v"))
                 .transpose()?
                 .unwrap_or_default();
-            admin.close().await.ok();
-            let base = u.split('?').next().unwrap_or(u);
-            let base = match base.rfind('/') {
-                Some(i) if !base[..i].ends_with('/') => &base[..i],
-                _ => base.trim_end_matches('/'),
-            };
-            Ok(Target {
-                url: format!("{base}/{name}"),
-                pg: Some((u.to_string(), name.clone())),
-                _dir: dir,
-                label: format!(
-                    "PostgreSQL (fresh database {name}; {})",
-                    version.split(" on ").next().unwrap_or(&version)
-                ),
-            })
+            conn.close().await.ok();
+            format!(
+                "PostgreSQL (fresh database {name}; {})",
+                version.split(" on ").next().unwrap_or(&version)
+            )
         }
-        Some(u) => Ok(Target {
-            url: u.to_string(),
-            pg: None,
-            _dir: dir,
-            label: format!("SQLite ({u})"),
-        }),
-        None => {
-            let url = format!(
-                "sqlite://{}?mode=rwc",
-                dir.path().join("bench.db").display()
-            );
-            Ok(Target {
-                label: "SQLite (temporary file)".into(),
-                url,
-                pg: None,
-                _dir: dir,
-            })
+        (None, Some(u)) => format!("SQLite ({u})"),
+        (None, None) => "SQLite (temporary file)".into(),
+    };
+    Ok(Target {
+        url: db.url,
+        pg: db.pg,
+        _dir: dir,
+        label,
+    })
+}
+
+pub(crate) use ttx_testdb::drop_database;
+
+impl Target {
+    /// The server configuration of a run on this database: `pool` connections, cheap password
+    /// hashing for the setup's sign-ups (the measured flows hash nothing).
+    pub(crate) fn config(&self, pool: u32) -> Config {
+        let mut config = Config {
+            data_dir: self._dir.path().to_path_buf(),
+            ..Default::default()
+        };
+        config.database.url = self.url.clone();
+        config.database.max_connections = pool;
+        config.accounts.password_cost.memory_kib = 4096;
+        config.accounts.password_cost.iterations = 1;
+        config
+    }
+
+    /// Drops a PostgreSQL database after the run, unless `keep` (then says which it is).
+    pub(crate) async fn finish(&self, keep: bool) {
+        if let Some((admin, name)) = &self.pg {
+            if keep {
+                println!("kept database {name}");
+            } else {
+                drop_database(admin, name).await;
+            }
         }
     }
 }
 
-pub(crate) async fn drop_database(admin_url: &str, name: &str) {
-    if let Ok(admin) = Database::connect(admin_url).await {
-        let _ = admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await;
-        admin.close().await.ok();
+/// The application serving on a random local port until [`Served::stop`].
+pub(crate) struct Served {
+    pub(crate) base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Served {
+    pub(crate) async fn start(app: App) -> anyhow::Result<Served> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let _ = app
+                .serve_until(listener, async move {
+                    let _ = stop_rx.await;
+                })
+                .await;
+        });
+        Ok(Served { base, stop, server })
+    }
+
+    /// Stops serving (waits 5 s at most).
+    pub(crate) async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.server).await;
     }
 }
 
@@ -221,38 +246,15 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     }
     let target = fresh_database(a.database_url.as_deref()).await?;
     let result = bench(&a, &target).await;
-    if let Some((admin, name)) = &target.pg {
-        if a.keep {
-            println!("kept database {name}");
-        } else {
-            drop_database(admin, name).await;
-        }
-    }
+    target.finish(a.keep).await;
     result
 }
 
 async fn bench(a: &Args, target: &Target) -> anyhow::Result<()> {
-    let mut config = Config {
-        data_dir: target._dir.path().to_path_buf(),
-        ..Default::default()
-    };
-    config.database.url = target.url.clone();
-    config.database.max_connections = a.pool;
-    // Cheaper password hashing for the setup's sign-ups (the measured flow hashes nothing).
-    config.accounts.password_cost.memory_kib = 4096;
-    config.accounts.password_cost.iterations = 1;
+    let config = target.config(a.pool);
     let app = App::build(config.clone()).await?;
     let db = app.state.db.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        let _ = app
-            .serve_until(listener, async move {
-                let _ = stop_rx.await;
-            })
-            .await;
-    });
+    let served = Served::start(app).await?;
     let http = Http {
         client: reqwest::Client::builder()
             .pool_max_idle_per_host(a.clients * 2)

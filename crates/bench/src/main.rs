@@ -21,8 +21,24 @@ mod stats;
 #[derive(Parser)]
 #[command(name = "ttx-bench", about = "TTX benchmarks over HTTP")]
 struct Cli {
+    /// The shared data sets (the CSL corpus in `csl/`, the techme tables in `techme/`); default:
+    /// `../shared/data` from the repository root.
+    #[arg(long, global = true, env = "TTX_BENCH_DATA_DIR")]
+    data_dir: Option<PathBuf>,
     #[command(subcommand)]
     cmd: Cmd,
+}
+
+static DATA_DIR: OnceLock<PathBuf> = OnceLock::new();
+
+/// The directory of the shared data sets (`--data-dir`, else `../shared/data` next to the
+/// repository root, wherever the bench is started from).
+pub(crate) fn data_dir() -> &'static Path {
+    DATA_DIR.get_or_init(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join("../shared/data")
+    })
 }
 
 #[derive(Subcommand)]
@@ -40,7 +56,11 @@ enum Cmd {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     ttx_server::telemetry::init_logs("text", "warn");
-    match Cli::parse().cmd {
+    let cli = Cli::parse();
+    if let Some(d) = cli.data_dir {
+        DATA_DIR.set(d).expect("set once, before any use");
+    }
+    match cli.cmd {
         Cmd::Search(a) => search::run(a).await,
         Cmd::Contracts(a) => contracts::run(a).await,
         Cmd::Match(a) => matching::run(a).await,

@@ -163,8 +163,9 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         .context("parsing the needs")?;
     let Some(csl) = csl_path(a.csl.as_deref()) else {
         println!(
-            "SKIP: the CSL corpus is absent (looked for --csl, /work/shared/data/csl/corpus.jsonl \
-             and ../shared/data/csl/corpus.jsonl); the labelled needs refer to its records"
+            "SKIP: the CSL corpus is absent (looked for --csl and {}); the labelled needs refer \
+             to its records",
+            crate::data_dir().join("csl/corpus.jsonl").display()
         );
         return Ok(());
     };
@@ -194,7 +195,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
             l
         })
         .collect();
-    let today = ttx_listings::domain::today(chrono::Utc::now());
+    let today = ttx_core::clock::today();
     for (i, mut l) in ttx_listings::demo::generate(a.distractors, 11, today)
         .into_iter()
         .enumerate()

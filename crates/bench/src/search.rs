@@ -66,13 +66,7 @@ pub(crate) fn csl_path(given: Option<&Path>) -> Option<PathBuf> {
     if let Some(p) = given {
         return Some(p.to_path_buf());
     }
-    [
-        "/work/shared/data/csl/corpus.jsonl",
-        "../shared/data/csl/corpus.jsonl",
-    ]
-    .iter()
-    .map(PathBuf::from)
-    .find(|p| p.exists())
+    Some(crate::data_dir().join("csl/corpus.jsonl")).filter(|p| p.exists())
 }
 
 /// The technology field of a CSL discipline (first match wins).
@@ -250,10 +244,11 @@ fn corpus(a: &Args) -> anyhow::Result<(Vec<ListingInput>, String)> {
         }
         None => {
             println!(
-                "NOTE: the CSL corpus is absent (looked for --csl, /work/shared/data/csl/corpus.jsonl \
-                 and ../shared/data/csl/corpus.jsonl); falling back to the demo generator"
+                "NOTE: the CSL corpus is absent (looked for --csl and {}); falling back to the \
+                 demo generator",
+                crate::data_dir().join("csl/corpus.jsonl").display()
             );
-            let today = ttx_listings::domain::today(chrono::Utc::now());
+            let today = ttx_core::clock::today();
             Ok((
                 ttx_listings::demo::generate(a.listings, a.seed, today)
                     .into_iter()

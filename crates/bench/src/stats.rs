@@ -20,7 +20,7 @@
 //!    field, province flows, the top 10, and county-level reports (one province, the country).
 //! 4. Checks the figures against what it generated (year totals, series points), and prints a
 //!    Markdown report: machine, database, data sizes, load rate, each report's latencies.
-use crate::contracts::{drop_database, fresh_database, Target};
+use crate::contracts::{fresh_database, Served, Target};
 use crate::report::{cpu_model, memory_gib, rss_mib, Latencies};
 use anyhow::{bail, Context};
 use chrono::{Datelike, Duration as Days, NaiveDate};
@@ -145,10 +145,7 @@ type Weights = HashMap<String, (f64, f64)>;
 fn province_weights(a: &Args) -> (String, Weights) {
     let candidates: Vec<PathBuf> = match &a.techme {
         Some(p) => vec![p.clone()],
-        None => vec![
-            PathBuf::from("../shared/data/techme/tech_market_province_year.csv"),
-            PathBuf::from("/work/shared/data/techme/tech_market_province_year.csv"),
-        ],
+        None => vec![crate::data_dir().join("techme/tech_market_province_year.csv")],
     };
     for p in &candidates {
         if let Some(w) = techme_weights(p) {
@@ -156,9 +153,10 @@ fn province_weights(a: &Args) -> (String, Weights) {
         }
     }
     (
-        "built-in rough shares (the techme table is absent: looked for --techme, \
-         ../shared/data/techme/ and /work/shared/data/techme/)"
-            .into(),
+        format!(
+            "built-in rough shares (the techme table is absent: looked for --techme and {})",
+            crate::data_dir().join("techme").display()
+        ),
         BUILT_IN
             .iter()
             .map(|(c, o, ab)| (c.to_string(), (*o, *ab)))
@@ -529,38 +527,17 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     }
     let target = fresh_database(a.database_url.as_deref()).await?;
     let result = bench(&a, &target).await;
-    if let Some((admin, name)) = &target.pg {
-        if a.keep {
-            println!("kept database {name}");
-        } else {
-            drop_database(admin, name).await;
-        }
-    }
+    target.finish(a.keep).await;
     result
 }
 
 async fn bench(a: &Args, target: &Target) -> anyhow::Result<()> {
-    let mut config = Config {
-        data_dir: target._dir.path().to_path_buf(),
-        ..Default::default()
-    };
-    config.database.url = target.url.clone();
-    config.database.max_connections = a.pool;
-    config.accounts.password_cost.memory_kib = 4096;
-    config.accounts.password_cost.iterations = 1;
+    let mut config = target.config(a.pool);
     config.server.request_timeout_secs = 300;
     let app = App::build(config.clone()).await?;
     let db = app.state.db.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        let _ = app
-            .serve_until(listener, async move {
-                let _ = stop_rx.await;
-            })
-            .await;
-    });
+    let served = Served::start(app).await?;
+    let base = served.base.clone();
     let client = reqwest::Client::new();
 
     // A station for the whole country, and the operator.

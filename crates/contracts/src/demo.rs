@@ -4,7 +4,7 @@
 //! before) with varied kinds, fields, amounts and buyer
 //! regions (some later amended or terminated, all booked in the ledger), and a review queue at
 //! the Beijing station (one contract overdue).
-use crate::domain::content::{business_date, review_due_on, ContractContent, Document, Links};
+use crate::domain::content::{review_due_on, ContractContent, Document, Links};
 use crate::domain::{AmendmentChanges, AmendmentKind, ContractStatus, Party};
 use crate::entity::contract;
 use crate::service::history::{insert_registered, record_decided, DecidedChange, Registered};
@@ -521,25 +521,14 @@ async fn insert_user(
     email: &str,
     role: Role,
 ) -> anyhow::Result<DemoLogin> {
-    let now = chrono::Utc::now();
-    let u = user::ActiveModel {
-        org_id: Set(org.id),
-        email: Set(email.into()),
-        display_name: Set(format!("{}（演示）", ttx_core::Labelled::zh(&role))),
-        password_hash: Set(ttx_accounts::secrets::hash_password(
-            PASSWORD,
-            cfg.password_cost,
-        )),
-        role: Set(role.as_str().into()),
-        active: Set(true),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    let (token, _) = accounts::issue_token(db, cfg, u.id, "demo")
+    let user = NewUser {
+        email: email.into(),
+        display_name: format!("{}（演示）", ttx_core::Labelled::zh(&role)),
+        password: PASSWORD.into(),
+        role,
+    };
+    let ctx = AuditCtx::system("seed --demo");
+    let (_, token) = accounts::create_user_with_token(db, cfg, org.id, user, "demo", &ctx)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(DemoLogin {
@@ -617,28 +606,22 @@ async fn sellers(
             crate::service::org_party(&o).map_err(|e| anyhow::anyhow!("{e}"))?,
         ));
     }
-    let now = chrono::Utc::now();
+    let ctx = AuditCtx::system("seed --demo");
     for (prov, kind, name, region, code17) in SELLERS {
-        let o = organization::ActiveModel {
-            kind: Set(kind.as_str().into()),
-            name: Set((*name).into()),
-            credit_code: Set(Some(credit(code17)?.to_string())),
-            region_code: Set((*region).into()),
-            description: Set(Some(format!("{name}（演示数据）"))),
-            website: Set(None),
-            contact_name: Set(None),
-            contact_email: Set(None),
-            contact_phone: Set(None),
-            verified: Set(false),
-            verified_at: Set(None),
-            verified_by: Set(None),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
+        let org = NewOrg {
+            kind: *kind,
+            name: (*name).into(),
+            credit_code: Some(credit(code17)?),
+            region: RegionCode::parse(region)?,
+            description: Some(format!("{name}（演示数据）")),
+            website: None,
+            contact_name: None,
+            contact_email: None,
+            contact_phone: None,
+        };
+        let o = accounts::create_org(db, &org, &ctx)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         out.push((
             prov.to_string(),
             *kind,
@@ -769,7 +752,7 @@ pub async fn seed(
         .filter(|(_, k, _)| *k == OrgKind::Enterprise)
         .map(|(_, _, p)| p.clone())
         .collect();
-    let today = business_date(chrono::Utc::now());
+    let today = ttx_core::clock::today();
 
     // Two years of registrations, in date order so numbers follow dates.
     let mut planned = vec![];
@@ -883,7 +866,7 @@ pub async fn seed(
         let signed_on = today - Duration::days(rng.gen_range(5..40));
         let buyer = outside[rng.gen_range(0..outside.len())].clone();
         let content = contract_content(&mut rng, &uni.1, uni.0, buyer, signed_on);
-        let now = chrono::Utc::now();
+        let now = ttx_core::clock::now();
         let (status, accepted_days_ago) = match i {
             0 | 1 => (ContractStatus::Submitted, None),
             2 => (ContractStatus::Accepted, Some(40)),

@@ -630,16 +630,33 @@ pub async fn refresh_statistics(db: &DatabaseConnection) -> Result<(), sea_orm::
 
 /// Prints a report for the command line; an error when rows were invalid.
 pub fn print_report(report: &ImportReport, dry_run: bool) -> anyhow::Result<()> {
-    if !report.errors.is_empty() {
-        for e in &report.errors {
+    print_outcome(&report.errors, report.rows, &report.by_year, dry_run, |years| {
+        format!(
+            "imported {} contracts, booked in the ledger on their registration dates ({years})",
+            report.imported
+        )
+    })
+}
+
+/// What an import of `rows` rows prints (the register's and the amendments'): every row error
+/// and a failure when there are any; else that a dry run imported nothing; else `imported`,
+/// given the counts per year (`2019: 12, 2020: 40`).
+pub(crate) fn print_outcome(
+    errors: &[RowError],
+    rows: usize,
+    by_year: &BTreeMap<i32, usize>,
+    dry_run: bool,
+    imported: impl FnOnce(String) -> String,
+) -> anyhow::Result<()> {
+    if !errors.is_empty() {
+        for e in errors {
             eprintln!("{e}");
         }
-        let lines: HashSet<usize> = report.errors.iter().map(|e| e.line).collect();
+        let lines: HashSet<usize> = errors.iter().map(|e| e.line).collect();
         bail!(
-            "{} of {} rows have errors ({} problems); nothing was imported",
+            "{} of {rows} rows have errors ({} problems); nothing was imported",
             lines.len(),
-            report.rows,
-            report.errors.len()
+            errors.len()
         );
     }
     if dry_run {

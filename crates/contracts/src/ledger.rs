@@ -27,7 +27,7 @@ pub async fn append<C: ConnectionTrait>(
     if deltas.is_empty() {
         return Ok(());
     }
-    let now = chrono::Utc::now();
+    let now = ttx_core::clock::now();
     let rows = deltas.iter().map(|d| le::ActiveModel {
         contract_id: Set(contract_id),
         amendment_id: Set(amendment_id),

@@ -12,7 +12,6 @@ use axum::extract::{FromRef, FromRequest, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use sea_orm::DatabaseConnection;
-use serde::de::DeserializeOwned;
 use std::sync::Arc;
 use ttx_accounts::{Actor, MaybeActor};
 use ttx_core::{ContractKind, Labelled};
@@ -62,41 +61,8 @@ where
         .routes(routes!(technology_income))
 }
 
-/// A JSON body that may be left out entirely (then `T::default()`).
-pub struct OptionalJson<T>(pub T);
-
-impl<T, S> FromRequest<S> for OptionalJson<T>
-where
-    T: DeserializeOwned + Default,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let has_type = req.headers().contains_key(header::CONTENT_TYPE);
-        let declared_len = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if !has_type && matches!(declared_len, None | Some(0)) {
-            let bytes = bytes_of(req, state).await?;
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                return Ok(OptionalJson(T::default()));
-            }
-            return Err(ApiError::new(ErrorCode::UnsupportedMediaType));
-        }
-        ApiJson::<T>::from_request(req, state)
-            .await
-            .map(|j| OptionalJson(j.0))
-    }
-}
-
-async fn bytes_of<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
-    Bytes::from_request(req, state)
-        .await
-        .map_err(|_| ApiError::new(ErrorCode::MalformedJson).detail("the body could not be read"))
-}
+/// Kept under its old path for crates that import it from here.
+pub use ttx_web::OptionalJson;
 
 fn detail_view(
     actor: &Actor,
@@ -129,6 +95,29 @@ async fn create_contract(
 ) -> ApiResult<Versioned<ContractView>> {
     let spec = req.parse()?;
     let m = draft::create(&st.db, &actor, spec).await?;
+    let loc = format!("/v1/contracts/{}", m.id);
+    let v = m.version;
+    let view = detail_view(&actor, m, Some(Viewer::Seller))?;
+    Ok(Versioned::created(v, view, loc))
+}
+
+/// Draft the contract of an accepted proposal (揭榜挂帅), prefilled: the solver as seller, the
+/// challenger as buyer, the challenge's title and field, the bid as contract amount, and links
+/// to the challenge and the proposal. The solver's members only; complete and submit it as any
+/// draft. A second draft of the same proposal is 409 `already_exists` naming the first.
+#[utoipa::path(post, path = "/proposals/{id}/contract-draft", tag = "contracts", security(("bearer" = [])),
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+    request_body(content = Option<crate::service::prefill::DraftChoices>, description = "optional: sub_kind, tech_field, signed_on"),
+    responses((status = 201, body = ContractView, headers(("ETag" = String), ("Location" = String))),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn draft_from_proposal(
+    State(st): State<ContractsState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<i64>,
+    OptionalJson(choices): OptionalJson<crate::service::prefill::DraftChoices>,
+) -> ApiResult<Versioned<ContractView>> {
+    let m = crate::service::prefill::create_from_proposal(&st.db, &actor, id, choices).await?;
     let loc = format!("/v1/contracts/{}", m.id);
     let v = m.version;
     let view = detail_view(&actor, m, Some(Viewer::Seller))?;
@@ -175,7 +164,7 @@ async fn list_contracts(
     };
     let limit = page.limit();
     let (rows, pending) = query::list(&st.db, &actor, &filter, page.cursor()?, limit).await?;
-    let now = chrono::Utc::now();
+    let now = ttx_core::clock::now();
     Ok(axum::Json(Page::from_rows(
         rows,
         limit,

@@ -3,24 +3,13 @@
 use crate::domain::ledger::{Booking, LedgerDims};
 use crate::domain::{fingerprint, ContractContent, ContractStatus, Links, Party};
 use crate::entity::contract;
-use sea_orm::{
-    ActiveValue::Set, DatabaseConnection, DatabaseTransaction, DbErr, SqlErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, DbErr, SqlErr};
 use std::str::FromStr;
 use ttx_core::{ContractSubKind, CreditCode, EntityKind, Fen, RegionCode};
-use ttx_web::ApiError;
+use ttx_web::ServiceError;
 
-/// A transaction that writes. On SQLite it takes the write lock at `BEGIN` (`IMMEDIATE`), so
-/// concurrent writers queue on the busy timeout instead of failing when they upgrade a read
-/// snapshot; on PostgreSQL rows are locked explicitly (`SELECT … FOR UPDATE`).
-pub async fn write_txn(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..Default::default()
-    })
-    .await
-}
+/// A transaction that writes: [`ttx_web::begin_write`] under the name this crate's callers use.
+pub use ttx_web::begin_write as write_txn;
 
 /// Whether an error is a unique violation of the index over `column`.
 pub fn unique_violation_on(e: &DbErr, column: &str) -> bool {
@@ -38,7 +27,7 @@ fn parse<T: FromStr>(s: &str, what: &str, id: i64) -> Result<T, ApiError> {
     s.parse().map_err(|_| corrupt(what, id))
 }
 
-fn json<T: serde::de::DeserializeOwned>(s: &str, what: &str, id: i64) -> Result<T, ApiError> {
+fn json<T: serde::de::DeserializeOwned>(s: &str, what: &str, id: i64) -> Result<T, ServiceError> {
     serde_json::from_str(s).map_err(|_| corrupt(what, id))
 }
 

@@ -1,6 +1,6 @@
 //! HTTP response bodies.
 use crate::access::Viewer;
-use crate::domain::content::{business_date, days_left};
+use crate::domain::content::days_left;
 use crate::domain::fingerprint::Likeness;
 use crate::domain::{Action, ContractStatus, Document, Instalment, Links, Party, Side};
 use crate::entity::{amendment, contract, round};
@@ -271,7 +271,7 @@ pub fn review_of(m: &contract::Model, now: DateTime<Utc>) -> Option<ReviewView> 
     let dl = m
         .review_due_on
         .filter(|_| open)
-        .map(|due| days_left(due, business_date(now)));
+        .map(|due| days_left(due, ttx_core::clock::beijing_date(now)));
     Some(ReviewView {
         station_id,
         round: m.round,
@@ -287,7 +287,7 @@ impl ContractView {
     /// Builds the view; `actions` are those of the caller.
     pub fn build(m: contract::Model, actions: Vec<String>) -> Result<Self, ttx_web::ApiError> {
         let c = store::content_of(&m)?;
-        let now = Utc::now();
+        let now = ttx_core::clock::now();
         let review = review_of(&m, now);
         let registration = match (&m.registration_number, m.registered_on) {
             (Some(n), Some(on)) => {

@@ -5,6 +5,8 @@
 //! market (fields, contract kinds, entity kinds, maturity, transfer modes, IP kinds) is an enum
 //! with a stable code and zh / en labels.
 
+pub mod capitals;
+pub mod clock;
 pub mod credit_code;
 pub mod labels;
 pub mod money;
@@ -13,6 +15,7 @@ pub mod text;
 pub mod validate;
 pub mod vocab;
 
+pub use clock::Clock;
 pub use credit_code::CreditCode;
 pub use labels::Labelled;
 pub use money::{Fen, MoneyError};

@@ -3,10 +3,10 @@
 //! (same fields, same technologies), plus a few proposals to the challenges. Written for TTX.
 use crate::challenge::{ChallengeTerms, Criterion, ProposalStatus};
 use crate::completeness;
-use crate::domain::{self, Budget, Contact, DemandData, DemandStatus, ResearchType};
+use crate::domain::{Budget, Contact, DemandData, DemandStatus, ResearchType};
 use crate::entity::{challenge, demand, proposal};
 use crate::store;
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
     QueryFilter, QueryOrder,
@@ -323,8 +323,8 @@ fn data_of(n: &Need, today: chrono::NaiveDate) -> DemandData {
 /// Seeds the demo needs, challenges and proposals; queues the open ones for indexing.
 /// Organisations with id 0 are skipped.
 pub async fn seed(db: &DatabaseConnection, orgs: DemoOrgs) -> Result<DemoReport, DbErr> {
-    let now = Utc::now();
-    let today = domain::today(now);
+    let now = ttx_core::clock::now();
+    let today = ttx_core::clock::beijing_date(now);
     let mut report = DemoReport::default();
     let mut ids: Vec<Option<i64>> = Vec::with_capacity(NEEDS.len());
     let txn = ttx_notify::begin_write(db).await?;

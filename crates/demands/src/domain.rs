@@ -1,5 +1,5 @@
 //! The rules of technical needs (技术需求), as pure functions and types (no I/O).
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use ttx_core::{Fen, FieldErrors, OrgKind, RegionCode, TechField, TransferMode, Trl};
 
@@ -100,15 +100,9 @@ pub fn transition(from: DemandStatus, action: Action) -> Result<DemandStatus, Tr
     Ok(to)
 }
 
-/// China Standard Time: deadlines are Beijing dates.
-pub fn beijing() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("valid offset")
-}
-
-/// Today's date in Beijing.
-pub fn today(now: DateTime<Utc>) -> NaiveDate {
-    now.with_timezone(&beijing()).date_naive()
-}
+/// Deadlines are Beijing dates: `today(now)` is [`ttx_core::clock::beijing_date`] (kept under
+/// this name for crates that still call it; new code calls `ttx_core::clock`).
+pub use ttx_core::clock::{beijing, beijing_date as today};
 
 /// The start of a Beijing date, as the unix seconds the search index stores for deadlines.
 pub fn date_start_unix(d: NaiveDate) -> i64 {

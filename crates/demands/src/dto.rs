@@ -293,7 +293,7 @@ pub struct ChallengeCreate {
 
 impl ChallengeCreate {
     pub fn parse(self, now: DateTime<Utc>) -> Result<(NewDemand, ChallengeTerms), FieldErrors> {
-        let today = domain::today(now);
+        let today = ttx_core::clock::beijing_date(now);
         let (need, mut errs) = match self.need.parse(today) {
             Ok(n) => (Some(n), FieldErrors::new()),
             Err(e) => (None, prefixed(e, "need.")),

@@ -194,7 +194,7 @@ mod tests {
     #[test]
     fn proposal_rule_codes_are_distinct() {
         let codes = [
-            proposal_deadline_passed(chrono::Utc::now()).code,
+            proposal_deadline_passed(ttx_core::clock::now()).code,
             ineligible(&Ineligible::Kind(ttx_core::OrgKind::Enterprise)).code,
             ineligible(&Ineligible::OwnChallenge).code,
             winners_exhausted(1).code,

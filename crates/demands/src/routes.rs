@@ -12,7 +12,9 @@ use axum::extract::{FromRef, State};
 use sea_orm::DatabaseConnection;
 use ttx_accounts::{Actor, MaybeActor};
 use ttx_web::error::Problem;
-use ttx_web::{ApiJson, ApiPath, ApiQuery, ApiResult, Cursor, IfMatch, Page, PageQuery, Versioned};
+use ttx_web::{
+    ApiJson, ApiPath, ApiQuery, ApiResult, Cursor, IfMatch, OptionalJson, Page, PageQuery, Versioned,
+};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router<S>() -> OpenApiRouter<S>
@@ -35,37 +37,13 @@ where
         .routes(routes!(decline_proposal))
 }
 
-/// An optional JSON body: empty is `None`; otherwise parsed like [`ApiJson`].
-pub struct MaybeJson<T>(pub Option<T>);
-
-impl<T, S> axum::extract::FromRequest<S> for MaybeJson<T>
-where
-    T: serde::de::DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = ttx_web::ApiError;
-
-    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|_| {
-                ttx_web::ApiError::new(ttx_web::ErrorCode::MalformedJson)
-                    .detail("the body could not be read")
-            })?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(MaybeJson(None));
-        }
-        ttx_web::extract::parse_json(&bytes).map(|v| MaybeJson(Some(v)))
-    }
-}
-
 fn view(l: &Loaded, actor: Option<&Actor>) -> DemandView {
     DemandView::build(
         &l.demand,
         l.challenge.as_ref(),
         l.org.as_ref(),
         &viewer_of(actor),
-        chrono::Utc::now(),
+        ttx_core::clock::now(),
     )
 }
 
@@ -74,7 +52,7 @@ fn proposal_view(b: &ProposalBundle) -> ProposalView {
 }
 
 fn today() -> chrono::NaiveDate {
-    crate::domain::today(chrono::Utc::now())
+    ttx_core::clock::today()
 }
 
 /// Post a need (技术需求): a draft, or published at once with `publish: true` when complete
@@ -168,7 +146,7 @@ async fn close_demand(
     State(st): State<DemandsState>,
     actor: Actor,
     ApiPath(id): ApiPath<i64>,
-    MaybeJson(body): MaybeJson<CloseInput>,
+    OptionalJson(body): OptionalJson<Option<CloseInput>>,
 ) -> ApiResult<Versioned<DemandView>> {
     let (outcome, reason) = body.unwrap_or_default().parse()?;
     let l = demands::close(&st, &actor, id, outcome, reason).await?;
@@ -187,7 +165,7 @@ async fn create_challenge(
     actor: Actor,
     ApiJson(req): ApiJson<ChallengeCreate>,
 ) -> ApiResult<Versioned<DemandView>> {
-    let (new, terms) = req.parse(chrono::Utc::now())?;
+    let (new, terms) = req.parse(ttx_core::clock::now())?;
     let l = demands::create(&st, &actor, new, Some(terms)).await?;
     let loc = format!("/v1/challenges/{}", l.demand.id);
     Ok(Versioned::created(

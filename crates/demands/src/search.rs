@@ -11,7 +11,7 @@ use crate::source::{research_tag, to_search_doc, CHALLENGE_TAG};
 use crate::state::DemandsState;
 use crate::store::{self, Demand};
 use crate::view::{DemandHit, DemandSearchResponse, DemandView};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, HashMap};
 use ttx_accounts::Actor;
 use ttx_core::{FieldErrors, Labelled, TechField, TransferMode};
 use ttx_search::{params, FacetField, Filters, SearchDoc, SearchQuery, SortOrder, DEMANDS};
-use ttx_web::{ApiError, ApiResult, ErrorCode};
+use ttx_web::{ServiceError, ServiceResult, ErrorCode};
 
 /// Longest query text accepted.
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -100,34 +100,18 @@ impl DemandSearchParams {
         let text = errs.opt_text("q", self.q.as_deref(), MAX_QUERY_CHARS);
         let fields = params::codes::<TechField>(&mut errs, "field", &self.field);
         let modes = params::codes::<TransferMode>(&mut errs, "mode", &self.mode);
-        let mut statuses = params::codes::<DemandStatus>(&mut errs, "status", &self.status);
-        if !mine && statuses.iter().any(|s| s != DemandStatus::Open.as_str()) {
-            errs.add(
-                "status",
-                "requires_mine",
-                "only your own needs can be searched by a status other than open (mine=true)",
-            );
-        }
-        if !mine {
-            statuses = vec![DemandStatus::Open.as_str().to_string()];
-        }
-        for (name, v) in [
+        let statuses = params::statuses::<DemandStatus>(
+            &mut errs,
+            &self.status,
+            mine,
+            DemandStatus::Open.as_str(),
+            "needs",
+        );
+        params::amount_range(
+            &mut errs,
             ("budget_min", self.budget_min),
             ("budget_max", self.budget_max),
-        ] {
-            if v.is_some_and(|p| p < 0) {
-                errs.add(name, "invalid_amount", "amounts are not negative");
-            }
-        }
-        if let (Some(a), Some(b)) = (self.budget_min, self.budget_max) {
-            if a > b {
-                errs.add(
-                    "budget_min",
-                    "min_greater_than_max",
-                    "budget_min is above budget_max",
-                );
-            }
-        }
+        );
         if let (Some(a), Some(b)) = (self.deadline_after, self.deadline_before) {
             if a > b {
                 errs.add(
@@ -158,23 +142,17 @@ impl DemandSearchParams {
                 ),
             }
         }
-        let sort = match self.sort.as_deref().map(str::trim) {
-            None | Some("") | Some("relevance") => SortOrder::Relevance,
-            Some("newest") => SortOrder::Newest,
-            Some("budget_asc") => SortOrder::AmountAsc,
-            Some("budget_desc") => SortOrder::AmountDesc,
-            Some("deadline") => SortOrder::DeadlineAsc,
-            Some(other) => {
-                errs.add(
-                    "sort",
-                    "invalid_choice",
-                    format!(
-                        "{other:?} is not one of: relevance, newest, budget_asc, budget_desc, deadline"
-                    ),
-                );
-                SortOrder::Relevance
-            }
-        };
+        let sort = params::sort(
+            &mut errs,
+            self.sort.as_deref(),
+            &[
+                ("relevance", SortOrder::Relevance),
+                ("newest", SortOrder::Newest),
+                ("budget_asc", SortOrder::AmountAsc),
+                ("budget_desc", SortOrder::AmountDesc),
+                ("deadline", SortOrder::DeadlineAsc),
+            ],
+        );
         let facets = params::facets(&mut errs, self.facets.as_deref(), facet, FACETS);
         let filters = Filters {
             fields,
@@ -242,8 +220,8 @@ async fn render<C: ConnectionTrait>(
     let org_ids: Vec<i64> = demands.iter().map(|d| d.owner_org_id).collect();
     let orgs = store::orgs(conn, &org_ids).await?;
     let viewer = viewer_of(actor);
-    let now = Utc::now();
-    let today = domain::today(now);
+    let now = ttx_core::clock::now();
+    let today = ttx_core::clock::beijing_date(now);
     Ok(demands
         .iter()
         .filter(|d| {
@@ -323,7 +301,7 @@ async fn search_mine(
         .collect::<Result<Vec<_>, _>>()?;
     let ids: Vec<i64> = demands.iter().map(|d| d.id).collect();
     let challenges = store::challenges_of(db, &ids).await?;
-    let today = domain::today(Utc::now());
+    let today = ttx_core::clock::today();
     let mut docs: Vec<SearchDoc> = demands
         .iter()
         .map(|d| {
@@ -386,11 +364,11 @@ pub async fn list_challenges(
     let mut q = Entity::find().filter(Column::IsChallenge.eq(true));
     if mine {
         let actor = actor.ok_or_else(|| {
-            ApiError::new(ErrorCode::Unauthenticated).detail("mine=true needs a bearer token")
+            ServiceError::new(ErrorCode::Unauthenticated).detail("mine=true needs a bearer token")
         })?;
         q = q.filter(Column::OwnerOrgId.eq(actor.org_id));
     } else {
-        let today = domain::today(Utc::now());
+        let today = ttx_core::clock::today();
         q = q
             .filter(Column::Status.eq(DemandStatus::Open.as_str()))
             .filter(

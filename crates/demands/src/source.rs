@@ -6,7 +6,6 @@ use crate::domain::{self, DemandStatus};
 use crate::entity::demand::{Column, Entity};
 use crate::store::{self, Challenge, Demand};
 use async_trait::async_trait;
-use chrono::Utc;
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -153,7 +152,7 @@ impl DocSource for DemandSource {
     }
 
     async fn load(&self, ids: &[i64]) -> Result<Vec<(i64, Option<SearchDoc>)>, SearchError> {
-        let today = domain::today(Utc::now());
+        let today = ttx_core::clock::today();
         let rows = decode_all(
             Entity::find()
                 .filter(Column::Id.is_in(ids.iter().copied()))
@@ -173,7 +172,7 @@ impl DocSource for DemandSource {
         after_id: Option<i64>,
         limit: usize,
     ) -> Result<Vec<SearchDoc>, SearchError> {
-        let today = domain::today(Utc::now());
+        let today = ttx_core::clock::today();
         let mut q = Entity::find().filter(Self::searchable_condition(today));
         if let Some(a) = after_id {
             q = q.filter(Column::Id.gt(a));
@@ -193,7 +192,7 @@ impl DocSource for DemandSource {
     }
 
     async fn count(&self) -> Result<u64, SearchError> {
-        let today = domain::today(Utc::now());
+        let today = ttx_core::clock::today();
         Ok(Entity::find()
             .filter(Self::searchable_condition(today))
             .count(&self.db)

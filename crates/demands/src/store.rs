@@ -303,16 +303,7 @@ pub async fn orgs<C: ConnectionTrait>(
     conn: &C,
     ids: &[i64],
 ) -> Result<HashMap<i64, OrgInfo>, DbErr> {
-    let mut ids = ids.to_vec();
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows = organization::Entity::find()
-        .filter(organization::Column::Id.is_in(ids))
-        .all(conn)
-        .await?;
+    let rows = organization::by_ids(conn, ids.iter().copied()).await?;
     Ok(rows
         .into_iter()
         .map(|o| {

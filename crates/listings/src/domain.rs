@@ -1,6 +1,6 @@
 //! The rules of technology listings, as pure functions and types (no I/O).
 use crate::patent::{PatentNumber, PatentType};
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use ttx_core::{Fen, FieldErrors, IpKind, OrgKind, RegionCode, TechField, TransferMode, Trl};
 
@@ -104,15 +104,9 @@ pub fn transition(from: ListingStatus, action: Action) -> Result<ListingStatus, 
     Ok(to)
 }
 
-/// China Standard Time (UTC+8): expiry dates are Beijing dates.
-pub fn beijing() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("valid offset")
-}
-
-/// Today's date in Beijing.
-pub fn today(now: DateTime<Utc>) -> NaiveDate {
-    now.with_timezone(&beijing()).date_naive()
-}
+/// Expiry dates are Beijing dates: `today(now)` is [`ttx_core::clock::beijing_date`] (kept
+/// under this name for crates that still call it; new code calls `ttx_core::clock`).
+pub use ttx_core::clock::beijing_date as today;
 
 /// A listing stays valid through its expiry date and expires the day after.
 pub fn is_past_expiry(expires_on: Option<NaiveDate>, today: NaiveDate) -> bool {
@@ -504,6 +498,7 @@ pub fn current_year(today: NaiveDate) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{DateTime, Utc};
     use ListingStatus::*;
 
     #[test]

@@ -12,7 +12,7 @@
 //! with lists separated by `;` (keywords also by `、`, `，`, `|`), `price` either `面议` /
 //! `negotiable`, an amount, or `min-max` (fen), and `ip_items` as `kind:number:status[:title]`
 //! items separated by `;` (or a JSON array).
-use crate::domain::{self, ListingStatus, NewListing};
+use crate::domain::{ListingStatus, NewListing};
 use crate::dto::ListingInput;
 use crate::entity::listing::{ActiveModel, Column, Entity};
 use crate::store::{self, OrgInfo};
@@ -454,7 +454,7 @@ pub async fn import_file(
     progress: impl FnMut(u64, u64),
 ) -> Result<ImportReport, ImportError> {
     let mut rows = Rows::open(path, format)?;
-    let today = domain::today(Utc::now());
+    let today = ttx_core::clock::today();
     let next = move || {
         rows.next_row()
             .map(|r| r.map(|(line, body)| (line, body.and_then(|b| validate(line, &b, today)))))
@@ -469,7 +469,7 @@ pub async fn import_inputs(
     opts: &ImportOptions,
     inputs: Vec<ListingInput>,
 ) -> Result<ImportReport, ImportError> {
-    let today = domain::today(Utc::now());
+    let today = ttx_core::clock::today();
     let mut it = inputs.into_iter().enumerate();
     let next = move || {
         it.next().map(|(i, input)| {
@@ -569,7 +569,7 @@ async fn write_batch(
     batch: Vec<Prepared>,
     report: &mut ImportReport,
 ) -> Result<(), ImportError> {
-    let now = Utc::now();
+    let now = ttx_core::clock::now();
     let txn = store::write_txn(db).await?;
     let ext_ids: Vec<String> = batch
         .iter()

@@ -13,7 +13,7 @@ pub async fn expiry_loop(
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        match crate::service::expire_due(&db, chrono::Utc::now()).await {
+        match crate::service::expire_due(&db, ttx_core::clock::now()).await {
             Ok(0) => {}
             Ok(n) => {
                 tracing::info!(expired = n, "listings expired");

@@ -35,7 +35,7 @@ fn view(s: Seen) -> Versioned<ListingView> {
 }
 
 fn today() -> chrono::NaiveDate {
-    domain::today(chrono::Utc::now())
+    ttx_core::clock::today()
 }
 
 /// Post a technology listing (a draft, or published with `"publish": true`).

@@ -9,14 +9,13 @@ use crate::error;
 use crate::source::to_search_doc;
 use crate::state::ListingsState;
 use crate::store::{self, Listing};
-use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 use ttx_accounts::Actor;
 use ttx_core::{FieldErrors, IpKind, TechField, TransferMode};
 use ttx_search::{params, FacetField, Filters, SearchDoc, SearchQuery, SortOrder, LISTINGS};
-use ttx_web::{ApiError, ApiResult, ErrorCode};
+use ttx_web::{ErrorCode, ServiceError, ServiceResult};
 
 /// Longest query text accepted.
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -55,21 +54,13 @@ impl SearchParams {
         let fields = params::codes::<TechField>(&mut errs, "field", &self.field);
         let modes = params::codes::<TransferMode>(&mut errs, "mode", &self.mode);
         let ip_kinds = params::codes::<IpKind>(&mut errs, "ip_kind", &self.ip_kind);
-        let mut statuses = params::codes::<ListingStatus>(&mut errs, "status", &self.status);
-        if !mine
-            && statuses
-                .iter()
-                .any(|s| s != ListingStatus::Published.as_str())
-        {
-            errs.add(
-                "status",
-                "requires_mine",
-                "only your own listings can be searched by a status other than published (mine=true)",
-            );
-        }
-        if !mine {
-            statuses = vec![ListingStatus::Published.as_str().to_string()];
-        }
+        let statuses = params::statuses::<ListingStatus>(
+            &mut errs,
+            &self.status,
+            mine,
+            ListingStatus::Published.as_str(),
+            "listings",
+        );
         for (name, v) in [("trl_min", self.trl_min), ("trl_max", self.trl_max)] {
             if v.is_some_and(|t| !(1..=9).contains(&t)) {
                 errs.add(name, "out_of_range", "TRL is between 1 and 9");
@@ -84,35 +75,22 @@ impl SearchParams {
                 );
             }
         }
-        for (name, v) in [("price_min", self.price_min), ("price_max", self.price_max)] {
-            if v.is_some_and(|p| p < 0) {
-                errs.add(name, "invalid_amount", "amounts are not negative");
-            }
-        }
-        if let (Some(a), Some(b)) = (self.price_min, self.price_max) {
-            if a > b {
-                errs.add(
-                    "price_min",
-                    "min_greater_than_max",
-                    "price_min is above price_max",
-                );
-            }
-        }
+        params::amount_range(
+            &mut errs,
+            ("price_min", self.price_min),
+            ("price_max", self.price_max),
+        );
         let region_prefix = params::region_prefix(&mut errs, self.region.as_deref());
-        let sort = match self.sort.as_deref().map(str::trim) {
-            None | Some("") | Some("relevance") => SortOrder::Relevance,
-            Some("newest") => SortOrder::Newest,
-            Some("price_asc") => SortOrder::AmountAsc,
-            Some("price_desc") => SortOrder::AmountDesc,
-            Some(other) => {
-                errs.add(
-                    "sort",
-                    "invalid_choice",
-                    format!("{other:?} is not one of: relevance, newest, price_asc, price_desc"),
-                );
-                SortOrder::Relevance
-            }
-        };
+        let sort = params::sort(
+            &mut errs,
+            self.sort.as_deref(),
+            &[
+                ("relevance", SortOrder::Relevance),
+                ("newest", SortOrder::Newest),
+                ("price_asc", SortOrder::AmountAsc),
+                ("price_desc", SortOrder::AmountDesc),
+            ],
+        );
         let facets = params::facets(&mut errs, self.facets.as_deref(), facet, FACETS);
         let filters = Filters {
             fields,
@@ -155,7 +133,7 @@ pub async fn search(
     let mine = s.mine;
     let res = if mine {
         let actor = actor.ok_or_else(|| {
-            ApiError::new(ErrorCode::Unauthenticated).detail("mine=true needs a bearer token")
+            ServiceError::new(ErrorCode::Unauthenticated).detail("mine=true needs a bearer token")
         })?;
         search_mine(st, actor.org_id, &s.query).await
     } else {
@@ -171,7 +149,7 @@ async fn search_public(st: &ListingsState, q: &SearchQuery) -> ApiResult<SearchR
     let ids: Vec<i64> = found.hits.iter().map(|h| h.id).collect();
     let rows = store::by_ids(&st.db, &ids).await?;
     let orgs = store::orgs(&st.db, rows.iter().map(|r| r.owner_org_id)).await?;
-    let today = domain::today(Utc::now());
+    let today = ttx_core::clock::today();
     let mut by_id: HashMap<i64, Listing> = HashMap::with_capacity(rows.len());
     for r in &rows {
         let l = store::decode(r)?;
@@ -248,7 +226,7 @@ async fn search_mine(
         .await?;
     let orgs = store::orgs(&st.db, [org_id]).await?;
     let org = orgs.get(&org_id);
-    let today = domain::today(Utc::now());
+    let today = ttx_core::clock::today();
     let terms: Vec<String> = q
         .text_trimmed()
         .map(|t| t.split_whitespace().map(str::to_lowercase).collect())

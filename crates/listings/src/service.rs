@@ -16,7 +16,7 @@ use ttx_accounts::audit::{self, AuditCtx, Target};
 use ttx_accounts::Actor;
 use ttx_core::{OrgKind, RegionCode, Role};
 use ttx_search::{outbox, LISTINGS};
-use ttx_web::{ApiError, ApiResult, ErrorCode, IfMatch};
+use ttx_web::{ErrorCode, IfMatch, ServiceError, ServiceResult};
 
 /// A listing as one caller may see it.
 #[derive(Clone, Debug)]
@@ -62,15 +62,15 @@ fn require_owner(rel: Relation, visible: bool) -> ApiResult<()> {
 }
 
 fn now_and_today() -> (DateTime<Utc>, chrono::NaiveDate) {
-    let now = Utc::now();
-    (now, domain::today(now))
+    let now = ttx_core::clock::now();
+    (now, ttx_core::clock::beijing_date(now))
 }
 
 fn is_indexed(status: ListingStatus) -> bool {
     status == ListingStatus::Published
 }
 
-async fn load_for_update(txn: &DatabaseTransaction, id: i64) -> ApiResult<Listing> {
+async fn load_for_update(txn: &DatabaseTransaction, id: i64) -> ServiceResult<Listing> {
     let m = Entity::find_by_id(id)
         .lock_exclusive()
         .one(txn)
@@ -100,7 +100,7 @@ async fn cas_update(
         .exec(txn)
         .await?;
     if res.rows_affected == 0 {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed)
+        return Err(ServiceError::new(ErrorCode::PreconditionFailed)
             .detail("the listing was changed meanwhile; read it again"));
     }
     let m = Entity::find_by_id(id)
@@ -187,7 +187,7 @@ pub async fn create(st: &ListingsState, actor: &Actor, n: NewListing) -> ApiResu
 }
 
 /// Reads a listing: published ones for everybody, the rest for the owner (and operators).
-pub async fn get(db: &DatabaseConnection, actor: Option<&Actor>, id: i64) -> ApiResult<Seen> {
+pub async fn get(db: &DatabaseConnection, actor: Option<&Actor>, id: i64) -> ServiceResult<Seen> {
     let m = Entity::find_by_id(id)
         .one(db)
         .await?
@@ -381,7 +381,7 @@ pub async fn act(st: &ListingsState, actor: &Actor, id: i64, action: Action) -> 
 /// Records expiry of published listings past their expiry date (the background job).
 /// Returns how many expired.
 pub async fn expire_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, DbErr> {
-    let today = domain::today(now);
+    let today = ttx_core::clock::beijing_date(now);
     let ctx = AuditCtx::system("listings expiry");
     let mut total = 0;
     loop {

@@ -6,7 +6,6 @@ use crate::domain::{self, ListingStatus};
 use crate::entity::listing::{Column, Entity, Model};
 use crate::store::{self, Listing, OrgInfo};
 use async_trait::async_trait;
-use chrono::Utc;
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -69,7 +68,7 @@ impl ListingSource {
 
 /// Published and not past expiry, as of today (Beijing).
 fn searchable() -> Condition {
-    let today = domain::today(Utc::now());
+    let today = ttx_core::clock::today();
     Condition::all()
         .add(Column::Status.eq(ListingStatus::Published.as_str()))
         .add(
@@ -84,7 +83,7 @@ async fn docs_of(
     rows: Vec<Model>,
 ) -> Result<Vec<(i64, Option<SearchDoc>)>, SearchError> {
     let orgs: HashMap<i64, OrgInfo> = store::orgs(db, rows.iter().map(|r| r.owner_org_id)).await?;
-    let today = domain::today(Utc::now());
+    let today = ttx_core::clock::today();
     let mut out = Vec::with_capacity(rows.len());
     for m in rows {
         let l = store::decode(&m).map_err(|e| SearchError::Source(e.to_string()))?;
@@ -141,7 +140,7 @@ mod tests {
 
     #[test]
     fn index_documents_carry_public_fields_only() {
-        let now = Utc::now();
+        let now = ttx_core::clock::now();
         let region = RegionCode::parse("440305").unwrap();
         let l = Listing {
             id: 7,

@@ -161,27 +161,18 @@ pub async fn orgs<C: ConnectionTrait>(
     conn: &C,
     ids: impl IntoIterator<Item = i64>,
 ) -> Result<HashMap<i64, OrgInfo>, DbErr> {
-    let mut ids: Vec<i64> = ids.into_iter().collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut out = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        for o in organization::Entity::find()
-            .filter(organization::Column::Id.is_in(chunk.iter().copied()))
-            .all(conn)
-            .await?
-        {
-            let kind = OrgKind::from_code(&o.kind).unwrap_or(OrgKind::Enterprise);
-            out.insert(
-                o.id,
-                OrgInfo {
-                    id: o.id,
-                    name: o.name,
-                    kind,
-                    region: o.region_code,
-                },
-            );
-        }
+    let mut out = HashMap::new();
+    for o in organization::by_ids(conn, ids).await? {
+        let kind = OrgKind::from_code(&o.kind).unwrap_or(OrgKind::Enterprise);
+        out.insert(
+            o.id,
+            OrgInfo {
+                id: o.id,
+                name: o.name,
+                kind,
+                region: o.region_code,
+            },
+        );
     }
     Ok(out)
 }
@@ -208,16 +199,5 @@ pub fn past_expiry(today: NaiveDate) -> sea_orm::Condition {
         .add(listing::Column::ExpiresOn.lt(today))
 }
 
-/// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN
-/// IMMEDIATE`), so a transaction that reads before it writes cannot fail on a snapshot
-/// that another writer made stale; PostgreSQL ignores the mode.
-pub async fn write_txn(
-    db: &sea_orm::DatabaseConnection,
-) -> Result<sea_orm::DatabaseTransaction, DbErr> {
-    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..Default::default()
-    })
-    .await
-}
+/// A transaction that writes: [`ttx_web::begin_write`] under the name this crate's callers use.
+pub use ttx_web::begin_write as write_txn;

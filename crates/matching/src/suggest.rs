@@ -9,7 +9,7 @@ use crate::score::{self, ListingProfile, NeedProfile, Scored};
 use crate::text::{self, Text};
 use crate::MatchingState;
 use axum::extract::{FromRef, State};
-use chrono::Utc;
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -257,21 +257,51 @@ fn search_error(e: ttx_search::SearchError) -> ApiError {
 /// goals together are rarely longer.
 const QUERY_CHARS: usize = 2000;
 
-/// Loads the candidates of one side from the database (what is no longer public is left out).
+/// What both directions share about their candidates: the index they are found in, the status
+/// a candidate must have, how they are loaded and whose they are.
 #[async_trait::async_trait]
-trait Loader: Sync {
-    type Item: Send;
-    async fn load(&self, ids: &[i64]) -> ApiResult<HashMap<i64, (Text, Self::Item)>>;
+trait Candidate: Sized + Send + Sync {
+    const INDEX: &'static str;
+    fn open_status() -> &'static str;
+    fn id(&self) -> i64;
+    fn owner_org_id(&self) -> i64;
+    /// Those of `ids` still open on `today` (what is no longer public is left out).
+    async fn load_open(
+        db: &DatabaseConnection,
+        ids: &[i64],
+        today: NaiveDate,
+    ) -> ApiResult<HashMap<i64, Self>>;
 }
 
-struct Listings<'a>(&'a DatabaseConnection);
-struct Demands<'a>(&'a DatabaseConnection);
-
 #[async_trait::async_trait]
-impl Loader for Listings<'_> {
-    type Item = Listing;
-    async fn load(&self, ids: &[i64]) -> ApiResult<HashMap<i64, (Text, Listing)>> {
-        load_listings(self.0, ids).await
+impl Candidate for Listing {
+    const INDEX: &'static str = LISTINGS;
+    fn open_status() -> &'static str {
+        ListingStatus::Published.as_str()
+    }
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn owner_org_id(&self) -> i64 {
+        self.owner_org_id
+    }
+    async fn load_open(
+        db: &DatabaseConnection,
+        ids: &[i64],
+        today: NaiveDate,
+    ) -> ApiResult<HashMap<i64, Listing>> {
+        let mut out = HashMap::with_capacity(ids.len());
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        for r in &ttx_listings::store::by_ids(db, ids).await? {
+            let l = ttx_listings::store::decode(r).map_err(ApiError::internal)?;
+            let status = ttx_listings::domain::effective_status(l.status, l.data.expires_on, today);
+            if status == ListingStatus::Published {
+                out.insert(l.id, l);
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -343,60 +373,63 @@ fn infer_field(fields: &[String]) -> Option<String> {
     (n / total >= 0.4).then(|| best.to_string())
 }
 
-async fn load_listings(
-    db: &DatabaseConnection,
-    ids: &[i64],
-) -> ApiResult<HashMap<i64, (Text, Listing)>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
+/// The published listings that could serve need `d`, scored, best first: the matcher without
+/// an asker (no access check), for the suggestion routes, subscriptions and events. Listings of
+/// the organisations in `exclude` are left out.
+pub async fn listings_for_need(
+    st: &MatchingState,
+    d: &Demand,
+    filters: &Filters,
+    limit: usize,
+    exclude: &HashSet<i64>,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<(Scored, Listing)>> {
+    let today = ttx_core::clock::beijing_date(now);
+    let cands: Vec<(f64, Listing)> =
+        candidates(st, &demand_text(d), filters, limit, today).await?;
+    let mut profile = need_profile(d);
+    if profile.field.is_none() {
+        let fields: Vec<String> = cands
+            .iter()
+            .take(10)
+            .map(|(_, l)| l.data.field.code().to_string())
+            .collect();
+        profile.inferred_field = infer_field(&fields);
     }
-    let rows = ttx_listings::store::by_ids(db, ids).await?;
-    let today = ttx_listings::domain::today(Utc::now());
-    let mut out = HashMap::with_capacity(rows.len());
-    for r in &rows {
-        let l = ttx_listings::store::decode(r).map_err(ApiError::internal)?;
-        let status = ttx_listings::domain::effective_status(l.status, l.data.expires_on, today);
-        if status != ListingStatus::Published {
-            continue;
-        }
-        out.insert(l.id, (listing_text(&l), l));
-    }
-    Ok(out)
+    let ts = now.timestamp();
+    Ok(best(cands, exclude, limit, |l, rel| {
+        score::score(&profile, &listing_profile(l), rel, ts, &st.cfg.weights)
+    }))
 }
 
-async fn load_demands(
-    db: &DatabaseConnection,
-    ids: &[i64],
-) -> ApiResult<HashMap<i64, (Text, Demand)>> {
-    use ttx_demands::entity::demand::{Column, Entity};
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows = Entity::find()
-        .filter(Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?;
-    let today = ttx_demands::domain::today(Utc::now());
-    let mut out = HashMap::with_capacity(rows.len());
-    for r in &rows {
-        let d = ttx_demands::store::decode(r).map_err(ApiError::internal)?;
-        let status = ttx_demands::domain::effective_status(d.status, d.data.deadline, today);
-        if status != DemandStatus::Open {
-            continue;
-        }
-        out.insert(d.id, (demand_text(&d), d));
-    }
-    Ok(out)
+/// The open needs listing `l` could serve, scored, best first (see [`listings_for_need`]).
+pub async fn needs_for_listing(
+    st: &MatchingState,
+    l: &Listing,
+    filters: &Filters,
+    limit: usize,
+    exclude: &HashSet<i64>,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<(Scored, Demand)>> {
+    let today = ttx_core::clock::beijing_date(now);
+    let cands: Vec<(f64, Demand)> =
+        candidates(st, &listing_text(l), filters, limit, today).await?;
+    let lp = listing_profile(l);
+    let ts = now.timestamp();
+    Ok(best(cands, exclude, limit, |d, rel| {
+        score::score(&need_profile(d), &lp, rel, ts, &st.cfg.weights)
+    }))
 }
 
-/// Who may ask for a need's suggestions: its firm (drafts too), brokers of verified agencies
-/// (open needs), operators. Others get 404 for what they may not see, 403 for an open need.
-fn may_match_demand(actor: &Actor, d: &Demand, open: bool) -> Result<(), ApiError> {
-    if actor.belongs_to(d.owner_org_id) || actor.is_operator() {
+/// Who may ask for suggestions about a thing owned by `owner`: its organisation (every state),
+/// operators, and brokers of verified agencies while it is public. Others get 404 for what they
+/// may not see, 403 for a public thing.
+fn may_ask(actor: &Actor, owner: i64, public: bool, what: &'static str) -> Result<(), ApiError> {
+    if actor.belongs_to(owner) || actor.is_operator() {
         return Ok(());
     }
-    if !open {
-        return Err(ApiError::not_found("need"));
+    if !public {
+        return Err(ApiError::not_found(what));
     }
     if actor.is_verified_broker() {
         return Ok(());
@@ -416,53 +449,15 @@ pub async fn for_demand(
     let d = ttx_demands::store::find(&st.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("need"))?;
-    let now = Utc::now();
+    let now = ttx_core::clock::now();
     let status = ttx_demands::domain::effective_status(
         d.status,
         d.data.deadline,
-        ttx_demands::domain::today(now),
+        ttx_core::clock::beijing_date(now),
     );
-    may_match_demand(actor, &d, status == DemandStatus::Open)?;
-    let mut filters = f.filters.clone();
-    filters.statuses = vec![ListingStatus::Published.as_str().to_string()];
-    let (ids, loaded) = candidates(
-        st,
-        LISTINGS,
-        &demand_text(&d),
-        &filters,
-        f.limit,
-        &Listings(&st.db),
-    )
-    .await?;
-    let excluded: HashSet<i64> = [d.owner_org_id, actor.org_id].into_iter().collect();
-    let mut profile = need_profile(&d);
-    if profile.field.is_none() {
-        let fields: Vec<String> = ids
-            .iter()
-            .filter_map(|(id, _)| loaded.get(id))
-            .take(10)
-            .map(|(_, l)| l.data.field.code().to_string())
-            .collect();
-        profile.inferred_field = infer_field(&fields);
-    }
-    let ts = now.timestamp();
-    let mut scored: Vec<(Scored, &Listing)> = ids
-        .iter()
-        .filter_map(|(id, rel)| loaded.get(id).map(|(_, l)| (rel, l)))
-        .filter(|(_, l)| !excluded.contains(&l.owner_org_id))
-        .map(|(rel, l)| {
-            (
-                score::score(&profile, &listing_profile(l), *rel, ts, &st.cfg.weights),
-                l,
-            )
-        })
-        .collect();
-    scored.sort_by(|a, b| {
-        b.0.score
-            .total_cmp(&a.0.score)
-            .then_with(|| a.1.id.cmp(&b.1.id))
-    });
-    scored.truncate(f.limit);
+    may_ask(actor, d.owner_org_id, status == DemandStatus::Open, "need")?;
+    let exclude: HashSet<i64> = [d.owner_org_id, actor.org_id].into_iter().collect();
+    let scored = listings_for_need(st, &d, &f.filters, f.limit, &exclude, now).await?;
     let orgs =
         ttx_listings::store::orgs(&st.db, scored.iter().map(|(_, l)| l.owner_org_id)).await?;
     Ok(scored
@@ -510,44 +505,20 @@ pub async fn for_listing(
         .next()
         .ok_or_else(|| ApiError::not_found("listing"))?;
     let l = ttx_listings::store::decode(&row).map_err(ApiError::internal)?;
-    let now = Utc::now();
+    let now = ttx_core::clock::now();
     let status = ttx_listings::domain::effective_status(
         l.status,
         l.data.expires_on,
-        ttx_listings::domain::today(now),
+        ttx_core::clock::beijing_date(now),
     );
-    may_match_listing(actor, &l, status == ListingStatus::Published)?;
-    let mut filters = f.filters.clone();
-    filters.statuses = vec![DemandStatus::Open.as_str().to_string()];
-    let (ids, loaded) = candidates(
-        st,
-        DEMANDS,
-        &listing_text(&l),
-        &filters,
-        f.limit,
-        &Demands(&st.db),
-    )
-    .await?;
-    let excluded: HashSet<i64> = [l.owner_org_id, actor.org_id].into_iter().collect();
-    let lp = listing_profile(&l);
-    let ts = now.timestamp();
-    let mut scored: Vec<(Scored, &Demand)> = ids
-        .iter()
-        .filter_map(|(id, rel)| loaded.get(id).map(|(_, d)| (rel, d)))
-        .filter(|(_, d)| !excluded.contains(&d.owner_org_id))
-        .map(|(rel, d)| {
-            (
-                score::score(&need_profile(d), &lp, *rel, ts, &st.cfg.weights),
-                d,
-            )
-        })
-        .collect();
-    scored.sort_by(|a, b| {
-        b.0.score
-            .total_cmp(&a.0.score)
-            .then_with(|| a.1.id.cmp(&b.1.id))
-    });
-    scored.truncate(f.limit);
+    may_ask(
+        actor,
+        l.owner_org_id,
+        status == ListingStatus::Published,
+        "listing",
+    )?;
+    let exclude: HashSet<i64> = [l.owner_org_id, actor.org_id].into_iter().collect();
+    let scored = needs_for_listing(st, &l, &f.filters, f.limit, &exclude, now).await?;
     let org_ids: Vec<i64> = scored.iter().map(|(_, d)| d.owner_org_id).collect();
     let orgs = ttx_demands::store::orgs(&st.db, &org_ids).await?;
     let viewer = ttx_demands::service::viewer_of(Some(actor));

@@ -166,7 +166,7 @@ pub(crate) async fn insert_delivery<C: ConnectionTrait>(
 /// pending delivery for each of its active webhooks subscribed to the kind.
 pub async fn emit<C: ConnectionTrait>(conn: &C, ev: NewEvent) -> Result<Emitted, DbErr> {
     debug_assert!(is_known(ev.kind), "unknown event kind {}", ev.kind);
-    let now = Utc::now();
+    let now = ttx_core::clock::now();
     let row = insert_event(conn, &ev, now).await?;
     let users = user::Entity::find()
         .filter(user::Column::OrgId.eq(ev.org_id))
@@ -216,7 +216,7 @@ pub(crate) async fn emit_ping<C: ConnectionTrait>(
     hook: &webhook::Model,
     by_user: i64,
 ) -> Result<(event::Model, delivery::Model), DbErr> {
-    let now = Utc::now();
+    let now = ttx_core::clock::now();
     let ev = NewEvent {
         kind: WEBHOOK_PING,
         org_id: hook.org_id,

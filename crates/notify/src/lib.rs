@@ -21,19 +21,9 @@ pub mod worker;
 
 pub use config::NotifyConfig;
 
-/// Starts a transaction that will write: `BEGIN IMMEDIATE` on SQLite, so it takes the write
-/// lock up front (waiting for it with the busy timeout) instead of failing with "database is
-/// locked" when a read-then-write transaction meets a concurrent writer; a plain `BEGIN` on
-/// PostgreSQL.
-pub async fn begin_write<C: sea_orm::TransactionTrait>(
-    db: &C,
-) -> Result<C::Transaction, sea_orm::DbErr> {
-    db.begin_with_options(sea_orm::TransactionOptions {
-        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
-        ..Default::default()
-    })
-    .await
-}
+/// The write transaction ([`ttx_web::begin_write`]), re-exported for the crates that take it
+/// from here.
+pub use ttx_web::begin_write;
 pub use events::{emit, wake, Emitted, NewEvent};
 pub use routes::{router, NotifyState};
 pub use worker::DeliveryWorker;

@@ -4,7 +4,6 @@ use crate::config::NotifyConfig;
 use crate::entity::{attempt, delivery, event, notification, webhook};
 use crate::signature::new_secret;
 use crate::worker::{CANCELLED, PENDING};
-use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
@@ -77,7 +76,7 @@ pub async fn create_webhook(
         description: Set(new.description),
         active: Set(true),
         created_by: Set(actor.user_id),
-        created_at: Set(Utc::now()),
+        created_at: Set(ttx_core::clock::now()),
         deleted_at: Set(None),
         ..Default::default()
     }
@@ -119,7 +118,7 @@ pub async fn delete_webhook(
     let txn = crate::begin_write(db).await?;
     let mut am: webhook::ActiveModel = hook.into();
     am.active = Set(false);
-    am.deleted_at = Set(Some(Utc::now()));
+    am.deleted_at = Set(Some(ttx_core::clock::now()));
     am.update(&txn).await?;
     delivery::Entity::update_many()
         .col_expr(delivery::Column::Status, Expr::value(CANCELLED))
@@ -276,14 +275,14 @@ pub async fn mark_read(
         return Ok(n);
     }
     let mut am: notification::ActiveModel = n.into();
-    am.read_at = Set(Some(Utc::now()));
+    am.read_at = Set(Some(ttx_core::clock::now()));
     Ok(am.update(db).await?)
 }
 
 /// Marks all of the caller's notifications read; returns how many changed.
-pub async fn mark_all_read(db: &DatabaseConnection, actor: &Actor) -> Result<u64, ApiError> {
+pub async fn mark_all_read(db: &DatabaseConnection, actor: &Actor) -> Result<u64, ServiceError> {
     let res = notification::Entity::update_many()
-        .col_expr(notification::Column::ReadAt, Expr::value(Utc::now()))
+        .col_expr(notification::Column::ReadAt, Expr::value(ttx_core::clock::now()))
         .filter(notification::Column::UserId.eq(actor.user_id))
         .filter(notification::Column::ReadAt.is_null())
         .exec(db)

@@ -13,7 +13,6 @@ use crate::entity::{attempt, delivery, event, webhook};
 use crate::events::{webhook_body, woken};
 use crate::signature::{self, sign};
 use crate::target::is_private;
-use chrono::Utc;
 use futures::StreamExt;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -78,7 +77,7 @@ impl DeliveryWorker {
 
     /// Claims and sends one batch of due deliveries; returns how many were attempted.
     pub async fn run_once(&self) -> Result<usize, DbErr> {
-        let now = Utc::now();
+        let now = ttx_core::clock::now();
         let batch = (self.cfg.concurrency.max(1) * 4) as u64;
         let candidates = delivery::Entity::find()
             .filter(delivery::Column::Status.eq(PENDING))
@@ -113,7 +112,7 @@ impl DeliveryWorker {
     /// Takes the lease of a delivery if nobody holds it; counts the attempt.
     async fn claim(&self, d: delivery::Model) -> Result<Option<delivery::Model>, DbErr> {
         use sea_orm::sea_query::ExprTrait as _;
-        let now = Utc::now();
+        let now = ttx_core::clock::now();
         let lease_secs = i64::try_from(self.cfg.lease_secs).unwrap_or(60);
         let lease = now + chrono::Duration::seconds(Ord::max(lease_secs, 1));
         let res = delivery::Entity::update_many()
@@ -174,7 +173,7 @@ impl DeliveryWorker {
             Next::GiveUp => "failed",
         })
         .increment(1);
-        let now = Utc::now();
+        let now = ttx_core::clock::now();
         let txn = crate::begin_write(&self.db).await?;
         attempt::ActiveModel {
             delivery_id: Set(d.id),
@@ -220,7 +219,7 @@ impl DeliveryWorker {
             }
         }
         let body = webhook_body(ev);
-        let t = Utc::now().timestamp();
+        let t = ttx_core::clock::now().timestamp();
         let res = self
             .client
             .post(&hook.url)
@@ -265,7 +264,7 @@ impl DeliveryWorker {
 
     /// Runs until `shutdown` becomes true (or its sender is dropped).
     pub fn spawn(self, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
-        tokio::spawn(async move {
+        ttx_core::clock::spawn(async move {
             let poll = Duration::from_millis(self.cfg.poll_interval_ms.max(10));
             loop {
                 if *shutdown.borrow() {

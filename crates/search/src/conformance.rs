@@ -1,6 +1,6 @@
 //! The conformance suite every [`SearchEngine`] must pass.
 //!
-//! [`run_conformance`] loads a fixed set of 40 documents ([`fixture`]: Chinese, English and
+//! [`run_conformance`] loads a fixed set of 46 documents ([`fixture`]: Chinese, English and
 //! mixed text; several fields, modes, regions, TRLs, prices including negotiable ones,
 //! statuses and dual-use flags) into a dedicated index and checks text matching, filters,
 //! facets, sorts, pagination, highlighting, writes and rebuilds against brute-force answers
@@ -15,6 +15,8 @@
 //! report.assert_ok();
 //! ```
 
+mod language;
+
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
@@ -28,7 +30,7 @@ const FIXTURE_JSON: &str = include_str!("../data/conformance_fixture.json");
 /// 万元 in fen.
 const WAN: i64 = 1_000_000;
 
-/// The 40 fixture documents (region prefixes filled in).
+/// The 46 fixture documents (region prefixes filled in).
 pub fn fixture() -> Vec<SearchDoc> {
     let mut docs: Vec<SearchDoc> =
         serde_json::from_str(FIXTURE_JSON).expect("conformance fixture is valid JSON");
@@ -308,7 +310,8 @@ impl Ctx {
     }
 }
 
-/// Runs the whole suite against `engine` on the dedicated index `index`.
+/// Runs the whole suite against `engine` on the dedicated index `index`, one section after the
+/// other (a section records its checks in the report); nothing runs when the fixture does not load.
 pub async fn run_conformance(engine: Arc<dyn SearchEngine>, index: IndexName) -> ConformanceReport {
     let mut cx = Ctx {
         report: ConformanceReport {
@@ -320,9 +323,29 @@ pub async fn run_conformance(engine: Arc<dyn SearchEngine>, index: IndexName) ->
         index,
         docs: fixture(),
     };
-    let embedded = cx.engine.kind() == "embedded";
+    if !load(&mut cx).await {
+        return cx.report;
+    }
+    short_terms(&mut cx).await;
+    long_terms(&mut cx).await;
+    english_and_mixed(&mut cx).await;
+    language::partial_words(&mut cx).await;
+    language::english_finds_chinese(&mut cx).await;
+    filters_alone(&mut cx).await;
+    combined_filters(&mut cx).await;
+    facets(&mut cx).await;
+    sorts(&mut cx).await;
+    pagination(&mut cx).await;
+    highlights(&mut cx).await;
+    hostile_queries(&mut cx).await;
+    upsert_and_delete(&mut cx).await;
+    rebuild_and_swap(&mut cx).await;
+    cx.report
+}
 
-    // --- load: empty the index through a rebuild, then upsert in two batches.
+/// Load: empty the index through a rebuild, then upsert in two batches.
+async fn load(cx: &mut Ctx) -> bool {
+    let index = cx.index;
     let load: Check = async {
         let rb = cx
             .engine
@@ -344,19 +367,21 @@ pub async fn run_conformance(engine: Arc<dyn SearchEngine>, index: IndexName) ->
     .await;
     let loaded = load.is_ok();
     cx.record("load fixture", load);
-    if !loaded {
-        return cx.report;
-    }
+    loaded
+}
 
-    // --- two-character words, found inside longer words, exactly.
+/// Two-character words, found inside longer words, exactly.
+async fn short_terms(cx: &mut Ctx) {
     for w in ["电池", "芯片", "疫苗"] {
         let r = cx.check_set(Some(w), &[w], Filters::default()).await;
         cx.record(&format!("term {w} finds exactly the docs containing it"), r);
         let r = cx.check_title_first(w).await;
         cx.record(&format!("term {w} ranks title matches first"), r);
     }
+}
 
-    // --- longer terms.
+/// Longer terms.
+async fn long_terms(cx: &mut Ctx) {
     for w in [
         "钙钛矿",
         "碳化硅",
@@ -370,8 +395,11 @@ pub async fn run_conformance(engine: Arc<dyn SearchEngine>, index: IndexName) ->
         let r = cx.check_set(Some(w), &[w], Filters::default()).await;
         cx.record(&format!("term {w}"), r);
     }
+}
 
-    // --- English and mixed queries.
+/// English and mixed queries.
+async fn english_and_mixed(cx: &mut Ctx) {
+    let embedded = cx.engine.kind() == "embedded";
     for (q, words) in [
         ("CRISPR", vec!["crispr"]),
         ("crispr", vec!["crispr"]),
@@ -381,20 +409,21 @@ pub async fn run_conformance(engine: Arc<dyn SearchEngine>, index: IndexName) ->
         ("CRISPR 基因编辑", vec!["crispr", "基因编辑"]),
         ("mRNA 疫苗", vec!["mrna", "疫苗"]),
     ] {
-        let r = cx.check_set(Some(q), &words, Filters::default()).await;
+        let r = cx.check_set_translated(q, &words).await;
         cx.record(&format!("query {q:?}"), r);
     }
     let r = cx.check_top("5G 基站 天线", 25).await;
     cx.record("mixed query ranks the doc with every word first", r);
     if embedded {
-        let r = cx
-            .check_set(Some("batteries"), &["battery"], Filters::default())
-            .await;
+        let r = cx.check_set_translated("batteries", &["battery"]).await;
         cx.record("english stemming (batteries → battery)", r);
     } else {
         cx.skip("english stemming", "engine does not stem English");
     }
-    // --- filters alone.
+}
+
+/// Filters alone.
+async fn filters_alone(cx: &mut Ctx) {
     let filter_cases: Vec<(&str, Filters)> = vec![
         (
             "field",
@@ -567,8 +596,10 @@ pub async fn run_conformance(engine: Arc<dyn SearchEngine>, index: IndexName) ->
         let r = cx.check_set(None, &[], f.clone()).await;
         cx.record(&format!("filter {name}"), r);
     }
+}
 
-    // --- combined filters, with and without text.
+/// Combined filters, with and without text.
+async fn combined_filters(cx: &mut Ctx) {
     let combined: Vec<(&str, Option<&str>, Vec<&str>, Filters)> = vec![
         (
             "field + province + trl_min",
@@ -629,8 +660,10 @@ pub async fn run_conformance(engine: Arc<dyn SearchEngine>, index: IndexName) ->
         let r = cx.check_set(*text, words, f.clone()).await;
         cx.record(&format!("combined {name}"), r);
     }
+}
 
-    // --- facets equal brute-force counts over all matches.
+/// Facets equal brute-force counts over all matches.
+async fn facets(cx: &mut Ctx) {
     let facet_cases: Vec<(&str, Option<&str>, Vec<&str>, Filters)> = vec![
         ("all documents", None, vec![], Filters::default()),
         (
@@ -657,8 +690,10 @@ pub async fn run_conformance(engine: Arc<dyn SearchEngine>, index: IndexName) ->
         let r = cx.check_facets(*text, words, f.clone()).await;
         cx.record(&format!("facets {name}"), r);
     }
+}
 
-    // --- sorts.
+/// Sorts.
+async fn sorts(cx: &mut Ctx) {
     for sort in [
         SortOrder::Newest,
         SortOrder::AmountAsc,
@@ -693,8 +728,11 @@ pub async fn run_conformance(engine: Arc<dyn SearchEngine>, index: IndexName) ->
     }
     .await;
     cx.record("sort newest with text", r);
+}
 
-    // --- pagination.
+/// Pagination.
+async fn pagination(cx: &mut Ctx) {
+    let index = cx.index;
     let r = async {
         let q = SearchQuery {
             sort: SortOrder::Newest,
@@ -760,8 +798,10 @@ pub async fn run_conformance(engine: Arc<dyn SearchEngine>, index: IndexName) ->
     }
     .await;
     cx.record("limit is clamped", r);
+}
 
-    // --- highlights.
+/// Highlights.
+async fn highlights(cx: &mut Ctx) {
     let r = async {
         let q = SearchQuery {
             highlight: true,
@@ -784,8 +824,10 @@ pub async fn run_conformance(engine: Arc<dyn SearchEngine>, index: IndexName) ->
     }
     .await;
     cx.record("highlights mark matches in titles", r);
+}
 
-    // --- hostile query text never errors.
+/// Hostile query text never errors.
+async fn hostile_queries(cx: &mut Ctx) {
     let long = "电池 ".repeat(3000);
     let hostile = [
         r#""芯片" AND (OR) -- \\ " '"#,
@@ -832,8 +874,11 @@ pub async fn run_conformance(engine: Arc<dyn SearchEngine>, index: IndexName) ->
         )
         .await;
     cx.record("blank query with filters lists all matches", r);
+}
 
-    // --- upsert replaces, delete removes.
+/// Upsert replaces, delete removes.
+async fn upsert_and_delete(cx: &mut Ctx) {
+    let index = cx.index;
     let r = async {
         let mut d = cx
             .docs
@@ -881,8 +926,11 @@ pub async fn run_conformance(engine: Arc<dyn SearchEngine>, index: IndexName) ->
     }
     .await;
     cx.record("delete removes", r);
+}
 
-    // --- rebuild + swap keeps results.
+/// Rebuild + swap keeps results.
+async fn rebuild_and_swap(cx: &mut Ctx) {
+    let index = cx.index;
     let r = async {
         let probe = |text: Option<&str>| SearchQuery {
             text: text.map(str::to_string),
@@ -936,6 +984,5 @@ pub async fn run_conformance(engine: Arc<dyn SearchEngine>, index: IndexName) ->
     }
     .await;
     cx.record("rebuild + swap keeps results", r);
-
-    cx.report
 }
+

@@ -1,7 +1,8 @@
 //! `ttx-search`: one search interface ([`SearchEngine`]) with two engines — the embedded
 //! default ([`EmbeddedEngine`], tantivy + jieba, no server) and [`MeiliEngine`] — plus the
 //! transactional outbox that keeps them in step with the database ([`outbox`]), the reindex
-//! procedure ([`reindex()`]) and a conformance suite both engines pass ([`conformance`]).
+//! procedure ([`reindex()`]) and, behind the `conformance` feature (tests and benches), a
+//! conformance suite both engines pass (`conformance`).
 //!
 //! Typical wiring:
 //!
@@ -13,6 +14,7 @@
 //!   re-applies changes made meanwhile;
 //! * readiness reports [`outbox_lag`].
 
+#[cfg(feature = "conformance")]
 pub mod conformance;
 mod doc;
 pub mod embedded;

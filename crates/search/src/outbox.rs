@@ -20,7 +20,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
@@ -52,7 +51,7 @@ pub async fn enqueue_many<C: ConnectionTrait>(
     if doc_ids.is_empty() {
         return Ok(());
     }
-    let now = Utc::now();
+    let now = ttx_core::clock::now();
     let rows = doc_ids.iter().map(|&doc_id| outbox::ActiveModel {
         id: NotSet,
         index_name: Set(index.to_string()),
@@ -114,7 +113,7 @@ pub async fn outbox_lag<C: ConnectionTrait>(db: &C) -> Result<OutboxLag, DbErr> 
         .one(db)
         .await?;
     let age = oldest.map(|r| {
-        let ms = (Utc::now() - r.created_at).num_milliseconds().max(0);
+        let ms = (ttx_core::clock::now() - r.created_at).num_milliseconds().max(0);
         ms as f64 / 1000.0
     });
     metrics::gauge!("ttx_search_outbox_pending").set(pending as f64);
@@ -266,9 +265,14 @@ impl OutboxWorker {
         Ok(self.drain_batch().await?.1)
     }
 
-    /// One batch: (rows fetched, rows marked processed).
+    /// One batch: (rows fetched, rows marked processed). On PostgreSQL the batch runs while
+    /// this process holds the outbox applier lock; another process holding it means this one
+    /// skips the batch (see [`applier_lock`]).
     async fn drain_batch(&self) -> Result<(usize, usize), SearchError> {
-        let now = Utc::now();
+        let Some(_lock) = applier_lock(&self.db).await? else {
+            return Ok((0, 0));
+        };
+        let now = ttx_core::clock::now();
         let rows = outbox::Entity::find()
             .filter(outbox::Column::ProcessedAt.is_null())
             .filter(
@@ -328,7 +332,7 @@ impl OutboxWorker {
 
     /// Deletes processed rows older than the retention period; returns how many.
     pub async fn prune(&self) -> Result<u64, DbErr> {
-        let cutoff = Utc::now()
+        let cutoff = ttx_core::clock::now()
             - chrono::Duration::from_std(self.retention).unwrap_or(chrono::Duration::days(1));
         let res = outbox::Entity::delete_many()
             .filter(outbox::Column::ProcessedAt.is_not_null())
@@ -342,7 +346,7 @@ impl OutboxWorker {
     /// all due rows, publishes the lag gauges, prunes hourly, then sleeps for the poll
     /// interval or until [`OutboxWorker::notify`].
     pub fn spawn(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
-        tokio::spawn(async move {
+        ttx_core::clock::spawn(async move {
             let mut last_prune: Option<Instant> = None;
             loop {
                 if *shutdown.borrow() {
@@ -390,8 +394,44 @@ impl OutboxWorker {
     }
 }
 
+/// Key of the PostgreSQL advisory lock held by the process applying the outbox ("TTXOBX").
+pub const APPLIER_LOCK_KEY: i64 = 0x5454_584f_4258;
+
+/// Exactly one process applies the outbox at a time: on PostgreSQL a batch is applied inside a
+/// transaction holding the advisory lock [`APPLIER_LOCK_KEY`] (`pg_try_advisory_xact_lock`);
+/// `None` when another process holds it (this one skips the batch). The lock goes with the
+/// transaction — at the end of the batch, or when the process or its connection dies — so
+/// another process takes over at its next poll. On SQLite (one process per database file) the
+/// lock is not needed: `Some` with no transaction.
+pub async fn applier_lock(
+    db: &DatabaseConnection,
+) -> Result<Option<Option<sea_orm::DatabaseTransaction>>, DbErr> {
+    use sea_orm::TransactionTrait;
+    if db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return Ok(Some(None));
+    }
+    let txn = db.begin().await?;
+    let row = txn
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT pg_try_advisory_xact_lock($1) AS held",
+            [APPLIER_LOCK_KEY.into()],
+        ))
+        .await?;
+    let held: bool = match row {
+        Some(r) => r.try_get("", "held")?,
+        None => false,
+    };
+    if held {
+        Ok(Some(Some(txn)))
+    } else {
+        txn.rollback().await?;
+        Ok(None)
+    }
+}
+
 async fn mark_processed(db: &DatabaseConnection, ids: &[i64]) -> Result<(), DbErr> {
-    let now = Utc::now();
+    let now = ttx_core::clock::now();
     for chunk in ids.chunks(500) {
         outbox::Entity::update_many()
             .col_expr(outbox::Column::ProcessedAt, Expr::value(now))
@@ -413,7 +453,7 @@ async fn mark_failed(
     retry_after: Option<Duration>,
 ) -> Result<(), DbErr> {
     use sea_orm::sea_query::ExprTrait as _;
-    let now = Utc::now();
+    let now = ttx_core::clock::now();
     let error: String = error.chars().take(2000).collect();
     // Rows of a group usually share their attempt count: one UPDATE per distinct count.
     let mut by_attempts: BTreeMap<i32, Vec<i64>> = BTreeMap::new();

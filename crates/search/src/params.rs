@@ -78,3 +78,74 @@ pub fn limit(raw: Option<u64>) -> usize {
     raw.unwrap_or(DEFAULT_LIMIT as u64)
         .clamp(1, MAX_LIMIT as u64) as usize
 }
+
+/// The `status` parameter: codes of `T`; without `mine` only `public` (the one status anyone
+/// may search, e.g. published) is allowed, and it is the filter; `what` names the things
+/// searched in the error message ("listings", "needs").
+pub fn statuses<T: Labelled>(
+    errs: &mut FieldErrors,
+    raw: &[String],
+    mine: bool,
+    public: &str,
+    what: &str,
+) -> Vec<String> {
+    let statuses = codes::<T>(errs, "status", raw);
+    if mine {
+        return statuses;
+    }
+    if statuses.iter().any(|s| s != public) {
+        errs.add(
+            "status",
+            "requires_mine",
+            format!("only your own {what} can be searched by a status other than {public} (mine=true)"),
+        );
+    }
+    vec![public.to_string()]
+}
+
+/// An amount range in fen (`price_min`/`price_max`, `budget_min`/`budget_max`): neither bound
+/// negative (`invalid_amount`), the lower not above the upper (`min_greater_than_max` on the
+/// lower).
+pub fn amount_range(
+    errs: &mut FieldErrors,
+    (min_name, min): (&str, Option<i64>),
+    (max_name, max): (&str, Option<i64>),
+) {
+    for (name, v) in [(min_name, min), (max_name, max)] {
+        if v.is_some_and(|p| p < 0) {
+            errs.add(name, "invalid_amount", "amounts are not negative");
+        }
+    }
+    if let (Some(a), Some(b)) = (min, max) {
+        if a > b {
+            errs.add(
+                min_name,
+                "min_greater_than_max",
+                format!("{min_name} is above {max_name}"),
+            );
+        }
+    }
+}
+
+/// The `sort` parameter: one of `choices` (name, order); absent or blank is relevance; anything
+/// else is an `invalid_choice` error naming the choices.
+pub fn sort(
+    errs: &mut FieldErrors,
+    raw: Option<&str>,
+    choices: &[(&str, crate::SortOrder)],
+) -> crate::SortOrder {
+    let r = raw.map(str::trim).unwrap_or("");
+    if r.is_empty() {
+        return crate::SortOrder::Relevance;
+    }
+    if let Some((_, order)) = choices.iter().find(|(name, _)| *name == r) {
+        return *order;
+    }
+    let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+    errs.add(
+        "sort",
+        "invalid_choice",
+        format!("{r:?} is not one of: {}", names.join(", ")),
+    );
+    crate::SortOrder::Relevance
+}

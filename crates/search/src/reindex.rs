@@ -57,7 +57,7 @@ pub async fn reindex(
     let t0 = Instant::now();
     let index = source.index();
     let mark = high_water_mark(db).await?;
-    let started_at = Utc::now();
+    let started_at = ttx_core::clock::now();
     let total = source.count().await?;
     tracing::info!(index, total, mark, "reindex started");
 

@@ -32,12 +32,7 @@ impl TestDb {
     async fn cleanup(self) {
         self.db.close().await.ok();
         if let Some((admin_url, name)) = self.pg {
-            let admin = Database::connect(&admin_url).await.unwrap();
-            admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
-                .await
-                .ok();
-            admin.close().await.ok();
+            ttx_testdb::drop_database(&admin_url, &name).await;
         }
     }
 }
@@ -45,25 +40,9 @@ impl TestDb {
 /// A fresh database with only the search outbox migration applied.
 async fn fresh_db() -> TestDb {
     let dir = tempfile::tempdir().unwrap();
-    let mut pg = None;
-    let url = match std::env::var("TTX_TEST_DATABASE_URL") {
-        Ok(admin_url) if !admin_url.trim().is_empty() => {
-            let name = format!("ttx_search_{}", uuid::Uuid::new_v4().simple());
-            let admin = Database::connect(&admin_url).await.unwrap();
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .unwrap();
-            admin.close().await.ok();
-            let base = admin_url.split('?').next().unwrap();
-            let base = &base[..base.rfind('/').unwrap()];
-            let url = format!("{base}/{name}");
-            pg = Some((admin_url, name));
-            url
-        }
-        _ => format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display()),
-    };
-    let db = Database::connect(&url).await.unwrap();
+    let fresh = ttx_testdb::from_env(dir.path(), "ttx_search").await.unwrap();
+    let pg = fresh.pg.clone();
+    let db = Database::connect(&fresh.url).await.unwrap();
     let m = Migrator::migrations()
         .into_iter()
         .find(|m| m.name() == "m20261123_000002_search_outbox")

@@ -28,31 +28,10 @@ pub async fn create_operator(
     let ctx = AuditCtx::system("admin create-operator");
     match existing {
         Some(org) => {
-            let hash = {
-                let p = password.to_string();
-                let cost = cfg.password_cost;
-                tokio::task::spawn_blocking(move || ttx_accounts::secrets::hash_password(&p, cost))
-                    .await?
-            };
-            use sea_orm::{ActiveModelTrait, ActiveValue::Set};
-            let now = chrono::Utc::now();
-            let u = user::ActiveModel {
-                org_id: Set(org.id),
-                email: Set(service::normalize_email(email)),
-                display_name: Set(display_name.to_string()),
-                password_hash: Set(hash),
-                role: Set(Role::Operator.as_str().to_string()),
-                active: Set(true),
-                version: Set(1),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .insert(db)
-            .await?;
-            let (token, _) = service::issue_token(db, cfg, u.id, "admin-cli")
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (u, token) =
+                service::create_user_with_token(db, cfg, org.id, new_user, "admin-cli", &ctx)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
             Ok((u.id, token))
         }
         None => {

@@ -39,6 +39,23 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// The search engine and the outbox worker's wake-up.
     pub search: crate::search_ops::SearchState,
+    /// The clock every request and background job reads (`ttx_core::clock::now`): the system
+    /// clock, or a movable one in tests.
+    pub clock: ttx_core::Clock,
+    /// Where uploaded documents are stored.
+    pub documents: ttx_documents::Storage,
+    /// The per-address limit of public registration checks.
+    pub registration_checks: Arc<ttx_contracts::ratelimit::CheckLimiter>,
+}
+
+impl FromRef<AppState> for ttx_documents::DocumentsState {
+    fn from_ref(s: &AppState) -> Self {
+        ttx_documents::DocumentsState {
+            db: s.db.clone(),
+            storage: s.documents.clone(),
+            max_bytes: s.config.documents.max_bytes,
+        }
+    }
 }
 
 impl FromRef<AppState> for DatabaseConnection {
@@ -194,6 +211,11 @@ impl App {
     /// Connects to the database, migrates (if configured), assembles routes and starts
     /// background work.
     pub async fn build(config: Config) -> anyhow::Result<App> {
+        Self::build_with_clock(config, ttx_core::Clock::system()).await
+    }
+
+    /// [`App::build`] with a chosen clock (tests pass `Clock::manual()` and move it).
+    pub async fn build_with_clock(config: Config, clock: ttx_core::Clock) -> anyhow::Result<App> {
         let url = config.database_url();
         let db = db::connect(&url, config.database.max_connections)
             .await
@@ -201,10 +223,24 @@ impl App {
         if config.database.migrate_on_start {
             db::migrate(&db).await.context("running migrations")?;
         }
-        Self::with_db(config, db).await
+        Self::with_db(config, db, clock).await
     }
 
-    pub async fn with_db(config: Config, db: DatabaseConnection) -> anyhow::Result<App> {
+    /// Assembles the application on a connected database; its background jobs (spawned with
+    /// `ttx_core::clock::spawn`) and its requests read time from `clock`.
+    pub async fn with_db(
+        config: Config,
+        db: DatabaseConnection,
+        clock: ttx_core::Clock,
+    ) -> anyhow::Result<App> {
+        clock.clone().scope(Self::assemble(config, db, clock)).await
+    }
+
+    async fn assemble(
+        config: Config,
+        db: DatabaseConnection,
+        clock: ttx_core::Clock,
+    ) -> anyhow::Result<App> {
         let config = Arc::new(config);
         // A database from before the statistics roll-up existed gets it built once.
         ttx_contracts::rollup::ensure(&db)
@@ -230,12 +266,18 @@ impl App {
             accounts,
             metrics: telemetry::metrics_handle(),
             search: search.clone(),
+            clock: clock.clone(),
+            documents: ttx_documents::Storage::from_config(&config.documents, &config.data_dir)
+                .context("opening the document storage")?,
+            registration_checks: Arc::new(ttx_contracts::ratelimit::CheckLimiter::new(
+                config.contracts.checks_per_minute,
+            )),
         };
         let (shutdown, rx) = watch::channel(false);
         #[allow(unused_mut)]
-        let mut tasks = vec![tokio::spawn(prune_idempotency_keys(db.clone(), rx.clone()))];
+        let mut tasks = vec![ttx_core::clock::spawn(prune_idempotency_keys(db.clone(), rx.clone()))];
         tasks.push(outbox_worker.spawn(rx.clone()));
-        tasks.push(tokio::spawn(ttx_demands::service::expiry::expiry_loop(
+        tasks.push(ttx_core::clock::spawn(ttx_demands::service::expiry::expiry_loop(
             db.clone(),
             search.outbox.clone(),
             Duration::from_secs(config.demands.expiry_interval_secs.max(1)),
@@ -247,14 +289,24 @@ impl App {
                     .spawn(rx.clone()),
             );
         }
-        tasks.push(tokio::spawn(ttx_listings::jobs::expiry_loop(
+        tasks.push(ttx_core::clock::spawn(ttx_listings::jobs::expiry_loop(
             db.clone(),
             search.outbox.clone(),
             Duration::from_secs(60),
             rx.clone(),
         )));
+        if config.contracts.reminder_interval_secs > 0 {
+            tasks.push(ttx_core::clock::spawn(
+                ttx_contracts::service::remind::reminder_loop(
+                    db.clone(),
+                    config.contracts.review_reminder_days,
+                    Duration::from_secs(config.contracts.reminder_interval_secs),
+                    rx.clone(),
+                ),
+            ));
+        }
         if config.matching.push_interval_secs > 0 {
-            tasks.push(tokio::spawn(ttx_matching::subscriptions::job::job_loop(
+            tasks.push(ttx_core::clock::spawn(ttx_matching::subscriptions::job::job_loop(
                 ttx_matching::MatchingState::from_ref(&state),
                 Duration::from_secs(config.matching.push_interval_secs),
                 rx.clone(),
@@ -350,7 +402,23 @@ async fn prune_idempotency_keys(db: DatabaseConnection, mut stop: watch::Receive
 
 /// The full HTTP stack.
 pub fn build_router(state: AppState) -> Router {
+    build_router_with(state, Router::new())
+}
+
+/// The full HTTP stack with `extra` routes merged in (tests add routes that panic, stall or count
+/// their calls, to exercise the middleware).
+pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
     let cfg = state.config.clone();
+    let clock = state.clock.clone();
+    let idempotency = ttx_web::idempotency::Settings {
+        db: state.db.clone(),
+        lease: ttx_web::idempotency::Settings::lease_for(Duration::from_secs(
+            cfg.server.request_timeout_secs,
+        )),
+        // Large enough for a document upload retried with its key.
+        body_limit: cfg.server.body_limit_bytes.max(cfg.documents.max_bytes),
+        path_prefix: "/v1/",
+    };
     let (v1, _) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/v1", v1_routes())
         .split_for_parts();
@@ -411,6 +479,17 @@ pub fn build_router(state: AppState) -> Router {
                     tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %rid)
                 })),
         )
+        // Outermost: everything a request runs (idempotency records included) reads this clock.
+        .layer(middleware::from_fn_with_state(clock, with_clock))
+}
+
+/// Runs the request with the application's clock in effect (`ttx_core::clock::now`).
+async fn with_clock(
+    axum::extract::State(clock): axum::extract::State<ttx_core::Clock>,
+    req: Request,
+    next: Next,
+) -> Response {
+    clock.scope(next.run(req)).await
 }
 
 async fn method_not_allowed() -> ApiError {

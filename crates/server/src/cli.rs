@@ -142,104 +142,129 @@ enum AdminCmd {
 /// Parses the command line and runs the command.
 pub async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let mut config = Config::load(cli.config.as_deref()).context("loading configuration")?;
+    let config = Config::load(cli.config.as_deref()).context("loading configuration")?;
     telemetry::init_logs(&config.log.format, &config.log.level);
     match cli.cmd {
-        Cmd::Serve { demo, bind } => {
-            if let Some(b) = bind {
-                config.server.bind = b;
-            }
-            if demo {
-                config.data_dir = PathBuf::from("ttx-demo");
-                config.database.url = String::new();
-                if config.data_dir.exists() {
-                    std::fs::remove_dir_all(&config.data_dir).context("wiping ./ttx-demo")?;
-                }
-            }
-            let app = App::build(config.clone()).await?;
-            if demo {
-                let report = seed::demo(&app.state.db, &config).await?;
-                seed::print_logins(&report);
-            }
-            let listener = tokio::net::TcpListener::bind(&config.server.bind)
-                .await
-                .with_context(|| format!("binding {}", config.server.bind))?;
-            tracing::info!(addr = %listener.local_addr()?, "TTX listening; docs at /docs");
-            println!(
-                "TTX listening on http://{}  (docs: http://{}/docs)",
-                listener.local_addr()?,
-                listener.local_addr()?
-            );
-            app.serve(listener).await
-        }
-        Cmd::Migrate => {
-            let conn = db::connect(&config.database_url(), 2).await?;
-            let pending = db::pending(&conn).await?;
-            for (i, m) in pending.iter().enumerate() {
-                println!("[{}/{}] {m}", i + 1, pending.len());
-            }
-            db::migrate(&conn).await?;
-            println!("migrations current ({} applied now)", pending.len());
-            Ok(())
-        }
-        Cmd::Seed { demo } => {
-            if !demo {
-                anyhow::bail!("only `ttx seed --demo` exists");
-            }
-            let app = App::build(config.clone()).await?;
-            if seed::already_seeded(&app.state.db).await? {
-                println!("demo data already present; nothing done");
-                return Ok(());
-            }
-            let report = seed::demo(&app.state.db, &config).await?;
-            seed::print_logins(&report);
-            Ok(())
-        }
-        Cmd::Admin { cmd } => {
-            let conn = db::connect(&config.database_url(), 2).await?;
-            db::migrate(&conn).await?;
-            match cmd {
-                AdminCmd::CreateOperator {
-                    email,
-                    name,
-                    password,
-                } => {
-                    let generated = password.is_none();
-                    let password = password.unwrap_or_else(admin::random_password);
-                    let (id, token) =
-                        admin::create_operator(&conn, &config.accounts, &email, &name, &password)
-                            .await?;
-                    println!("operator user {id} created ({email})");
-                    if generated {
-                        println!("password: {password}");
-                    }
-                    println!("token: {token}");
-                }
-                AdminCmd::VerifyOrg { id, jurisdiction } => {
-                    admin::verify_org_cli(&conn, id, &jurisdiction).await?;
-                    println!("organisation {id} verified");
-                }
-            }
-            Ok(())
-        }
+        Cmd::Serve { demo, bind } => serve_cmd(config, demo, bind).await,
+        Cmd::Migrate => migrate_cmd(&config).await,
+        Cmd::Seed { demo } => seed_cmd(&config, demo).await,
+        Cmd::Admin { cmd } => admin_cmd(&config, cmd).await,
         Cmd::Reindex { index } => {
-            let conn = db::connect(&config.database_url(), 4).await?;
-            db::migrate(&conn).await?;
+            let conn = migrated(&config, 4).await?;
             crate::search_ops::reindex(&config, &conn, &index).await
         }
-        Cmd::Import {
-            cmd:
-                ImportCmd::Listings {
-                    file,
-                    org,
-                    format,
-                    draft,
-                    batch_size,
-                    errors,
-                },
+        Cmd::Import { cmd } => import_cmd(&config, cmd).await,
+        Cmd::Stats { cmd } => stats_cmd(&migrated(&config, 2).await?, cmd).await,
+        Cmd::Backup { dest } => backup_cmd(&config, &dest).await,
+        Cmd::Openapi => {
+            println!("{}", crate::app::openapi().to_pretty_json()?);
+            Ok(())
+        }
+    }
+}
+
+/// A connection (`pool` connections) to the configured database, migrated.
+async fn migrated(config: &Config, pool: u32) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    let conn = db::connect(&config.database_url(), pool).await?;
+    db::migrate(&conn).await?;
+    Ok(conn)
+}
+
+/// `ttx serve [--demo] [--bind ADDR]`.
+async fn serve_cmd(mut config: Config, demo: bool, bind: Option<String>) -> anyhow::Result<()> {
+    if let Some(b) = bind {
+        config.server.bind = b;
+    }
+    if demo {
+        config.data_dir = PathBuf::from("ttx-demo");
+        config.database.url = String::new();
+        if config.data_dir.exists() {
+            std::fs::remove_dir_all(&config.data_dir).context("wiping ./ttx-demo")?;
+        }
+    }
+    let app = App::build(config.clone()).await?;
+    if demo {
+        let report = seed::demo(&app.state.db, &config).await?;
+        seed::print_logins(&report);
+    }
+    let listener = tokio::net::TcpListener::bind(&config.server.bind)
+        .await
+        .with_context(|| format!("binding {}", config.server.bind))?;
+    tracing::info!(addr = %listener.local_addr()?, "TTX listening; docs at /docs");
+    println!(
+        "TTX listening on http://{}  (docs: http://{}/docs)",
+        listener.local_addr()?,
+        listener.local_addr()?
+    );
+    app.serve(listener).await
+}
+
+/// `ttx migrate`.
+async fn migrate_cmd(config: &Config) -> anyhow::Result<()> {
+    let conn = db::connect(&config.database_url(), 2).await?;
+    let pending = db::pending(&conn).await?;
+    for (i, m) in pending.iter().enumerate() {
+        println!("[{}/{}] {m}", i + 1, pending.len());
+    }
+    db::migrate(&conn).await?;
+    println!("migrations current ({} applied now)", pending.len());
+    Ok(())
+}
+
+/// `ttx seed --demo`.
+async fn seed_cmd(config: &Config, demo: bool) -> anyhow::Result<()> {
+    if !demo {
+        anyhow::bail!("only `ttx seed --demo` exists");
+    }
+    let app = App::build(config.clone()).await?;
+    if seed::already_seeded(&app.state.db).await? {
+        println!("demo data already present; nothing done");
+        return Ok(());
+    }
+    let report = seed::demo(&app.state.db, config).await?;
+    seed::print_logins(&report);
+    Ok(())
+}
+
+/// `ttx admin create-operator | verify-org`.
+async fn admin_cmd(config: &Config, cmd: AdminCmd) -> anyhow::Result<()> {
+    let conn = migrated(config, 2).await?;
+    match cmd {
+        AdminCmd::CreateOperator {
+            email,
+            name,
+            password,
         } => {
-            let conn = db::connect(&config.database_url(), 4).await?;
-            db::migrate(&conn).await?;
+            let generated = password.is_none();
+            let password = password.unwrap_or_else(admin::random_password);
+            let (id, token) =
+                admin::create_operator(&conn, &config.accounts, &email, &name, &password).await?;
+            println!("operator user {id} created ({email})");
+            if generated {
+                println!("password: {password}");
+            }
+            println!("token: {token}");
+        }
+        AdminCmd::VerifyOrg { id, jurisdiction } => {
+            admin::verify_org_cli(&conn, id, &jurisdiction).await?;
+            println!("organisation {id} verified");
+        }
+    }
+    Ok(())
+}
+
+/// `ttx import listings | contracts | amendments`.
+async fn import_cmd(config: &Config, cmd: ImportCmd) -> anyhow::Result<()> {
+    let conn = migrated(config, 4).await?;
+    match cmd {
+        ImportCmd::Listings {
+            file,
+            org,
+            format,
+            draft,
+            batch_size,
+            errors,
+        } => {
             let args = crate::search_ops::ImportArgs {
                 file,
                 org,
@@ -279,15 +304,6 @@ pub async fn run() -> anyhow::Result<()> {
             )
             .await?;
             ttx_contracts::import::amendments::print_report(&report, dry_run)
-        }
-        Cmd::Stats { cmd } => {
-            let conn = db::connect(&config.database_url(), 2).await?;
-            db::migrate(&conn).await?;
-            stats_cmd(&conn, cmd).await
-        }
-        Cmd::Openapi => {
-            println!("{}", crate::app::openapi().to_pretty_json()?);
-            Ok(())
         }
     }
 }
@@ -334,4 +350,18 @@ async fn stats_cmd(conn: &sea_orm::DatabaseConnection, cmd: StatsCmd) -> anyhow:
             Ok(())
         }
     }
+}
+
+/// `ttx backup DEST`.
+async fn backup_cmd(config: &Config, dest: &std::path::Path) -> anyhow::Result<()> {
+    let url = config.database_url();
+    let conn = db::connect(&url, 2).await?;
+    let report = crate::backup::backup(&conn, &url, dest).await?;
+    println!(
+        "backup of the {} database written to {} ({} bytes)",
+        report.backend,
+        report.dest.display(),
+        report.bytes
+    );
+    Ok(())
 }

@@ -187,24 +187,13 @@ pub async fn demo_accounts(
             token,
         });
         if let Some((role, email)) = s.extra {
-            let hash = ttx_accounts::secrets::hash_password(DEMO_PASSWORD, cfg.password_cost);
-            use sea_orm::{ActiveModelTrait, ActiveValue::Set};
-            let now = chrono::Utc::now();
-            let u = user::ActiveModel {
-                org_id: Set(o.id),
-                email: Set(email.into()),
-                display_name: Set(format!("{}（演示）", ttx_core::Labelled::zh(&role))),
-                password_hash: Set(hash),
-                role: Set(role.as_str().into()),
-                active: Set(true),
-                version: Set(1),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .insert(db)
-            .await?;
-            let (token, _) = service::issue_token(db, cfg, u.id, "demo")
+            let user = NewUser {
+                email: email.into(),
+                display_name: format!("{}（演示）", ttx_core::Labelled::zh(&role)),
+                password: DEMO_PASSWORD.into(),
+                role,
+            };
+            let (_, token) = service::create_user_with_token(db, cfg, o.id, user, "demo", &ctx)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             report.logins.push(DemoLogin {

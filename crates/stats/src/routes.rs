@@ -40,7 +40,7 @@ where
 
 /// Today in Beijing (the ledger's business date).
 fn today() -> NaiveDate {
-    ttx_contracts::domain::content::business_date(chrono::Utc::now())
+    ttx_core::clock::today()
 }
 
 /// `from`/`to` checked; the current year by default.

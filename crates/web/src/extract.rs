@@ -20,31 +20,40 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|ct| {
-                let mime = ct
-                    .split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase();
-                mime == "application/json" || mime.ends_with("+json")
-            })
-            .unwrap_or(false);
+        if !declares_json(&req) {
+            return Err(ApiError::new(ErrorCode::UnsupportedMediaType));
+        }
+        parse_json(&body_bytes(req, state).await?).map(ApiJson)
+    }
+}
+
+/// A JSON body that may be left out: routes whose every field is optional (an action with an
+/// optional note, a decision with optional reasons).
+///
+/// One behaviour everywhere: a body that is absent — no bytes, or only whitespace, whatever the
+/// headers say — is `T::default()` (use `OptionalJson<Option<B>>` to tell "no body" apart);
+/// a body that is present is read exactly like [`ApiJson`] (415 without a JSON content type,
+/// 400 for bad syntax, 422 naming the field for a wrong shape, 413 when too large).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OptionalJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for OptionalJson<T>
+where
+    T: DeserializeOwned + Default,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = declares_json(&req);
+        let bytes = body_bytes(req, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(T::default()));
+        }
         if !is_json {
             return Err(ApiError::new(ErrorCode::UnsupportedMediaType));
         }
-        let bytes = bytes::Bytes::from_request(req, state).await.map_err(|r| {
-            if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(ErrorCode::PayloadTooLarge)
-            } else {
-                ApiError::new(ErrorCode::MalformedJson).detail("the body could not be read")
-            }
-        })?;
-        parse_json(&bytes).map(ApiJson)
+        parse_json(&bytes).map(OptionalJson)
     }
 }
 

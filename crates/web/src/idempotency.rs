@@ -103,23 +103,45 @@ pub async fn layer(State(db): State<DatabaseConnection>, req: Request, next: Nex
         status_code: Set(None),
         response_headers: Set(None),
         response_body: Set(None),
-        created_at: Set(chrono::Utc::now()),
+        created_at: Set(ttx_core::clock::now()),
         ..Default::default()
     };
-    let reserved_id = match Entity::insert(reserve).exec(&db).await {
+    let reserved_id = match Entity::insert(reserve).exec(&cfg.db).await {
         Ok(r) => r.last_insert_id,
         Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-            return replay(&db, &scope, &key, &fingerprint).await;
+            match claim(&cfg, &scope, &key, &fingerprint).await {
+                Claim::Owned(id) => id,
+                Claim::Answer(resp) => return resp,
+            }
         }
         Err(e) => return problem_response(&ApiError::internal(e)),
     };
 
+    // The request runs in its own task: a client that disconnects does not cancel it halfway,
+    // so it ends with its response stored (or its reservation dropped).
     let req = Request::from_parts(parts, Body::from(bytes));
-    let resp = next.run(req).await;
+    let db = cfg.db.clone();
+    let task = ttx_core::clock::spawn(async move {
+        let resp = next.run(req).await;
+        finish(&db, reserved_id, resp).await
+    });
+    match task.await {
+        Ok(resp) => resp,
+        Err(e) => {
+            let _ = Entity::delete_by_id(reserved_id).exec(&cfg.db).await;
+            problem_response(&ApiError::internal(e))
+        }
+    }
+}
+
+/// Stores the response of a reserved request, or drops the reservation when the request failed
+/// in a way that leaves nothing the client can rely on (5xx, including panics, and timeouts).
+async fn finish(db: &DatabaseConnection, reserved_id: i64, resp: Response) -> Response {
     let status = resp.status();
-    if status.is_server_error() {
-        // Nothing was committed that the client can rely on; free the key for a retry.
-        let _ = Entity::delete_by_id(reserved_id).exec(&db).await;
+    if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT {
+        if let Err(e) = Entity::delete_by_id(reserved_id).exec(db).await {
+            tracing::warn!(error = %e, "failed to release an idempotency key; it lapses with its lease");
+        }
         return resp;
     }
     let (mut rparts, rbody) = resp.into_parts();
@@ -162,19 +184,46 @@ async fn replay(db: &DatabaseConnection, scope: &str, key: &str, fingerprint: &s
         .await
     {
         Ok(Some(r)) => r,
-        Ok(None) => {
-            return problem_response(
-                &ApiError::new(ErrorCode::IdempotencyInProgress).detail("retry shortly"),
-            )
-        }
-        Err(e) => return problem_response(&ApiError::internal(e)),
+        // Released between our insert and this read: the client may retry at once.
+        Ok(None) => return Claim::Answer(in_progress()),
+        Err(e) => return Claim::Answer(problem_response(&ApiError::internal(e))),
     };
     if row.fingerprint != fingerprint {
-        return problem_response(&ApiError::new(ErrorCode::IdempotencyKeyReused));
+        return Claim::Answer(problem_response(&ApiError::new(
+            ErrorCode::IdempotencyKeyReused,
+        )));
     }
-    let Some(code) = row.status_code else {
-        return problem_response(&ApiError::new(ErrorCode::IdempotencyInProgress));
-    };
+    if row.status_code.is_some() {
+        return Claim::Answer(replay(row));
+    }
+    let now = ttx_core::clock::now();
+    let cutoff = now - chrono::Duration::from_std(cfg.lease).unwrap_or(chrono::Duration::days(1));
+    if row.created_at >= cutoff {
+        return Claim::Answer(in_progress());
+    }
+    // Compare-and-set: of several retries, one takes the lapsed lease.
+    match Entity::update_many()
+        .col_expr(Column::CreatedAt, Expr::value(now))
+        .filter(Column::Id.eq(row.id))
+        .filter(Column::StatusCode.is_null())
+        .filter(Column::CreatedAt.lt(cutoff))
+        .exec(&cfg.db)
+        .await
+    {
+        Ok(r) if r.rows_affected == 1 => {
+            tracing::warn!(
+                key_id = row.id,
+                "idempotency key taken over after its lease lapsed"
+            );
+            Claim::Owned(row.id)
+        }
+        Ok(_) => Claim::Answer(in_progress()),
+        Err(e) => Claim::Answer(problem_response(&ApiError::internal(e))),
+    }
+}
+
+fn replay(row: entity::Model) -> Response {
+    let code = row.status_code.unwrap_or(200);
     let mut resp = Response::new(Body::from(row.response_body.unwrap_or_default()));
     *resp.status_mut() = StatusCode::from_u16(code as u16).unwrap_or(StatusCode::OK);
     let headers: Vec<(String, String)> = row
@@ -194,7 +243,7 @@ async fn replay(db: &DatabaseConnection, scope: &str, key: &str, fingerprint: &s
 
 /// Deletes keys older than `hours`; run periodically by the server.
 pub async fn prune(db: &DatabaseConnection, hours: i64) -> Result<u64, DbErr> {
-    let cutoff = chrono::Utc::now() - chrono::Duration::hours(hours);
+    let cutoff = ttx_core::clock::now() - chrono::Duration::hours(hours);
     Ok(Entity::delete_many()
         .filter(Column::CreatedAt.lt(cutoff))
         .exec(db)

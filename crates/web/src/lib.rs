@@ -1,5 +1,6 @@
 //! `ttx-web`: the HTTP conventions every TTX route follows.
 //!
+//! - [`db`]: [`begin_write`], the write transaction every service opens;
 //! - [`error`]: one table of stable error codes and `application/problem+json` responses;
 //! - [`extract`]: JSON, query and path extractors whose rejections are problems, never 500s;
 //! - [`pagination`]: opaque cursors and capped page sizes;
@@ -12,7 +13,8 @@ pub mod extract;
 pub mod idempotency;
 pub mod pagination;
 
-pub use error::{ApiError, ApiResult, ErrorCode};
+pub use db::begin_write;
+pub use error::{ApiError, ApiResult, ErrorCode, Registered, ServiceError, ServiceResult};
 pub use etag::{IfMatch, Versioned};
-pub use extract::{double_option, ApiJson, ApiPath, ApiQuery, RequestId};
+pub use extract::{double_option, ApiJson, ApiPath, ApiQuery, OptionalJson, RequestId};
 pub use pagination::{Cursor, Page, PageQuery};

@@ -26,3 +26,24 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// The organisations with these ids (each once, in no particular order; unknown ids are left
+/// out), read in chunks so any number of ids is one query per 500.
+pub async fn by_ids<C: ConnectionTrait>(
+    conn: &C,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<Vec<Model>, DbErr> {
+    let mut ids: Vec<i64> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        out.extend(
+            Entity::find()
+                .filter(Column::Id.is_in(chunk.iter().copied()))
+                .all(conn)
+                .await?,
+        );
+    }
+    Ok(out)
+}

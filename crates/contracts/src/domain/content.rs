@@ -1,6 +1,6 @@
 //! What a contract says: parties, money, dates, classification, documents; and the rules that
 //! tie those together.
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use ttx_core::{
     ContractKind, ContractSubKind, CreditCode, EntityKind, Fen, FieldErrors, IpKind, RegionCode,
@@ -256,11 +256,6 @@ pub fn normalize_sha256(s: &str) -> Option<String> {
     (s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())).then_some(s)
 }
 
-/// The business date: registrations and the ledger count days in Beijing time (UTC+8).
-pub fn business_date(now: DateTime<Utc>) -> NaiveDate {
-    (now + chrono::Duration::hours(8)).date_naive()
-}
-
 /// The last day of the review, counted from the acceptance date.
 pub fn review_due_on(accepted_on: NaiveDate, deadline_days: i64) -> NaiveDate {
     accepted_on + chrono::Duration::days(deadline_days.max(0))
@@ -447,9 +442,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn business_dates_are_beijing_time() {
-        let late_utc: DateTime<Utc> = "2026-12-31T17:00:00Z".parse().unwrap();
-        assert_eq!(business_date(late_utc), d("2027-01-01"));
+    fn review_days_count_from_acceptance() {
         let due = review_due_on(d("2026-11-01"), 30);
         assert_eq!(due, d("2026-12-01"));
         assert_eq!(days_left(due, d("2026-11-23")), 8);

@@ -37,7 +37,6 @@
 //! kind, date and named changes, kept in the request's decision note), so importing the same
 //! file again is refused row by row ("already imported") instead of booking twice.
 use super::{read_rows, station_jurisdiction, Fields, RowError, RowParser};
-use crate::domain::content::business_date;
 use crate::domain::{fingerprint, AmendmentChanges, AmendmentKind, AmendmentStatus};
 use crate::domain::{ContractContent, ContractStatus, Party};
 use crate::entity::{amendment, contract};
@@ -427,7 +426,7 @@ pub async fn validate(
                 r.pending = true;
             } else if a.status == AmendmentStatus::Approved.as_str() {
                 if let Some(at) = a.decided_at {
-                    let d = business_date(at);
+                    let d = ttx_core::clock::beijing_date(at);
                     r.latest = r.latest.max(Some(d));
                 }
                 if let Some(k) = a.decision_note.as_deref().and_then(key_of_note) {
@@ -769,37 +768,13 @@ pub async fn import_file(
 
 /// Prints a report for the command line; an error when rows were invalid.
 pub fn print_report(report: &ChangesReport, dry_run: bool) -> anyhow::Result<()> {
-    if !report.errors.is_empty() {
-        for e in &report.errors {
-            eprintln!("{e}");
-        }
-        let lines: HashSet<usize> = report.errors.iter().map(|e| e.line).collect();
-        bail!(
-            "{} of {} rows have errors ({} problems); nothing was imported",
-            lines.len(),
-            report.rows,
-            report.errors.len()
-        );
-    }
-    if dry_run {
-        println!(
-            "{} rows are valid; nothing imported (--dry-run)",
-            report.rows
-        );
-        return Ok(());
-    }
-    let years: Vec<String> = report
-        .by_year
-        .iter()
-        .map(|(y, n)| format!("{y}: {n}"))
-        .collect();
-    println!(
-        "imported {} amendments and {} terminations, booked in the ledger on the dates they were decided ({})",
-        report.amendments,
-        report.terminations,
-        years.join(", ")
-    );
-    Ok(())
+    super::print_outcome(&report.errors, report.rows, &report.by_year, dry_run, |years| {
+        format!(
+            "imported {} amendments and {} terminations, booked in the ledger on the dates they \
+             were decided ({years})",
+            report.amendments, report.terminations
+        )
+    })
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ async fn begin_seller_request(
     actor: &Actor,
     id: i64,
     action: Action,
-) -> Result<(DatabaseTransaction, contract::Model), ApiError> {
+) -> Result<(DatabaseTransaction, contract::Model), ServiceError> {
     let txn = write_txn(db).await?;
     let m = lock(&txn, id).await?;
     access::require_seller(actor, &m)?;
@@ -68,7 +68,7 @@ async fn insert_request(
         before: Set(None),
         station_id: Set(m.station_id.unwrap_or_default()),
         submitted_by: Set(actor.user_id),
-        submitted_at: Set(chrono::Utc::now()),
+        submitted_at: Set(ttx_core::clock::now()),
         decided_by: Set(None),
         decided_at: Set(None),
         effective_on: Set(effective_on),
@@ -189,11 +189,11 @@ pub async fn decide(
         .one(&txn)
         .await?
         .filter(|a| a.contract_id == m.id)
-        .ok_or_else(|| ApiError::not_found("amendment"))?;
-    let status: AmendmentStatus = a.status.parse().map_err(ApiError::internal)?;
-    let new_status = status.decide(approve).map_err(ApiError::invalid_state)?;
-    let kind: AmendmentKind = a.kind.parse().map_err(ApiError::internal)?;
-    let now = chrono::Utc::now();
+        .ok_or_else(|| ServiceError::not_found("amendment"))?;
+    let status: AmendmentStatus = a.status.parse().map_err(ServiceError::internal)?;
+    let new_status = status.decide(approve).map_err(ServiceError::invalid_state)?;
+    let kind: AmendmentKind = a.kind.parse().map_err(ServiceError::internal)?;
+    let now = ttx_core::clock::now();
     let mut am_a: amendment::ActiveModel = a.clone().into();
     am_a.status = Set(new_status.as_str().to_string());
     am_a.decided_by = Set(Some(actor.user_id));
@@ -283,7 +283,7 @@ pub(crate) async fn apply_approval<C: ConnectionTrait>(
     };
     cm.status = Set(to.as_str().to_string());
     cm.version = Set(m.version + 1);
-    cm.updated_at = Set(chrono::Utc::now());
+    cm.updated_at = Set(ttx_core::clock::now());
     let after = match cm.update(conn).await {
         Ok(c) => c,
         Err(e) if store::unique_violation_on(&e, "registered_fingerprint") => {

@@ -62,7 +62,7 @@ pub async fn create(
     };
     content.check(today()).into_result()?;
 
-    let now = chrono::Utc::now();
+    let now = ttx_core::clock::now();
     let mut am = contract::ActiveModel {
         status: Set(ContractStatus::Draft.as_str().to_string()),
         round: Set(0),
@@ -161,7 +161,7 @@ pub async fn update(
     let mut am: contract::ActiveModel = m.clone().into();
     store::set_content(&mut am, &c);
     am.version = Set(m.version + 1);
-    am.updated_at = Set(chrono::Utc::now());
+    am.updated_at = Set(ttx_core::clock::now());
     let updated = am.update(&txn).await?;
     audit(
         &txn,
@@ -254,7 +254,7 @@ pub async fn submit(
             })?,
         },
     };
-    let now = chrono::Utc::now();
+    let now = ttx_core::clock::now();
     let mut am: contract::ActiveModel = m.clone().into();
     am.status = Set(to.as_str().to_string());
     am.station_id = Set(Some(station));

@@ -47,7 +47,7 @@ pub async fn insert_registered<C: ConnectionTrait>(
             .format(),
     };
     let decided = noon_beijing(r.registered_on);
-    let now = chrono::Utc::now();
+    let now = ttx_core::clock::now();
     let mut am = contract::ActiveModel {
         status: Set(ContractStatus::Registered.as_str().to_string()),
         round: Set(0),

@@ -6,14 +6,17 @@
 //! - [`history`]: contracts registered outside the review flow (imports, demo data);
 //! - [`query`]: reads (detail, lists, queue, ledger, certificate, verification, income).
 pub mod amend;
+pub mod documents;
 pub mod draft;
 pub mod history;
+pub mod links;
+pub mod prefill;
 pub mod query;
+pub mod remind;
 pub mod review;
 
-use crate::domain::content::business_date;
 use crate::domain::Party;
-use crate::dto::PartyRef;
+use crate::domain::command::PartyRef;
 use crate::entity::contract;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, EntityTrait, QuerySelect};
 use serde_json::Value;
@@ -40,12 +43,12 @@ impl Default for Settings {
 
 /// Today in Beijing time.
 pub fn today() -> chrono::NaiveDate {
-    business_date(chrono::Utc::now())
+    ttx_core::clock::today()
 }
 
 /// Loads a contract and locks its row until the transaction ends (PostgreSQL; SQLite
 /// transactions here hold the write lock already).
-pub(crate) async fn lock(txn: &DatabaseTransaction, id: i64) -> Result<contract::Model, ApiError> {
+pub(crate) async fn lock(txn: &DatabaseTransaction, id: i64) -> Result<contract::Model, ServiceError> {
     contract::Entity::find_by_id(id)
         .lock_exclusive()
         .one(txn)

@@ -16,7 +16,7 @@ use sea_orm::{
 use serde_json::json;
 use ttx_accounts::Actor;
 use ttx_core::FieldError;
-use ttx_web::{ApiError, ErrorCode};
+use ttx_web::{ServiceError, ErrorCode};
 
 /// Locks the contract and checks the actor is its station's reviewer and the transition is
 /// allowed.
@@ -25,7 +25,7 @@ async fn begin_station_action(
     actor: &Actor,
     id: i64,
     action: Action,
-) -> Result<(DatabaseTransaction, contract::Model, ContractStatus), ApiError> {
+) -> Result<(DatabaseTransaction, contract::Model, ContractStatus), ServiceError> {
     let txn = write_txn(db).await?;
     let m = lock(&txn, id).await?;
     let jurisdiction = if access::is_station_actor(actor) {
@@ -47,9 +47,9 @@ pub async fn accept(
     settings: &Settings,
     id: i64,
     note: Option<String>,
-) -> Result<contract::Model, ApiError> {
+) -> Result<contract::Model, ServiceError> {
     let (txn, m, to) = begin_station_action(db, actor, id, Action::Accept).await?;
-    let now = chrono::Utc::now();
+    let now = ttx_core::clock::now();
     let due = review_due_on(today(), settings.review_deadline_days);
     let mut am: contract::ActiveModel = m.clone().into();
     am.status = Set(to.as_str().to_string());
@@ -91,7 +91,7 @@ async fn close_round(
         accepted_at: Set(m.accepted_at),
         accepted_by: Set(m.accepted_by),
         outcome: Set(outcome.as_str().to_string()),
-        decided_at: Set(chrono::Utc::now()),
+        decided_at: Set(ttx_core::clock::now()),
         decided_by: Set(actor.user_id),
         reasons: Set(reasons.map(to_json)),
         ground: Set(ground.map(|g| g.as_str().to_string())),
@@ -147,7 +147,7 @@ pub async fn register(
     crate::ledger::append(&txn, m.id, None, today, &ledger::on_register(&booking)).await?;
     // The counter row is locked from here to the commit: keep this part short.
     let number = numbering::next(&txn, station_id, today.year()).await?;
-    let now = chrono::Utc::now();
+    let now = ttx_core::clock::now();
     let mut am: contract::ActiveModel = m.clone().into();
     am.status = Set(to.as_str().to_string());
     am.registration_number = Set(Some(number.format()));
@@ -188,7 +188,7 @@ pub async fn register(
 }
 
 /// Refuses a contract whose twin is registered; returns the problem to answer with.
-async fn refuse_duplicate(db: &DatabaseConnection, actor: &Actor, id: i64) -> ApiError {
+async fn refuse_duplicate(db: &DatabaseConnection, actor: &Actor, id: i64) -> ServiceError {
     match try_refuse_duplicate(db, actor, id).await {
         Ok(e) | Err(e) => e,
     }
@@ -205,7 +205,7 @@ async fn try_refuse_duplicate(
         .one(&txn)
         .await?;
     let Some(twin) = twin.filter(|t| t.id != m.id) else {
-        return Ok(ApiError::new(ErrorCode::Conflict)
+        return Ok(ServiceError::new(ErrorCode::Conflict)
             .detail("a concurrent registration of the same contract did not complete; retry"));
     };
     let number = twin.registration_number.clone().unwrap_or_default();
@@ -242,7 +242,7 @@ async fn set_refused(
         text.as_deref(),
     )
     .await?;
-    let now = chrono::Utc::now();
+    let now = ttx_core::clock::now();
     let mut am: contract::ActiveModel = m.clone().into();
     am.status = Set(ContractStatus::Refused.as_str().to_string());
     am.refusal_ground = Set(Some(ground.as_str().to_string()));
@@ -303,7 +303,7 @@ pub async fn return_for_correction(
         None,
     )
     .await?;
-    let now = chrono::Utc::now();
+    let now = ttx_core::clock::now();
     let mut am: contract::ActiveModel = m.clone().into();
     am.status = Set(to.as_str().to_string());
     am.return_reasons = Set(Some(to_json(&reasons)));

@@ -42,7 +42,7 @@ fn require_manage(d: &Demand, actor: &Actor) -> Result<(), ApiError> {
 }
 
 fn status_now(d: &Demand, now: DateTime<Utc>) -> DemandStatus {
-    domain::effective_status(d.status, d.data.deadline, domain::today(now))
+    domain::effective_status(d.status, d.data.deadline, ttx_core::clock::beijing_date(now))
 }
 
 /// Checks that publishing is allowed now: deadline ahead, complete enough, and for a
@@ -52,8 +52,8 @@ fn check_publishable(
     terms: Option<&ChallengeTerms>,
     min: u8,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
-    if domain::is_past_deadline(d.deadline, domain::today(now)) {
+) -> Result<(), ServiceError> {
+    if domain::is_past_deadline(d.deadline, ttx_core::clock::beijing_date(now)) {
         return Err(error::deadline_passed());
     }
     check_complete(d, min)?;
@@ -95,7 +95,7 @@ pub async fn create(
     if !domain::may_post(actor.org_kind) {
         return Err(error::org_kind());
     }
-    let now = Utc::now();
+    let now = ttx_core::clock::now();
     if new.publish {
         check_publishable(&new.data, terms.as_ref(), st.cfg.min_publish_score, now)?;
     }
@@ -158,8 +158,8 @@ pub async fn update(
     id: i64,
     expected_version: i64,
     parsed: ParsedPatch,
-) -> Result<Loaded, ApiError> {
-    let now = Utc::now();
+) -> Result<Loaded, ServiceError> {
+    let now = ttx_core::clock::now();
     let viewer = viewer_of(Some(actor));
     let txn = ttx_notify::begin_write(&st.db).await?;
     let cur = load_visible(&txn, &viewer, id).await?;
@@ -247,8 +247,8 @@ fn prefix_terms(e: ttx_core::FieldErrors) -> ttx_core::FieldErrors {
 }
 
 /// Publishes a draft (or an expired need whose deadline was moved).
-pub async fn publish(st: &DemandsState, actor: &Actor, id: i64) -> Result<Loaded, ApiError> {
-    let now = Utc::now();
+pub async fn publish(st: &DemandsState, actor: &Actor, id: i64) -> Result<Loaded, ServiceError> {
+    let now = ttx_core::clock::now();
     let viewer = viewer_of(Some(actor));
     let txn = ttx_notify::begin_write(&st.db).await?;
     let cur = load_visible(&txn, &viewer, id).await?;
@@ -291,8 +291,8 @@ pub async fn close(
     id: i64,
     outcome: CloseOutcome,
     reason: Option<String>,
-) -> Result<Loaded, ApiError> {
-    let now = Utc::now();
+) -> Result<Loaded, ServiceError> {
+    let now = ttx_core::clock::now();
     let viewer = viewer_of(Some(actor));
     let txn = ttx_notify::begin_write(&st.db).await?;
     let cur = load_visible(&txn, &viewer, id).await?;

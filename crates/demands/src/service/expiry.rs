@@ -23,7 +23,7 @@ const BATCH: u64 = 200;
 /// returns how many. Safe to run on several instances at once: each row changes only if it
 /// is still open (compare-and-set), and only that instance writes its event.
 pub async fn expire_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, DbErr> {
-    let today = domain::today(now);
+    let today = ttx_core::clock::beijing_date(now);
     let ctx = AuditCtx::system("demands expiry");
     let mut total = 0;
     loop {
@@ -86,7 +86,7 @@ pub async fn expiry_loop(
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        match expire_due(&db, Utc::now()).await {
+        match expire_due(&db, ttx_core::clock::now()).await {
             Ok(0) => {}
             Ok(n) => {
                 tracing::info!(expired = n, "needs expired");

@@ -10,7 +10,7 @@ use crate::store::{self, Challenge, Demand, OrgInfo};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use ttx_accounts::Actor;
 use ttx_core::{OrgKind, Role};
-use ttx_web::{ApiError, ErrorCode};
+use ttx_web::{ServiceError, ErrorCode};
 
 /// What the rules need to know about a caller.
 pub fn viewer_of(actor: Option<&Actor>) -> Viewer {
@@ -56,11 +56,11 @@ pub async fn load_visible<C: ConnectionTrait>(
     conn: &C,
     viewer: &Viewer,
     id: i64,
-) -> Result<Loaded, ApiError> {
-    let not_found = || ApiError::not_found("need");
+) -> Result<Loaded, ServiceError> {
+    let not_found = || ServiceError::not_found("need");
     let d = store::find(conn, id).await?.ok_or_else(not_found)?;
     let status =
-        domain::effective_status(d.status, d.data.deadline, domain::today(chrono::Utc::now()));
+        domain::effective_status(d.status, d.data.deadline, ttx_core::clock::today());
     let mut readable = domain::can_read(status, d.owner_org_id, viewer, false);
     if !readable && d.is_challenge {
         readable = domain::can_read(
@@ -96,10 +96,10 @@ pub async fn save<C: ConnectionTrait>(
     id: i64,
     mut am: demand::ActiveModel,
     precondition: bool,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     use sea_orm::ActiveValue::Set;
     am.version = Set(cur_version + 1);
-    am.updated_at = Set(chrono::Utc::now());
+    am.updated_at = Set(ttx_core::clock::now());
     let res = demand::Entity::update_many()
         .set(am)
         .filter(demand::Column::Id.eq(id))
@@ -109,9 +109,9 @@ pub async fn save<C: ConnectionTrait>(
     if res.rows_affected == 1 {
         Ok(())
     } else if precondition {
-        Err(ApiError::new(ErrorCode::PreconditionFailed))
+        Err(ServiceError::new(ErrorCode::PreconditionFailed))
     } else {
-        Err(ApiError::new(ErrorCode::Conflict).detail("the need was changed meanwhile; retry"))
+        Err(ServiceError::new(ErrorCode::Conflict).detail("the need was changed meanwhile; retry"))
     }
 }
 

@@ -7,7 +7,6 @@ use crate::entity::{challenge as challenge_entity, demand, proposal};
 use crate::error;
 use crate::state::DemandsState;
 use crate::store::{self, Demand, OrgInfo, Proposal};
-use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -19,7 +18,7 @@ use ttx_accounts::audit::{self, Target};
 use ttx_accounts::Actor;
 use ttx_core::RegionCode;
 use ttx_search::DEMANDS;
-use ttx_web::{ApiError, ErrorCode};
+use ttx_web::{ServiceError, ErrorCode};
 
 /// A proposal with what its view needs.
 #[derive(Clone, Debug)]
@@ -53,8 +52,8 @@ pub async fn submit(
     actor: &Actor,
     challenge_id: i64,
     new: NewProposal,
-) -> Result<ProposalBundle, ApiError> {
-    let now = Utc::now();
+) -> Result<ProposalBundle, ServiceError> {
+    let now = ttx_core::clock::now();
     let viewer = viewer_of(Some(actor));
     let txn = ttx_notify::begin_write(&st.db).await?;
     let cur = load_visible(&txn, &viewer, challenge_id).await?;
@@ -66,8 +65,8 @@ pub async fn submit(
     if d.owner_org_id == actor.org_id {
         return Err(error::ineligible(&challenge::Ineligible::OwnChallenge));
     }
-    let status = domain::effective_status(d.status, d.data.deadline, domain::today(now));
-    if status != DemandStatus::Open {
+    let status = domain::effective_status(d.status, d.data.deadline, ttx_core::clock::beijing_date(now));
+    if !challenge::open_for_proposals(status) {
         return Err(error::challenge_not_open(status.as_str()));
     }
     if !challenge::accepts_proposals(&ch.terms, now) {
@@ -204,8 +203,8 @@ pub async fn decide(
     id: i64,
     decision: Decision,
     reason: Option<String>,
-) -> Result<ProposalBundle, ApiError> {
-    let now = Utc::now();
+) -> Result<ProposalBundle, ServiceError> {
+    let now = ttx_core::clock::now();
     let txn = ttx_notify::begin_write(&st.db).await?;
     let (p, d) = load(&txn, actor, id).await?;
     if actor.org_id != d.owner_org_id {
@@ -218,11 +217,8 @@ pub async fn decide(
             "only the member who posted the challenge and the organisation's admins decide",
         ));
     }
-    let status = domain::effective_status(d.status, d.data.deadline, domain::today(now));
-    if !matches!(
-        status,
-        DemandStatus::Open | DemandStatus::InNegotiation | DemandStatus::Expired
-    ) {
+    let status = domain::effective_status(d.status, d.data.deadline, ttx_core::clock::beijing_date(now));
+    if !challenge::open_for_decisions(status) {
         return Err(error::challenge_not_open(status.as_str()));
     }
     let to = challenge::decide(p.status, decision)
@@ -273,7 +269,7 @@ pub async fn decide(
         .await?;
     if res.rows_affected != 1 {
         return Err(
-            ApiError::new(ErrorCode::Conflict).detail("the proposal was changed meanwhile; retry")
+            ServiceError::new(ErrorCode::Conflict).detail("the proposal was changed meanwhile; retry")
         );
     }
     if decision == Decision::Accept && d.status != DemandStatus::InNegotiation {

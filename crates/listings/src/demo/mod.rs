@@ -267,7 +267,7 @@ pub async fn seed(
     count: usize,
     seed: u64,
 ) -> Result<ImportReport, ImportError> {
-    let today = crate::domain::today(chrono::Utc::now());
+    let today = ttx_core::clock::today();
     let all = generate(count, seed, today);
     let mut total = ImportReport::default();
     let owners: Vec<i64> = owners.iter().copied().filter(|o| *o > 0).collect();

@@ -52,7 +52,7 @@ async fn create_event(
     actor: Actor,
     ApiJson(req): ApiJson<EventInput>,
 ) -> ApiResult<impl IntoResponse> {
-    let today = ttx_listings::domain::today(chrono::Utc::now());
+    let today = ttx_core::clock::today();
     let n = req.parse(today).map_err(ApiError::validation)?;
     let v = service::create(&st.db, &actor, n).await?;
     let loc = format!("/v1/events/{}", v.id);

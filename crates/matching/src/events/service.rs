@@ -34,7 +34,7 @@ fn not_found() -> ApiError {
 }
 
 fn today(now: DateTime<Utc>) -> NaiveDate {
-    ttx_listings::domain::today(now)
+    ttx_core::clock::beijing_date(now)
 }
 
 /// 403 unless the caller may organise events.
@@ -58,7 +58,7 @@ async fn org_ref<C: ConnectionTrait>(conn: &C, id: i64) -> Result<OrgRef, DbErr>
 }
 
 /// The event, for a member of its organiser organisation (404 for anyone else).
-async fn load_own<C: ConnectionTrait>(conn: &C, actor: &Actor, id: i64) -> ApiResult<event::Model> {
+async fn load_own<C: ConnectionTrait>(conn: &C, actor: &Actor, id: i64) -> ServiceResult<event::Model> {
     event::Entity::find_by_id(id)
         .one(conn)
         .await?
@@ -67,9 +67,9 @@ async fn load_own<C: ConnectionTrait>(conn: &C, actor: &Actor, id: i64) -> ApiRe
 }
 
 /// Creates an event organised by the caller's organisation.
-pub async fn create(db: &DatabaseConnection, actor: &Actor, n: NewEvent) -> ApiResult<EventView> {
+pub async fn create(db: &DatabaseConnection, actor: &Actor, n: NewEvent) -> ServiceResult<EventView> {
     require_organiser(actor)?;
-    let now = Utc::now();
+    let now = ttx_core::clock::now();
     let txn = ttx_notify::begin_write(db).await?;
     let m = event::ActiveModel {
         organiser_org_id: Set(actor.org_id),
@@ -121,7 +121,7 @@ pub async fn list(
         .all(db)
         .await?;
     let org = org_ref(db, actor.org_id).await?;
-    let t = today(Utc::now());
+    let t = today(ttx_core::clock::now());
     Ok(rows
         .into_iter()
         .map(|m| EventView::build(m, org.clone(), t))
@@ -278,14 +278,14 @@ fn pairing_views(
 }
 
 /// An event with its entries and schedule (its organiser organisation only).
-pub async fn detail(db: &DatabaseConnection, actor: &Actor, id: i64) -> ApiResult<EventView> {
+pub async fn detail(db: &DatabaseConnection, actor: &Actor, id: i64) -> ServiceResult<EventView> {
     let e = load_own(db, actor, id).await?;
     let entries = entries_of(db, id).await?;
     let pairings = pairings_of(db, id).await?;
     let (lids, dids) = item_ids(&entries, &pairings);
     let it = items(db, &lids, &dids).await?;
     let viewer = ttx_demands::service::viewer_of(Some(actor));
-    let t = today(Utc::now());
+    let t = today(ttx_core::clock::now());
     let org = org_ref(db, e.organiser_org_id).await?;
     let mut v = EventView::build(e.clone(), org, t);
     v.entries = Some(
@@ -317,8 +317,8 @@ pub async fn add_entry(
     actor: &Actor,
     id: i64,
     target: EntryTarget,
-) -> ApiResult<EntryView> {
-    let now = Utc::now();
+) -> ServiceResult<EntryView> {
+    let now = ttx_core::clock::now();
     let t = today(now);
     let txn = ttx_notify::begin_write(db).await?;
     let e = load_own(&txn, actor, id).await?;
@@ -365,7 +365,7 @@ pub async fn add_entry(
         .await?
         .is_some();
     if exists {
-        return Err(ApiError::new(ttx_web::ErrorCode::AlreadyExists)
+        return Err(ServiceError::new(ttx_web::ErrorCode::AlreadyExists)
             .detail(format!("this {side} is already registered for the event")));
     }
     let m = entry::ActiveModel {
@@ -467,8 +467,8 @@ pub async fn schedule(
     actor: &Actor,
     id: i64,
     min_score: f64,
-) -> ApiResult<ScheduleView> {
-    let now = Utc::now();
+) -> ServiceResult<ScheduleView> {
+    let now = ttx_core::clock::now();
     let txn = ttx_notify::begin_write(db).await?;
     let e = event::Entity::find_by_id(id)
         .lock_exclusive()
@@ -555,8 +555,8 @@ pub async fn record_outcome(
     pid: i64,
     outcome: Outcome,
     contract_id: Option<i64>,
-) -> ApiResult<PairingView> {
-    let now = Utc::now();
+) -> ServiceResult<PairingView> {
+    let now = ttx_core::clock::now();
     let txn = ttx_notify::begin_write(db).await?;
     let e = load_own(&txn, actor, id).await?;
     require_organiser(actor)?;
@@ -618,7 +618,7 @@ pub async fn report(
         .await?
         .ok_or_else(not_found)?;
     let organiser = actor.is_some_and(|a| a.belongs_to(e.organiser_org_id));
-    let over = domain::is_over(e.event_date, today(Utc::now()));
+    let over = domain::is_over(e.event_date, today(ttx_core::clock::now()));
     if !domain::report_visible(organiser, over) {
         return Err(not_found());
     }

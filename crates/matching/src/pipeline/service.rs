@@ -24,7 +24,7 @@ use ttx_demands::domain::DemandStatus;
 use ttx_demands::entity::demand;
 use ttx_listings::domain::ListingStatus;
 use ttx_listings::entity::listing;
-use ttx_web::{ApiError, Cursor, ErrorCode};
+use ttx_web::{ServiceError, Cursor, ErrorCode};
 
 /// Ids per `IN (…)` list.
 const CHUNK: usize = 500;
@@ -85,7 +85,7 @@ pub fn invalid_transition(state: State, viewer: &Viewer, action: MatchAction) ->
 
 /// Today's date in Beijing (listings and needs expire by Beijing dates).
 fn today() -> chrono::NaiveDate {
-    ttx_demands::domain::today(Utc::now())
+    ttx_core::clock::today()
 }
 
 fn listing_status(l: &listing::Model) -> Option<ListingStatus> {
@@ -107,7 +107,7 @@ fn demand_status(d: &demand::Model) -> Option<DemandStatus> {
 }
 
 /// Loads the names a set of matches refers to.
-pub async fn names<C: ConnectionTrait>(conn: &C, ms: &[matches::Model]) -> Result<Names, ApiError> {
+pub async fn names<C: ConnectionTrait>(conn: &C, ms: &[matches::Model]) -> Result<Names, ServiceError> {
     let mut n = Names::default();
     let uniq = |f: &dyn Fn(&matches::Model) -> Vec<i64>| -> Vec<i64> {
         ms.iter()
@@ -274,9 +274,9 @@ pub async fn open(
         .one(&txn)
         .await?
     {
-        return Err(err(MATCH_EXISTS).with_context(json!({"match_id": existing.id})));
+        return Err(ServiceError::new(MatchingError::Exists).with_context(json!({"match_id": existing.id})));
     }
-    let now = Utc::now();
+    let now = ttx_core::clock::now();
     let m = matches::ActiveModel {
         listing_id: Set(l.id),
         demand_id: Set(d.id),
@@ -476,7 +476,7 @@ pub async fn act(
         Step::Decline { .. } => Some(CloseReason::Declined),
         _ => None,
     };
-    let now = Utc::now();
+    let now = ttx_core::clock::now();
     let after = o.state;
     let mut am: matches::ActiveModel = m.clone().into();
     am.stage = Set(after.stage.as_str().into());
@@ -585,7 +585,7 @@ pub struct Detail {
     pub names: Names,
 }
 
-pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i64) -> Result<Detail, ApiError> {
+pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i64) -> Result<Detail, ServiceError> {
     let m = matches::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -692,7 +692,7 @@ pub async fn feedback(
             "feedback comes from the listing's or the need's organisation, or a broker of a verified agency",
         ));
     };
-    let now = Utc::now();
+    let now = ttx_core::clock::now();
     let existing = match_feedback::Entity::find()
         .filter(match_feedback::Column::UserId.eq(actor.user_id))
         .filter(match_feedback::Column::DemandId.eq(d.id))
@@ -729,7 +729,7 @@ pub async fn feedback(
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
-                ApiError::new(ErrorCode::Conflict)
+                ServiceError::new(ErrorCode::Conflict)
                     .detail("another answer of yours on this pair arrived at the same time; retry")
             } else {
                 e.into()
@@ -749,7 +749,7 @@ pub async fn feedback(
 }
 
 /// Every stored answer as JSON Lines, oldest first (operators).
-pub async fn export_feedback(db: &DatabaseConnection, actor: &Actor) -> Result<Vec<u8>, ApiError> {
+pub async fn export_feedback(db: &DatabaseConnection, actor: &Actor) -> Result<Vec<u8>, ServiceError> {
     actor.require_operator()?;
     let mut out = Vec::new();
     let mut after = 0i64;
@@ -776,7 +776,7 @@ async fn funnel_scope<C: ConnectionTrait>(
     conn: &C,
     actor: &Actor,
     scope: super::dto::FunnelScope,
-) -> Result<sea_orm::sea_query::SimpleExpr, ApiError> {
+) -> Result<sea_orm::sea_query::SimpleExpr, ServiceError> {
     use super::dto::FunnelScope;
     match scope {
         FunnelScope::Broker(uid) => {

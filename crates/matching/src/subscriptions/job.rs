@@ -101,7 +101,7 @@ struct Sub {
 }
 
 /// Runs the job once at `now`: pushes new matches, then sends due digests.
-pub async fn run_once(st: &MatchingState, now: DateTime<Utc>) -> ApiResult<RunReport> {
+pub async fn run_once(st: &MatchingState, now: DateTime<Utc>) -> ServiceResult<RunReport> {
     let db = &st.db;
     let mut report = RunReport::default();
     let subs_rows = subscription::Entity::find()
@@ -139,7 +139,7 @@ pub async fn job_loop(st: MatchingState, every: Duration, mut stop: watch::Recei
             _ = tokio::time::sleep(every) => {}
             _ = stop.changed() => return,
         }
-        match run_once(&st, Utc::now()).await {
+        match run_once(&st, ttx_core::clock::now()).await {
             Ok(r) if r.sent + r.queued + r.digests > 0 => tracing::info!(
                 sent = r.sent,
                 queued = r.queued,
@@ -153,7 +153,7 @@ pub async fn job_loop(st: MatchingState, every: Duration, mut stop: watch::Recei
     }
 }
 
-async fn load_subs(db: &DatabaseConnection, rows: Vec<subscription::Model>) -> ApiResult<Vec<Sub>> {
+async fn load_subs(db: &DatabaseConnection, rows: Vec<subscription::Model>) -> ServiceResult<Vec<Sub>> {
     let org_ids: Vec<i64> = rows.iter().map(|r| r.org_id).collect();
     let mut orgs: HashMap<i64, organization::Model> = HashMap::new();
     for chunk in org_ids.chunks(500) {
@@ -196,9 +196,9 @@ async fn push_window(
     to: DateTime<Utc>,
     now: DateTime<Utc>,
     report: &mut RunReport,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     let db = &st.db;
-    let today = ttx_listings::domain::today(now);
+    let today = ttx_core::clock::beijing_date(now);
     let mut found: HashMap<i64, Vec<Found<Item>>> = HashMap::new();
     let mut follows: HashMap<i64, HashMap<i64, score::Scored>> = HashMap::new();
     let mut after = 0i64;
@@ -312,47 +312,19 @@ async fn follow_scores(st: &MatchingState, sub: &Sub) -> ApiResult<HashMap<i64, 
     let status = ttx_demands::domain::effective_status(
         d.status,
         d.data.deadline,
-        ttx_demands::domain::today(Utc::now()),
+        ttx_core::clock::today(),
     );
     use ttx_demands::domain::DemandStatus;
     if d.owner_org_id != sub.m.org_id || !matches!(status, DemandStatus::Draft | DemandStatus::Open)
     {
         return Ok(HashMap::new());
     }
-    // The subscriber asks, as the member who subscribed.
-    let actor = Actor {
-        user_id: sub.m.created_by,
-        org_id: org.id,
-        org_kind: OrgKind::from_code(&org.kind).unwrap_or(OrgKind::Enterprise),
-        org_verified: org.verified,
-        org_region: org.region_code.clone(),
-        role: Role::Member,
-        token_id: 0,
-        request_id: "job:subscriptions".into(),
-    };
-    let f = MatchFilters {
-        filters: sub.filters.clone(),
-        limit: FOLLOW_LIMIT,
-    };
-    let items = match suggest::for_demand(st, &actor, demand_id, &f).await {
-        Ok(items) => items,
-        Err(e) if e.status.is_client_error() => return Ok(HashMap::new()),
-        Err(e) => return Err(e),
-    };
-    Ok(items
-        .into_iter()
-        .map(|s| {
-            (
-                s.listing.id,
-                score::Scored {
-                    score: s.score,
-                    parts: s.parts,
-                    reason_zh: s.reason_zh,
-                    reason_en: s.reason_en,
-                },
-            )
-        })
-        .collect())
+    // As the firm sees it on `GET /v1/demands/{id}/matches`: never its own listings.
+    let exclude: HashSet<i64> = [d.owner_org_id].into_iter().collect();
+    let scored =
+        suggest::listings_for_need(st, &d, &sub.filters, FOLLOW_LIMIT, &exclude, ttx_core::clock::now())
+            .await?;
+    Ok(scored.into_iter().map(|(s, l)| (l.id, s)).collect())
 }
 
 fn listing_json(listing_id: i64, it: &Item) -> serde_json::Value {
@@ -374,8 +346,8 @@ async fn record(
     sub: &subscription::Model,
     found: Vec<Found<Item>>,
     now: DateTime<Utc>,
-) -> ApiResult<(usize, usize, usize)> {
-    let today = ttx_listings::domain::today(now);
+) -> ServiceResult<(usize, usize, usize)> {
+    let today = ttx_core::clock::beijing_date(now);
     let txn = ttx_notify::begin_write(&st.db).await?;
     let Some(sub) = subscription::Entity::find_by_id(sub.id)
         .lock_exclusive()
@@ -472,8 +444,8 @@ async fn record(
 }
 
 /// Sends, per daily subscription, one digest of the pairings queued on earlier Beijing dates.
-async fn send_digests(db: &DatabaseConnection, now: DateTime<Utc>) -> ApiResult<usize> {
-    let today = ttx_listings::domain::today(now);
+async fn send_digests(db: &DatabaseConnection, now: DateTime<Utc>) -> ServiceResult<usize> {
+    let today = ttx_core::clock::beijing_date(now);
     let due: Vec<i64> = subscription_push::Entity::find()
         .select_only()
         .column(subscription_push::Column::SubscriptionId)

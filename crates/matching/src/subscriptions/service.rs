@@ -3,7 +3,6 @@
 use super::domain::{self, Kind};
 use super::dto::{NewSubscription, PushCounts, PushView, SubscriptionView, Target};
 use crate::entity::{subscription, subscription_push};
-use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -50,10 +49,10 @@ pub async fn create(
             let status = ttx_demands::domain::effective_status(
                 d.status,
                 d.data.deadline,
-                ttx_demands::domain::today(Utc::now()),
+                ttx_core::clock::today(),
             );
             if !matches!(status, DemandStatus::Draft | DemandStatus::Open) {
-                return Err(ApiError::field(
+                return Err(ServiceError::field(
                     "demand_id",
                     "not_open",
                     format!(
@@ -82,7 +81,7 @@ pub async fn create(
         demand_id: Set(demand_id),
         filters: Set(serde_json::to_string(&n.filters).expect("filters serialise")),
         delivery: Set(n.delivery.as_str().to_string()),
-        created_at: Set(Utc::now()),
+        created_at: Set(ttx_core::clock::now()),
         ..Default::default()
     }
     .insert(&txn)
@@ -100,13 +99,13 @@ pub async fn create(
 }
 
 /// Push counts of subscriptions, by id.
-async fn counts<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> ApiResult<HashMap<i64, PushCounts>> {
+async fn counts<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> ServiceResult<HashMap<i64, PushCounts>> {
     let mut out: HashMap<i64, PushCounts> =
         ids.iter().map(|i| (*i, PushCounts::default())).collect();
     if ids.is_empty() {
         return Ok(out);
     }
-    let today = ttx_listings::domain::today(Utc::now());
+    let today = ttx_core::clock::today();
     let rows: Vec<(i64, String, i64)> = subscription_push::Entity::find()
         .select_only()
         .column(subscription_push::Column::SubscriptionId)
@@ -187,7 +186,7 @@ pub async fn list(
 const RECENT: u64 = 20;
 
 /// One subscription with its latest pushes.
-pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i64) -> ApiResult<SubscriptionView> {
+pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i64) -> ServiceResult<SubscriptionView> {
     let m = load_own(db, actor, id).await?;
     let c = counts(db, &[id]).await?.remove(&id).unwrap_or_default();
     let pushes = subscription_push::Entity::find()
@@ -216,7 +215,7 @@ pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i64) -> ApiResult<S
 }
 
 /// Deletes a subscription and its record of pushes.
-pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i64) -> ApiResult<()> {
+pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i64) -> ServiceResult<()> {
     let txn = ttx_notify::begin_write(db).await?;
     let m = subscription::Entity::find_by_id(id)
         .lock_exclusive()
