@@ -31,8 +31,22 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(m, "ux_organizations_credit_code", "organizations", &["credit_code"], true).await?;
-        index(m, "ix_organizations_kind_region", "organizations", &["kind", "region_code"], false).await?;
+        index(
+            m,
+            "ux_organizations_credit_code",
+            "organizations",
+            &["credit_code"],
+            true,
+        )
+        .await?;
+        index(
+            m,
+            "ix_organizations_kind_region",
+            "organizations",
+            &["kind", "region_code"],
+            false,
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -95,7 +109,14 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(m, "ux_station_jurisdictions", "station_jurisdictions", &["org_id", "region_code"], true).await?;
+        index(
+            m,
+            "ux_station_jurisdictions",
+            "station_jurisdictions",
+            &["org_id", "region_code"],
+            true,
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -134,7 +155,14 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(m, "ux_idempotency_scope_key", "idempotency_keys", &["scope", "key"], true).await?;
+        index(
+            m,
+            "ux_idempotency_scope_key",
+            "idempotency_keys",
+            &["scope", "key"],
+            true,
+        )
+        .await?;
         Ok(())
     }
 

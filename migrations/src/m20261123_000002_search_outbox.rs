@@ -26,7 +26,14 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(m, "ix_search_outbox_processed_id", "search_outbox", &["processed_at", "id"], false).await?;
+        index(
+            m,
+            "ix_search_outbox_processed_id",
+            "search_outbox",
+            &["processed_at", "id"],
+            false,
+        )
+        .await?;
         Ok(())
     }
 

@@ -56,10 +56,31 @@ impl MigrationTrait for Migration {
         )
         .await?;
         // Re-import by external id updates instead of duplicating; NULLs do not collide.
-        index(m, "ux_listings_owner_external", "listings", &["owner_org_id", "external_id"], true).await?;
-        index(m, "ix_listings_owner_status", "listings", &["owner_org_id", "status", "id"], false).await?;
+        index(
+            m,
+            "ux_listings_owner_external",
+            "listings",
+            &["owner_org_id", "external_id"],
+            true,
+        )
+        .await?;
+        index(
+            m,
+            "ix_listings_owner_status",
+            "listings",
+            &["owner_org_id", "status", "id"],
+            false,
+        )
+        .await?;
         // The expiry job and the reindex scan.
-        index(m, "ix_listings_status_expires", "listings", &["status", "expires_on"], false).await?;
+        index(
+            m,
+            "ix_listings_status_expires",
+            "listings",
+            &["status", "expires_on"],
+            false,
+        )
+        .await?;
         Ok(())
     }
 

@@ -59,9 +59,23 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(m, "ix_demands_owner_status", "demands", &["owner_org_id", "status", "id"], false).await?;
+        index(
+            m,
+            "ix_demands_owner_status",
+            "demands",
+            &["owner_org_id", "status", "id"],
+            false,
+        )
+        .await?;
         // The expiry job.
-        index(m, "ix_demands_status_deadline", "demands", &["status", "deadline"], false).await?;
+        index(
+            m,
+            "ix_demands_status_deadline",
+            "demands",
+            &["status", "deadline"],
+            false,
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -124,8 +138,22 @@ impl MigrationTrait for Migration {
         )
         .await?;
         // One proposal per organisation and challenge.
-        index(m, "ux_proposals_challenge_solver", "proposals", &["challenge_id", "solver_org_id"], true).await?;
-        index(m, "ix_proposals_solver", "proposals", &["solver_org_id", "id"], false).await?;
+        index(
+            m,
+            "ux_proposals_challenge_solver",
+            "proposals",
+            &["challenge_id", "solver_org_id"],
+            true,
+        )
+        .await?;
+        index(
+            m,
+            "ix_proposals_solver",
+            "proposals",
+            &["solver_org_id", "id"],
+            false,
+        )
+        .await?;
         Ok(())
     }
 

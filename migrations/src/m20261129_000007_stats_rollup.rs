@@ -32,7 +32,14 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(m, "ux_stats_monthly", "stats_monthly", &["side", "dim", "month", "region", "value"], true).await?;
+        index(
+            m,
+            "ux_stats_monthly",
+            "stats_monthly",
+            &["side", "dim", "month", "region", "value"],
+            true,
+        )
+        .await?;
         for (name, cols) in [
             ("ix_ledger_seller_region", ["seller_region", "booked_on"]),
             ("ix_ledger_buyer_region", ["buyer_region", "booked_on"]),

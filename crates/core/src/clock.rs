@@ -141,11 +141,20 @@ mod tests {
     fn beijing_dates_turn_at_16_utc() {
         let before = Utc.with_ymd_and_hms(2026, 3, 1, 15, 59, 59).unwrap();
         let after = Utc.with_ymd_and_hms(2026, 3, 1, 16, 0, 0).unwrap();
-        assert_eq!(beijing_date(before), NaiveDate::from_ymd_opt(2026, 3, 1).unwrap());
-        assert_eq!(beijing_date(after), NaiveDate::from_ymd_opt(2026, 3, 2).unwrap());
+        assert_eq!(
+            beijing_date(before),
+            NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()
+        );
+        assert_eq!(
+            beijing_date(after),
+            NaiveDate::from_ymd_opt(2026, 3, 2).unwrap()
+        );
         // New Year's Eve in UTC is already the new year in Beijing.
         let eve = Utc.with_ymd_and_hms(2025, 12, 31, 20, 0, 0).unwrap();
-        assert_eq!(beijing_date(eve), NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
+        assert_eq!(
+            beijing_date(eve),
+            NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()
+        );
     }
 
     #[test]
@@ -176,7 +185,10 @@ mod tests {
         c.advance(Duration::days(400));
         let inside = c.scope(async { now() }).await;
         assert!(inside - Utc::now() > Duration::days(399));
-        assert!(now() - Utc::now() < Duration::days(1), "outside: the system clock");
+        assert!(
+            now() - Utc::now() < Duration::days(1),
+            "outside: the system clock"
+        );
         let nested = c.scope(async { Clock::current().is_manual() }).await;
         assert!(nested);
     }

@@ -985,4 +985,3 @@ async fn rebuild_and_swap(cx: &mut Ctx) {
     .await;
     cx.record("rebuild + swap keeps results", r);
 }
-
