@@ -259,7 +259,7 @@ async fn bench(a: &Args, target: &Target) -> anyhow::Result<()> {
         client: reqwest::Client::builder()
             .pool_max_idle_per_host(a.clients * 2)
             .build()?,
-        base: format!("http://{addr}"),
+        base: served.base.clone(),
     };
 
     // Setup: a verified Beijing station with a reviewer, a seller per client, a buyer.
@@ -495,8 +495,7 @@ async fn bench(a: &Args, target: &Target) -> anyhow::Result<()> {
     for f in s.failures.iter().take(5) {
         println!("  failure: {f}");
     }
-    let _ = stop_tx.send(());
-    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+    served.stop().await;
     if !s.failures.is_empty() || distinct.len() != n || !gapless || ln != cn || lt != ct {
         bail!("the run did not pass its checks");
     }

@@ -8,6 +8,8 @@
 //! - `ttx-bench stats`: turnover report latencies over a national-scale register (1,000,000
 //!   contracts over two years by default).
 use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

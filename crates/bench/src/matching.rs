@@ -41,7 +41,7 @@ pub struct Args {
     /// The labelled needs (JSON Lines).
     #[arg(long)]
     needs: Option<PathBuf>,
-    /// The CSL corpus (default: ../shared/data/csl/corpus.jsonl).
+    /// The CSL corpus (default: csl/corpus.jsonl in the data directory).
     #[arg(long)]
     csl: Option<PathBuf>,
     /// `embedded` or `meilisearch` (with MEILI_URL and MEILI_MASTER_KEY / MEILI_API_KEY).

@@ -1,7 +1,7 @@
 //! `ttx-bench search`: listing import rate and search latency over HTTP.
 //!
-//! 1. Builds a corpus: the CSL records (`--csl`, else `/work/shared/data/csl/corpus.jsonl` or
-//!    `../shared/data/csl/corpus.jsonl`) expanded to `--listings` by deterministic
+//! 1. Builds a corpus: the CSL records (`--csl`, else `csl/corpus.jsonl` in the data directory,
+//!    `--data-dir`, default `../shared/data` from the repository root) expanded to `--listings` by deterministic
 //!    recombination of titles, keywords and abstracts; without CSL, the demo generator.
 //! 2. Starts TTX in-process on a random port with a fresh SQLite file and index in a temporary
 //!    directory, signs up a university, and imports the corpus through the import path
@@ -36,8 +36,7 @@ pub struct Args {
     /// Search requests to time (after a warm-up of 5%).
     #[arg(long, default_value_t = 20_000)]
     requests: usize,
-    /// The CSL corpus (JSON Lines); default: /work/shared/data/csl/corpus.jsonl or
-    /// ../shared/data/csl/corpus.jsonl.
+    /// The CSL corpus (JSON Lines); default: csl/corpus.jsonl in the data directory.
     #[arg(long)]
     csl: Option<PathBuf>,
     /// Rows per import transaction.

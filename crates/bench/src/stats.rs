@@ -10,7 +10,7 @@
 //!    progress bar; on PostgreSQL the tables are vacuumed and analysed as the import does
 //!    (`refresh_statistics`, whenever the register has doubled and at the end). The register
 //!    is synthetic but shaped like the national one: seller and buyer provinces weighted by the techme table's latest output and absorption when
-//!    `../shared/data/techme/` is present (else built-in rough shares), counties drawn from
+//!    `techme/` is present in the data directory (`--data-dir`) (else built-in rough shares), counties drawn from
 //!    `ttx_core::RegionCode`, half the buyers in the seller's province, sub-kinds, fields and
 //!    entity kinds with plausible shares, December busiest, amounts log-normal (median about
 //!    18 万元, mean about 65 万元, as the 2023 national mean), a few large sellers per province.
@@ -58,8 +58,8 @@ pub struct Args {
     /// Database connections of the server's pool.
     #[arg(long, default_value_t = 16)]
     pool: u32,
-    /// The techme table (province weights); default: ../shared/data/techme/tech_market_province_year.csv
-    /// or /work/shared/data/techme/tech_market_province_year.csv.
+    /// The techme table (province weights); default: techme/tech_market_province_year.csv in the
+    /// data directory.
     #[arg(long)]
     techme: Option<PathBuf>,
     /// Seed of the generator (the same seed gives the same register).
@@ -845,8 +845,7 @@ async fn bench(a: &Args, target: &Target) -> anyhow::Result<()> {
             println!("- {p}");
         }
     }
-    let _ = stop_tx.send(());
-    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+    served.stop().await;
     if !problems.is_empty() {
         bail!("the figures do not match the generated register");
     }

@@ -660,22 +660,11 @@ pub(crate) fn print_outcome(
         );
     }
     if dry_run {
-        println!(
-            "{} rows are valid; nothing imported (--dry-run)",
-            report.rows
-        );
+        println!("{rows} rows are valid; nothing imported (--dry-run)");
         return Ok(());
     }
-    let years: Vec<String> = report
-        .by_year
-        .iter()
-        .map(|(y, n)| format!("{y}: {n}"))
-        .collect();
-    println!(
-        "imported {} contracts, booked in the ledger on their registration dates ({})",
-        report.imported,
-        years.join(", ")
-    );
+    let years: Vec<String> = by_year.iter().map(|(y, n)| format!("{y}: {n}")).collect();
+    println!("{}", imported(years.join(", ")));
     Ok(())
 }
 

@@ -40,6 +40,12 @@ enum Cmd {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Write a consistent copy of the database to DEST while the server runs (SQLite:
+    /// `VACUUM INTO` and an integrity check of the copy; PostgreSQL: `pg_dump --format=custom`).
+    Backup {
+        /// Destination file (must not exist).
+        dest: PathBuf,
+    },
     /// Rebuild search indexes from the database beside the live ones, then swap them in
     /// (a running server keeps serving).
     Reindex {
@@ -275,30 +281,20 @@ async fn import_cmd(config: &Config, cmd: ImportCmd) -> anyhow::Result<()> {
             };
             crate::search_ops::import_listings(&conn, &args).await
         }
-        Cmd::Import {
-            cmd:
-                ImportCmd::Contracts {
-                    file,
-                    station,
-                    dry_run,
-                },
+        ImportCmd::Contracts {
+            file,
+            station,
+            dry_run,
         } => {
-            let conn = db::connect(&config.database_url(), 4).await?;
-            db::migrate(&conn).await?;
             let report =
                 ttx_contracts::import::import_file(&conn, &file, station, dry_run, true).await?;
             ttx_contracts::import::print_report(&report, dry_run)
         }
-        Cmd::Import {
-            cmd:
-                ImportCmd::Amendments {
-                    file,
-                    station,
-                    dry_run,
-                },
+        ImportCmd::Amendments {
+            file,
+            station,
+            dry_run,
         } => {
-            let conn = db::connect(&config.database_url(), 4).await?;
-            db::migrate(&conn).await?;
             let report = ttx_contracts::import::amendments::import_file(
                 &conn, &file, station, dry_run, true,
             )
