@@ -398,5 +398,8 @@ async fn a_tokens_last_use_is_recorded_at_most_once_a_minute() {
     app.clock.advance(chrono::Duration::seconds(50));
     app.get("/v1/me", Some(t)).await.assert_status(200);
     let later = last_used(&app, t).await.unwrap();
-    assert!(later - first >= chrono::Duration::seconds(70), "{first} → {later}");
+    assert!(
+        later - first >= chrono::Duration::seconds(70),
+        "{first} → {later}"
+    );
 }

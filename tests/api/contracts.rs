@@ -856,9 +856,14 @@ async fn bad_input_is_a_field_error_never_a_500() {
     b["price"] = json!(1);
     post(b).await.assert_problem(422, "validation_failed");
     // malformed JSON and paths
-    app.post_raw("/v1/contracts", Some(&w.seller_member), Some("application/json"), "{\"title\": ")
-        .await
-        .assert_problem(400, "malformed_json");
+    app.post_raw(
+        "/v1/contracts",
+        Some(&w.seller_member),
+        Some("application/json"),
+        "{\"title\": ",
+    )
+    .await
+    .assert_problem(400, "malformed_json");
     app.get("/v1/contracts/abc", Some(&w.seller_member))
         .await
         .assert_problem(400, "invalid_path");

@@ -122,7 +122,13 @@ async fn import(app: &TestApp, station: &Org, name: &str, rows: &[Value]) {
     let text: String = rows.iter().map(|r| format!("{r}\n")).collect();
     std::fs::write(&file, text).unwrap();
     let station_id = station.id.to_string();
-    let args = ["import", "contracts", "--station", &station_id, file.to_str().unwrap()];
+    let args = [
+        "import",
+        "contracts",
+        "--station",
+        &station_id,
+        file.to_str().unwrap(),
+    ];
     let out = ttx_tests::process::run_cli(crate::TTX_BIN, app, &args).await;
     assert!(
         out.status.success(),

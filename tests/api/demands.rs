@@ -7,11 +7,9 @@ use ttx_search::DocSource;
 use ttx_tests::fixtures::{day, merged, query_escape as q, WAN};
 use ttx_tests::{Org, Resp, TestApp};
 
-
-
 /// A complete need (scores 100); adjust with `patch`.
 fn need(title: &str, patch: Value) -> Value {
-    let mut v = json!({
+    let v = json!({
         "title": title,
         "problem": format!("{title}：现有产线在高负荷工况下良率波动大、能耗偏高，关键工艺参数依赖老师傅经验，无法稳定复现，已影响对主要客户的交付和质量认证。"),
         "key_points": "工艺参数在线监测与建模；关键部件材料选型与寿命验证；控制策略与现有系统集成。",

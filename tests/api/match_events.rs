@@ -8,10 +8,11 @@ use std::collections::{HashMap, HashSet};
 use ttx_tests::fixtures::{self, day, WAN};
 use ttx_tests::{Org, TestApp};
 
-
-
 async fn listing(app: &TestApp, org: &Org, title: &str, keywords: &[&str], field: &str) -> i64 {
-    let text = format!("本成果“{title}”已完成中试验证，关键词：{}。", keywords.join("、"));
+    let text = format!(
+        "本成果“{title}”已完成中试验证，关键词：{}。",
+        keywords.join("、")
+    );
     let body = fixtures::listing_body(title, &text, keywords, field);
     app.create("/v1/listings", &org.admin_token, &body).await
 }

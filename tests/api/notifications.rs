@@ -148,7 +148,6 @@ fn check_signed(r: &Received, secret: &str) {
     assert_eq!(v["type"], r.kind.as_str());
 }
 
-
 fn need(title: &str) -> Value {
     json!({
         "title": title,
@@ -694,8 +693,7 @@ async fn events_committed_before_a_crash_arrive_exactly_once_after_restart() {
     assert!(rx.all().is_empty(), "nothing was sent yet");
 
     // SIGKILL between commit and delivery.
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
+    server.kill();
 
     // Second life, with the worker: every event arrives, once.
     let mut server = start(dir.path(), &db_url, true).await;
@@ -727,8 +725,7 @@ async fn events_committed_before_a_crash_arrive_exactly_once_after_restart() {
     }
     // Give a duplicate every chance to show up before counting.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
+    server.kill();
 
     let got = rx.all();
     let mut raw: BTreeMap<String, usize> = BTreeMap::new();

@@ -55,9 +55,14 @@ async fn malformed_json_wrong_type_and_oversized_body() {
     assert_eq!(r.error_fields(), vec!["org"]);
 
     let big = "x".repeat(2 * 1024 * 1024);
-    app.post_raw("/v1/signup", None, Some("application/json"), format!("{{\"pad\": \"{big}\"}}"))
-        .await
-        .assert_problem(413, "payload_too_large");
+    app.post_raw(
+        "/v1/signup",
+        None,
+        Some("application/json"),
+        format!("{{\"pad\": \"{big}\"}}"),
+    )
+    .await
+    .assert_problem(413, "payload_too_large");
 }
 
 #[tokio::test]

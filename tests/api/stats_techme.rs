@@ -243,7 +243,13 @@ async fn turnover_reproduces_the_published_province_table() {
     let file = app.dir.path().join("techme-register.csv");
     std::fs::write(&file, csv).unwrap();
     let station_id = station.id.to_string();
-    let args = ["import", "contracts", file.to_str().unwrap(), "--station", &station_id];
+    let args = [
+        "import",
+        "contracts",
+        file.to_str().unwrap(),
+        "--station",
+        &station_id,
+    ];
     let out = ttx_tests::process::run_cli(crate::TTX_BIN, &app, &args).await;
     assert!(
         out.status.success(),

@@ -61,7 +61,12 @@ pub fn merged(mut v: serde_json::Value, patch: serde_json::Value) -> serde_json:
 
 /// A valid published listing body for the matching tests: one granted invention patent,
 /// licensed, price negotiable.
-pub fn listing_body(title: &str, description: &str, keywords: &[&str], field: &str) -> serde_json::Value {
+pub fn listing_body(
+    title: &str,
+    description: &str,
+    keywords: &[&str],
+    field: &str,
+) -> serde_json::Value {
     serde_json::json!({
         "title": title,
         "summary": format!("{title}：成果简介"),

@@ -7,8 +7,7 @@ use crate::ledger::LedgerEntryView;
 use crate::service::{amend, draft, query, review, Settings};
 use crate::store;
 use crate::view::*;
-use axum::body::Bytes;
-use axum::extract::{FromRef, FromRequest, Request, State};
+use axum::extract::{FromRef, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use sea_orm::DatabaseConnection;
@@ -17,7 +16,7 @@ use ttx_accounts::{Actor, MaybeActor};
 use ttx_core::{ContractKind, Labelled};
 use ttx_web::error::Problem;
 use ttx_web::{
-    ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ErrorCode, IfMatch, Page, Versioned,
+    ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, IfMatch, Page, Versioned,
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 

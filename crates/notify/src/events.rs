@@ -22,6 +22,31 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (PROPOSAL_ACCEPTED, "方案已被采纳", "Proposal accepted"),
     (PROPOSAL_DECLINED, "方案未被采纳", "Proposal declined"),
     (
+        PROPOSAL_NOT_SELECTED,
+        "方案未入选（已采纳其他方案）",
+        "Proposal not selected (another was accepted)",
+    ),
+    (CONTRACT_SUBMITTED, "合同已提交登记", "Contract submitted"),
+    (CONTRACT_ACCEPTED, "合同已受理", "Contract accepted for review"),
+    (CONTRACT_RETURNED, "合同被退回补正", "Contract returned for correction"),
+    (CONTRACT_REGISTERED, "合同已登记", "Contract registered"),
+    (CONTRACT_REFUSED, "合同不予登记", "Contract refused"),
+    (
+        CONTRACT_AMENDMENT_DECIDED,
+        "合同变更申请已审核",
+        "Contract amendment decided",
+    ),
+    (
+        CONTRACT_TERMINATION_DECIDED,
+        "合同终止申请已审核",
+        "Contract termination decided",
+    ),
+    (
+        CONTRACT_REVIEW_DUE_SOON,
+        "合同审核期限临近",
+        "Contract review deadline near",
+    ),
+    (
         SUBSCRIPTION_MATCH,
         "订阅有新匹配",
         "New match for a subscription",
@@ -58,6 +83,25 @@ pub const MATCH_ACCEPTED: &str = "match.accepted";
 /// Broker pipeline: a party declined the introduction; the match is closed.
 pub const MATCH_DECLINED: &str = "match.declined";
 /// Broker pipeline: both parties accepted; the match is in negotiation.
+/// To a solver: another proposal to the same challenge was accepted; this one leaves `submitted`
+/// / `shortlisted` for `not_selected`.
+pub const PROPOSAL_NOT_SELECTED: &str = "proposal.not_selected";
+/// Contracts (to the seller organisation and the registering station): submitted for registration.
+pub const CONTRACT_SUBMITTED: &str = "contract.submitted";
+/// Contracts: the station accepted the contract for review (the review deadline starts).
+pub const CONTRACT_ACCEPTED: &str = "contract.accepted";
+/// Contracts: returned for correction, with the reasons.
+pub const CONTRACT_RETURNED: &str = "contract.returned";
+/// Contracts: registered, with the registration number.
+pub const CONTRACT_REGISTERED: &str = "contract.registered";
+/// Contracts: refused, with the ground.
+pub const CONTRACT_REFUSED: &str = "contract.refused";
+/// Contracts: the station approved or rejected an amendment request.
+pub const CONTRACT_AMENDMENT_DECIDED: &str = "contract.amendment_decided";
+/// Contracts: the station approved or rejected a termination request.
+pub const CONTRACT_TERMINATION_DECIDED: &str = "contract.termination_decided";
+/// Contracts: the review deadline of an accepted contract is near (once per review round).
+pub const CONTRACT_REVIEW_DUE_SOON: &str = "contract.review_due_soon";
 pub const MATCH_NEGOTIATING: &str = "match.negotiating";
 /// Broker pipeline: the match is signed, linked to a registered contract.
 pub const MATCH_SIGNED: &str = "match.signed";

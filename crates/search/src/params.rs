@@ -97,7 +97,9 @@ pub fn statuses<T: Labelled>(
         errs.add(
             "status",
             "requires_mine",
-            format!("only your own {what} can be searched by a status other than {public} (mine=true)"),
+            format!(
+                "only your own {what} can be searched by a status other than {public} (mine=true)"
+            ),
         );
     }
     vec![public.to_string()]

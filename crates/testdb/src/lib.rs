@@ -37,7 +37,12 @@ impl FreshDb {
 /// `TTX_TEST_DATABASE_URL` is set, else the SQLite file `<dir>/ttx.db`.
 pub async fn from_env(dir: &Path, prefix: &str) -> Result<FreshDb, DbErr> {
     let admin = std::env::var(TEST_DATABASE_URL).ok();
-    fresh(admin.as_deref().filter(|u| !u.trim().is_empty()), dir, prefix).await
+    fresh(
+        admin.as_deref().filter(|u| !u.trim().is_empty()),
+        dir,
+        prefix,
+    )
+    .await
 }
 
 /// A fresh database: a new database named `<prefix>_<uuid>` on the PostgreSQL server of
@@ -113,8 +118,14 @@ mod tests {
 
     #[test]
     fn the_database_name_is_replaced_on_the_same_server() {
-        assert_eq!(server_url("postgres://u@h:5432/test"), "postgres://u@h:5432");
-        assert_eq!(server_url("postgres://u@h:5432/test?sslmode=disable"), "postgres://u@h:5432");
+        assert_eq!(
+            server_url("postgres://u@h:5432/test"),
+            "postgres://u@h:5432"
+        );
+        assert_eq!(
+            server_url("postgres://u@h:5432/test?sslmode=disable"),
+            "postgres://u@h:5432"
+        );
         assert_eq!(server_url("postgres://u@h:5432/"), "postgres://u@h:5432");
         assert_eq!(server_url("postgres://u@h:5432"), "postgres://u@h:5432");
     }

@@ -57,6 +57,34 @@ where
     }
 }
 
+/// Whether the request declares a JSON body (`application/json` or a `+json` type).
+fn declares_json(req: &Request) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|ct| {
+            let mime = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            mime == "application/json" || mime.ends_with("+json")
+        })
+        .unwrap_or(false)
+}
+
+/// The whole body; 413 beyond the body limit.
+async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<bytes::Bytes, ApiError> {
+    bytes::Bytes::from_request(req, state).await.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(ErrorCode::PayloadTooLarge)
+        } else {
+            ApiError::new(ErrorCode::MalformedJson).detail("the body could not be read")
+        }
+    })
+}
+
 /// The JSON path of the first string (value or key) holding a NUL character: no text field may
 /// hold one (PostgreSQL cannot store it), whatever route validation follows.
 fn nul_path(v: &serde_json::Value, path: &str) -> Option<String> {

@@ -7,6 +7,7 @@
 //! - [`etag`]: `ETag` on reads, `If-Match` on updates;
 //! - [`idempotency`]: `Idempotency-Key` on creating POSTs.
 
+pub mod db;
 pub mod error;
 pub mod etag;
 pub mod extract;
