@@ -67,8 +67,38 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-fn yuan(fen: i64) -> String {
-    format!("{} 元", Fen(fen).to_yuan_string())
+/// An amount as printed on the certificate: 元 with separators, and in Chinese capitals.
+fn amount_cell(fen: i64) -> String {
+    format!(
+        "{} 元<div class=\"sub\">大写：{}</div>",
+        ttx_core::capitals::yuan_with_separators(Fen(fen)),
+        ttx_core::capitals::capitals(Fen(fen))
+    )
+}
+
+/// The QR code of `url` as inline SVG (rendered here: the page loads nothing from outside).
+pub fn qr_svg(url: &str) -> String {
+    match qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M) {
+        Ok(code) => {
+            let svg = code
+                .render::<qrcode::render::svg::Color>()
+                .min_dimensions(132, 132)
+                .quiet_zone(true)
+                .build();
+            // Inline in HTML: without the XML declaration.
+            match svg.find("<svg") {
+                Some(i) => svg[i..].to_string(),
+                None => svg,
+            }
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// The public verification URL of a certificate: `base` (the service's public URL) and the
+/// certificate's verification path.
+pub fn verify_url(base: &str, c: &CertificateView) -> String {
+    format!("{}{}", base.trim_end_matches('/'), c.verify_path)
 }
 
 fn party_row(role: &str, p: &PartyView) -> String {
@@ -85,8 +115,8 @@ fn party_row(role: &str, p: &PartyView) -> String {
     )
 }
 
-/// A self-contained printable page (no external assets).
-pub fn html(c: &CertificateView) -> String {
+/// A self-contained printable page (no external assets); `verify_url` goes into the QR code.
+pub fn html(c: &CertificateView, verify_url: &str) -> String {
     let mut rows = String::new();
     let mut row = |k: &str, v: String| {
         rows.push_str(&format!("<tr><th>{}</th><td>{}</td></tr>", escape(k), v));
@@ -105,8 +135,8 @@ pub fn html(c: &CertificateView) -> String {
         ),
     );
     row("技术领域", escape(&c.tech_field_zh));
-    row("合同成交额", escape(&yuan(c.contract_amount)));
-    row("技术交易额", escape(&yuan(c.technology_amount)));
+    row("合同成交额", amount_cell(c.contract_amount));
+    row("技术交易额", amount_cell(c.technology_amount));
     row("签订日期", c.signed_on.to_string());
     row(
         "合同期限",
@@ -147,6 +177,8 @@ th {{ width: 32%; background: #f4f4f4; font-weight: normal; }}
 .void {{ color: #b00; font-size: 20px; text-align: center; border: 2px solid #b00; padding: 6px; }}
 .foot {{ margin-top: 28px; font-size: 12px; color: #444; }}
 .seal {{ float: right; margin-top: 24px; text-align: center; }}
+.qr {{ float: left; margin-top: 16px; text-align: center; font-size: 11px; color: #444; }}
+.qr svg {{ width: 34mm; height: 34mm; display: block; }}
 </style></head>
 <body>
 <h1>技术合同登记证明</h1>
@@ -160,7 +192,8 @@ th {{ width: 32%; background: #f4f4f4; font-weight: normal; }}
         number = escape(&c.registration_number),
         station = escape(&c.station_name),
         date = c.registered_on,
-        verify = escape(&c.verify_path),
+        verify = escape(verify_url),
+        qr = qr_svg(verify_url),
     )
 }
 
@@ -179,6 +212,17 @@ mod tests {
 
     #[test]
     fn amounts_in_yuan() {
-        assert_eq!(yuan(123_456), "1234.56 元");
+        assert_eq!(
+            amount_cell(123_450_050),
+            "1,234,500.50 元<div class=\"sub\">大写：壹佰贰拾叁万肆仟伍佰元伍角</div>"
+        );
+    }
+
+    #[test]
+    fn the_qr_code_is_inline_svg() {
+        let svg = qr_svg("https://ttx.example.cn/v1/registrations/110108202600000001");
+        assert!(svg.starts_with("<svg"), "{}", &svg[..40.min(svg.len())]);
+        assert!(svg.contains("<path") || svg.contains("<rect"));
+        assert!(!svg.contains("http://www.w3.org/1999/xlink\" xlink:href"));
     }
 }

@@ -25,14 +25,26 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 pub struct ContractsState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
+    /// The per-address limit of the public registration check (shared by all requests).
+    pub checks: Arc<crate::ratelimit::CheckLimiter>,
 }
 
 impl ContractsState {
     pub fn new(db: DatabaseConnection, settings: Settings) -> Self {
+        let checks = Arc::new(crate::ratelimit::CheckLimiter::new(
+            settings.checks_per_minute,
+        ));
         ContractsState {
             db,
             settings: Arc::new(settings),
+            checks,
         }
+    }
+
+    /// Shares a limiter kept by the application (the state is built per request).
+    pub fn with_checks(mut self, checks: Arc<crate::ratelimit::CheckLimiter>) -> Self {
+        self.checks = checks;
+        self
     }
 }
 
@@ -57,6 +69,7 @@ where
         .routes(routes!(contract_ledger))
         .routes(routes!(contract_certificate))
         .routes(routes!(verify_registration))
+        .routes(routes!(draft_from_proposal))
         .routes(routes!(technology_income))
 }
 
@@ -462,24 +475,166 @@ async fn contract_certificate(
     if wants_json(&headers) {
         Ok(axum::Json(cert).into_response())
     } else {
-        Ok(Html(certificate::html(&cert)).into_response())
+        let base = public_base(&st.settings, &headers);
+        let url = certificate::verify_url(&base, &cert);
+        Ok(Html(certificate::html(&cert, &url)).into_response())
+    }
+}
+
+/// The service's public base URL: configured, or from the request's `Host`.
+fn public_base(settings: &Settings, headers: &HeaderMap) -> String {
+    if let Some(u) = settings.public_url.as_deref().filter(|u| !u.is_empty()) {
+        return u.trim_end_matches('/').to_string();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or("localhost");
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|p| p.eq_ignore_ascii_case("https"));
+    format!("{}://{host}", if https { "https" } else { "http" })
+}
+
+/// The peer address of the connection (when the server records it).
+pub struct PeerAddr(pub Option<std::net::SocketAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PeerAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(PeerAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0),
+        ))
+    }
+}
+
+/// The client's address: the connection's peer, or behind a trusted reverse proxy the last
+/// `X-Forwarded-For` entry.
+fn client_ip(settings: &Settings, peer: Option<std::net::SocketAddr>, headers: &HeaderMap) -> std::net::IpAddr {
+    if settings.trust_forwarded_for {
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|s| s.trim().parse::<std::net::IpAddr>().ok())
+            .last();
+        if let Some(ip) = forwarded {
+            return ip;
+        }
+    }
+    peer.map(|p| p.ip())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+}
+
+/// Figures to confirm against a registration: what the certificate shows.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CheckQuery {
+    /// The technology transaction amount (技术交易额) printed on the certificate, in fen.
+    pub technology_amount: Option<i64>,
+    /// The same in 元 as printed, e.g. `1,234,500.50`.
+    pub technology_amount_yuan: Option<String>,
+    /// The contract amount (合同成交额) printed on the certificate, in fen.
+    pub contract_amount: Option<i64>,
+    /// The same in 元 as printed.
+    pub contract_amount_yuan: Option<String>,
+}
+
+/// One figure to check, from fen or 元 (both given: they must agree).
+fn figure(
+    fen: Option<i64>,
+    yuan: Option<&str>,
+    field: &str,
+    errs: &mut ttx_core::FieldErrors,
+) -> Option<ttx_core::Fen> {
+    let from_yuan = match yuan {
+        None => None,
+        Some(y) => match ttx_core::Fen::parse_yuan(&y.replace([',', '，', ' '], "")) {
+            Ok(f) => Some(f),
+            Err(_) => {
+                errs.add(
+                    &format!("{field}_yuan"),
+                    "invalid_amount",
+                    "an amount in 元 such as 1234500.50 (at most two decimals)",
+                );
+                return None;
+            }
+        },
+    };
+    match (fen.map(ttx_core::Fen), from_yuan) {
+        (Some(a), Some(b)) if a != b => {
+            errs.add(
+                field,
+                "conflicting_amounts",
+                format!("{field} and {field}_yuan give different amounts"),
+            );
+            None
+        }
+        (a, b) => a.or(b),
     }
 }
 
 /// Public check of a registration number: number, kind, date, station and whether the contract
 /// still stands. Nothing confidential.
 #[utoipa::path(get, path = "/registrations/{number}", tag = "contracts",
-    params(("number" = String, Path, description = "登记编号")),
-    responses((status = 200, body = RegistrationCheck), (status = 404, body = Problem)))]
+    params(("number" = String, Path, description = "登记编号"), CheckQuery),
+    responses((status = 200, body = RegistrationCheck), (status = 400, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem), (status = 429, body = Problem, description = "too_many_checks; see Retry-After")))]
 async fn verify_registration(
     State(st): State<ContractsState>,
     _caller: MaybeActor,
     ApiPath(number): ApiPath<String>,
-) -> ApiResult<axum::Json<RegistrationCheck>> {
+    PeerAddr(peer): PeerAddr,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<CheckQuery>,
+) -> ApiResult<Response> {
+    let ip = client_ip(&st.settings, peer, &headers);
+    if let Err(secs) = st.checks.check(ip, std::time::Instant::now()) {
+        let e = ttx_web::ApiError::new(crate::error::ContractError::TooManyChecks)
+            .detail(format!("retry in {secs} s"));
+        let mut r = ttx_web::error::problem_response(&e);
+        if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return Ok(r);
+    }
+    let mut errs = ttx_core::FieldErrors::new();
+    let tech = figure(
+        q.technology_amount,
+        q.technology_amount_yuan.as_deref(),
+        "technology_amount",
+        &mut errs,
+    );
+    let total = figure(
+        q.contract_amount,
+        q.contract_amount_yuan.as_deref(),
+        "contract_amount",
+        &mut errs,
+    );
+    errs.into_result()?;
     let (m, station_name) = query::verify(&st.db, &number).await?;
     let kind = m.recognised_kind.clone().unwrap_or(m.kind.clone());
     Ok(axum::Json(RegistrationCheck {
         registration_number: m.registration_number.unwrap_or_default(),
+        technology_amount_matches: tech.map(|f| f.0 == m.technology_amount),
+        contract_amount_matches: total.map(|f| f.0 == m.contract_amount),
         registered_on: m
             .registered_on
             .ok_or_else(|| ApiError::not_found("registration"))?,
@@ -491,7 +646,8 @@ async fn verify_registration(
         station_id: m.station_id.unwrap_or_default(),
         station_name,
         status: m.status,
-    }))
+    })
+    .into_response())
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]

@@ -452,6 +452,13 @@ pub struct RegistrationCheck {
     pub station_name: String,
     /// `registered` or `terminated`.
     pub status: String,
+    /// With `technology_amount` in the query: whether it is the registered technology
+    /// transaction amount (the figure itself is never shown).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub technology_amount_matches: Option<bool>,
+    /// With `contract_amount` in the query: whether it is the registered contract amount.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contract_amount_matches: Option<bool>,
 }
 
 /// One contract kind's share of a seller's registered technology income.

@@ -26,6 +26,7 @@ ttx_core::vocab_enum! {
         Shortlisted = ("shortlisted", "已入围", "Shortlisted"),
         Accepted = ("accepted", "已采纳", "Accepted"),
         Declined = ("declined", "未采纳", "Declined"),
+        NotSelected = ("not_selected", "未入选（已采纳其他方案）", "Not selected (others were accepted)"),
     }
 }
 
@@ -274,6 +275,13 @@ pub fn has_winner_slot(accepted: u32, max_winners: u32) -> bool {
     accepted < max_winners
 }
 
+/// Once a challenge has all its winners, the proposals still waiting (submitted or
+/// shortlisted) lose: they move to `not_selected`, and their solvers are told.
+pub fn loses_when_full(s: ProposalStatus, accepted: u32, max_winners: u32) -> bool {
+    !has_winner_slot(accepted, max_winners)
+        && matches!(s, ProposalStatus::Submitted | ProposalStatus::Shortlisted)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -416,5 +424,11 @@ mod tests {
         assert_eq!(decide(Declined, Decision::Accept), None);
         assert!(has_winner_slot(1, 2));
         assert!(!has_winner_slot(2, 2));
+        assert!(loses_when_full(Submitted, 1, 1));
+        assert!(loses_when_full(Shortlisted, 2, 2));
+        assert!(!loses_when_full(Submitted, 1, 2), "a slot is still open");
+        assert!(!loses_when_full(Declined, 1, 1));
+        assert!(!loses_when_full(Accepted, 1, 1));
+        assert_eq!(decide(NotSelected, Decision::Accept), None);
     }
 }

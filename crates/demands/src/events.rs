@@ -90,6 +90,27 @@ pub fn proposal_submitted(d: &Demand, p: &Proposal, solver_name: &str) -> NewEve
     }
 }
 
+/// To a solver: the challenge has all its winners; this proposal was not selected.
+pub fn proposal_not_selected(d: &Demand, p: &Proposal) -> NewEvent {
+    NewEvent {
+        kind: ttx_notify::events::PROPOSAL_NOT_SELECTED,
+        org_id: p.solver_org_id,
+        subject_type: "proposal",
+        subject_id: Some(p.id),
+        data: json!({
+            "proposal_id": p.id,
+            "challenge_id": d.id,
+            "challenge_title": d.data.title,
+            "status": p.status.as_str(),
+        }),
+        title_zh: format!("您对「{}」的揭榜方案未入选（已采纳其他方案）", d.data.title),
+        title_en: format!(
+            "Your proposal for “{}” was not selected (another was accepted)",
+            d.data.title
+        ),
+    }
+}
+
 /// To the solver: the challenger shortlisted, accepted or declined its proposal.
 pub fn proposal_decided(
     d: &Demand,

@@ -32,6 +32,7 @@ where
         .routes(routes!(get_challenge))
         .routes(routes!(submit_proposal, list_proposals))
         .routes(routes!(get_proposal))
+        .routes(routes!(list_own_proposals))
         .routes(routes!(shortlist_proposal))
         .routes(routes!(accept_proposal))
         .routes(routes!(decline_proposal))
@@ -259,6 +260,27 @@ async fn list_proposals(
     let rows =
         proposals::list_for_challenge(&st.db, &actor, id, page.cursor()?.map(|c| c.id), limit)
             .await?;
+    Ok(axum::Json(Page::from_rows(
+        rows,
+        limit,
+        |b| Cursor::after_id(b.proposal.id),
+        |b| proposal_view(&b),
+    )))
+}
+
+/// The proposals the caller's organisation submitted to challenges (a solver's own list), newest
+/// first, with their status (`submitted`, `shortlisted`, `accepted`, `declined`,
+/// `not_selected`).
+#[utoipa::path(get, path = "/proposals", tag = "demands", security(("bearer" = [])),
+    params(PageQuery),
+    responses((status = 200, body = Page<ProposalView>), (status = 400, body = Problem), (status = 401, body = Problem)))]
+async fn list_own_proposals(
+    State(st): State<DemandsState>,
+    actor: Actor,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> ApiResult<axum::Json<Page<ProposalView>>> {
+    let limit = page.limit();
+    let rows = proposals::list_own(&st.db, &actor, page.cursor()?.map(|c| c.id), limit).await?;
     Ok(axum::Json(Page::from_rows(
         rows,
         limit,

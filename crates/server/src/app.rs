@@ -116,8 +116,12 @@ impl FromRef<AppState> for ttx_contracts::ContractsState {
             s.db.clone(),
             ttx_contracts::Settings {
                 review_deadline_days: s.config.contracts.review_deadline_days,
+                public_url: s.config.contracts.public_url.clone(),
+                checks_per_minute: s.config.contracts.checks_per_minute,
+                trust_forwarded_for: s.config.contracts.trust_forwarded_for,
             },
         )
+        .with_checks(s.registration_checks.clone())
     }
 }
 
@@ -193,7 +197,7 @@ pub fn v1_routes() -> OpenApiRouter<AppState> {
 /// The OpenAPI document (no state needed).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest("/v1", v1_routes())
+        .nest("/v1", v1_routes().merge(ttx_documents::router()))
         .merge(ops::ops_router())
         .split_for_parts();
     api
@@ -329,7 +333,10 @@ impl App {
             tasks,
             ..
         } = self;
-        let res = axum::serve(listener, router)
+        let res = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
             .with_graceful_shutdown(shutdown_signal())
             .await;
         let _ = shutdown.send(true);
@@ -351,7 +358,10 @@ impl App {
             tasks,
             ..
         } = self;
-        let res = axum::serve(listener, router)
+        let res = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
             .with_graceful_shutdown(stop)
             .await;
         let _ = shutdown.send(true);
@@ -439,6 +449,13 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
             .collect();
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
+    // Document uploads have their own (larger) body limit; everything else the server's.
+    let (documents, _) = OpenApiRouter::new()
+        .nest("/v1", ttx_documents::router())
+        .split_for_parts();
+    let documents = documents.layer(RequestBodyLimitLayer::new(
+        cfg.documents.max_bytes.saturating_add(64 * 1024),
+    ));
             .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
             .allow_headers([
                 header::AUTHORIZATION,
@@ -450,15 +467,20 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
     };
 
     Router::new()
-        .merge(v1)
-        .merge(ops_routes)
-        .merge(ops::docs_router())
-        .merge(ttx_stats::dashboard::router())
+        .merge(
+            Router::new()
+                .merge(v1)
+                .merge(ops_routes)
+                .merge(ops::docs_router())
+                .merge(ttx_stats::dashboard::router())
+                .merge(extra)
+                .layer(RequestBodyLimitLayer::new(cfg.server.body_limit_bytes)),
+        )
+        .merge(documents)
         .fallback(ttx_web::error::route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         // Innermost first: each `layer` call wraps everything above it.
-        .layer(RequestBodyLimitLayer::new(cfg.server.body_limit_bytes))
         .layer(CompressionLayer::new())
         .layer(cors)
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(cfg.server.request_timeout_secs)))

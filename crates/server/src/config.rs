@@ -27,6 +27,10 @@ pub struct Config {
     pub notify: NotifyConfig,
     pub contracts: ContractsConfig,
 }
+    /// Documents of listings, proposals and contracts: storage backend and size limit.
+    pub documents: ttx_documents::DocumentsConfig,
+    /// Enquiries between parties: the daily cap per organisation.
+    pub enquiries: EnquiriesConfig,
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -79,6 +83,19 @@ pub struct ContractsConfig {
     /// Days a station has to decide after accepting a contract.
     pub review_deadline_days: i64,
 }
+    /// A contract under review gets a "deadline near" reminder this many days before its due
+    /// date (to the station and the seller side, once per review round).
+    pub review_reminder_days: i64,
+    /// Seconds between two runs of the reminder job (0: never runs).
+    pub reminder_interval_secs: u64,
+    /// The public base URL (`https://ttx.example.cn`) printed in the certificate's QR code;
+    /// without it, the request's `Host`.
+    pub public_url: Option<String>,
+    /// Public registration checks (`GET /v1/registrations/{number}`) per client address and
+    /// minute; 429 with `Retry-After` above (0: no limit).
+    pub checks_per_minute: u32,
+    /// Take the client address from the last `X-Forwarded-For` entry (behind a reverse proxy).
+    pub trust_forwarded_for: bool,
 
 impl Default for Config {
     fn default() -> Self {
@@ -94,6 +111,8 @@ impl Default for Config {
             notify: NotifyConfig::default(),
             contracts: ContractsConfig::default(),
         }
+            documents: ttx_documents::DocumentsConfig::default(),
+            enquiries: EnquiriesConfig::default(),
     }
 }
 
@@ -145,6 +164,11 @@ impl Default for ContractsConfig {
         ContractsConfig {
             review_deadline_days: 30,
         }
+            review_reminder_days: 5,
+            reminder_interval_secs: 600,
+            public_url: None,
+            checks_per_minute: 30,
+            trust_forwarded_for: false,
     }
 }
 

@@ -162,6 +162,7 @@ pub fn all_error_codes() -> Vec<ErrorCodeInfo> {
     let mut seen: std::collections::HashSet<&str> = codes.iter().map(|c| c.code).collect();
     for (_, table) in DOMAIN_ERROR_TABLES {
         for (code, status, title) in table.iter() {
+    ("documents", ttx_documents::ERROR_CODES),
             if seen.insert(code) {
                 codes.push(ErrorCodeInfo {
                     code,

@@ -65,7 +65,13 @@ impl AmendmentChanges {
             n.term_end = Some(v);
         }
         if let Some(v) = &self.documents {
-            n.documents = v.clone();
+            // An amendment adds its documents (the amendment agreement, new annexes) to the
+            // contract's list; a document already listed (same SHA-256) is not listed twice.
+            for d in v {
+                if !n.documents.iter().any(|x| x.sha256 == d.sha256) {
+                    n.documents.push(d.clone());
+                }
+            }
         }
         if let Some(v) = self.sub_kind {
             n.sub_kind = v;
@@ -139,6 +145,23 @@ mod tests {
         let r = c.sub_kind;
         assert!(ch.changes_nothing(&c, r));
         assert!(AmendmentChanges::default().changes_nothing(&c, r));
+    #[test]
+    fn an_amendment_adds_documents_to_the_list() {
+        let c = crate::domain::content::tests::sample();
+        let doc = |n: &str, h: char| crate::domain::Document {
+            name: n.into(),
+            sha256: h.to_string().repeat(64),
+            size_bytes: Some(10),
+        };
+        let ch = AmendmentChanges {
+            documents: Some(vec![doc("变更协议.pdf", 'b'), doc("合同文本.pdf", 'a')]),
+            ..Default::default()
+        };
+        let n = ch.apply(&c);
+        let names: Vec<&str> = n.documents.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, vec!["合同文本.pdf", "变更协议.pdf"]);
+    }
+
         let ch = AmendmentChanges {
             buyer: Some(party(None, "新买方有限公司", "440305")),
             ..Default::default()

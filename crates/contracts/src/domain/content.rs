@@ -100,6 +100,59 @@ pub fn ip_kinds_for(sub: ContractSubKind) -> Option<&'static [IpKind]> {
 /// Basis points from 0 to 10 000.
 pub const MAX_BP: u16 = 10_000;
 
+/// The earliest plausible date of a technology contract (registration began in 1987, under the
+/// Technology Contract Law); anything before is a typing error.
+pub const EARLIEST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1985, 1, 1) {
+    Some(d) => d,
+    None => panic!("valid date"),
+};
+/// A term may start at most this many years after today.
+pub const MAX_START_YEARS_AHEAD: i32 = 10;
+/// A term may last at most this many years after the signing.
+pub const MAX_TERM_YEARS: i32 = 50;
+
+fn years_after(d: NaiveDate, years: i32) -> NaiveDate {
+    d.with_year(d.year() + years)
+        .or_else(|| (d - chrono::Duration::days(1)).with_year(d.year() + years))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// Plausible bounds of the signing date and the term (a 422 naming the field otherwise).
+fn check_date_bounds(c: &ContractContent, today: NaiveDate, e: &mut FieldErrors) {
+    let too_early = |e: &mut FieldErrors, f: &str| {
+        e.add(
+            f,
+            "too_early",
+            format!("dates before {EARLIEST_DATE} are not plausible for a technology contract"),
+        )
+    };
+    if c.signed_on < EARLIEST_DATE {
+        too_early(e, "signed_on");
+    }
+    if let Some(s) = c.term_start {
+        if s < EARLIEST_DATE {
+            too_early(e, "term_start");
+        } else if s > years_after(today, MAX_START_YEARS_AHEAD) {
+            e.add(
+                "term_start",
+                "too_late",
+                format!("a term starts at most {MAX_START_YEARS_AHEAD} years from today"),
+            );
+        }
+    }
+    if let Some(t) = c.term_end {
+        if t < EARLIEST_DATE {
+            too_early(e, "term_end");
+        } else if t > years_after(c.signed_on.max(EARLIEST_DATE), MAX_TERM_YEARS) {
+            e.add(
+                "term_end",
+                "too_late",
+                format!("a term ends at most {MAX_TERM_YEARS} years after the signing"),
+            );
+        }
+    }
+}
+
 impl ContractContent {
     pub fn kind(&self) -> ContractKind {
         self.sub_kind.kind()
@@ -159,6 +212,7 @@ impl ContractContent {
                 e.add("term_end", "before_start", "the term ends before it starts");
             }
         }
+        check_date_bounds(self, today, &mut e);
         if let Some(bp) = self.researcher_reward_bp {
             if bp > MAX_BP {
                 e.add(
@@ -372,6 +426,40 @@ pub(crate) mod tests {
         c.term_end = Some(d("2026-01-01"));
         c.researcher_reward_bp = Some(10_001);
         c.sub_kind = ContractSubKind::PatentLicense;
+    #[test]
+    fn dates_have_plausible_bounds() {
+        let today = d("2026-11-23");
+        let mut c = sample();
+        c.signed_on = d("0001-01-01");
+        c.term_start = Some(d("1984-12-31"));
+        c.term_end = Some(d("9999-12-31"));
+        assert_eq!(
+            codes(&c.check(today)),
+            vec![
+                ("signed_on".to_string(), "too_early".to_string()),
+                ("term_start".to_string(), "too_early".to_string()),
+                ("term_end".to_string(), "too_late".to_string()),
+            ]
+        );
+        let mut c = sample();
+        c.signed_on = d("1985-01-01");
+        c.term_start = Some(d("2036-11-23"));
+        c.term_end = Some(d("2035-01-01"));
+        assert!(codes(&c.check(today)).is_empty(), "bounds are inclusive");
+        c.term_start = Some(d("2036-11-24"));
+        c.term_end = Some(d("2035-01-02"));
+        assert_eq!(
+            codes(&c.check(today)),
+            vec![
+                ("term_end".to_string(), "before_start".to_string()),
+                ("term_start".to_string(), "too_late".to_string()),
+                ("term_end".to_string(), "too_late".to_string()),
+            ]
+        );
+        // 29 February plus 50 years is a 28 February.
+        assert_eq!(years_after(d("2024-02-29"), 50), d("2074-02-28"));
+    }
+
         c.ip_kind = Some(IpKind::Software);
         c.buyer.org_id = Some(1);
         c.documents.push(c.documents[0].clone());

@@ -7,7 +7,8 @@ use crate::domain::{
 };
 use crate::dto::AmendmentSpec;
 use crate::entity::{amendment, contract};
-use crate::error::{self, err};
+use crate::error::ContractError;
+use crate::events::{self, ContractEvent};
 use crate::store::{self, to_json, write_txn};
 use chrono::NaiveDate;
 use sea_orm::{
@@ -210,7 +211,17 @@ pub async fn decide(
     audit(
         &txn,
         actor,
+    events::emit(
+        &txn,
+        &contract_after,
+        ContractEvent::AmendmentDecided {
+            a: &a,
+            approved: approve,
+        },
+    )
+    .await?;
         &format!(
+    ttx_notify::wake();
             "contract.{}.{}",
             kind.as_str(),
             if approve { "approve" } else { "reject" }

@@ -5,7 +5,8 @@ use crate::domain::content::choose_station;
 use crate::domain::{Action, ContractContent, ContractStatus};
 use crate::dto::{DraftSpec, PatchSpec};
 use crate::entity::contract;
-use crate::error::{self, err};
+use crate::error::ContractError;
+use crate::events::{self, ContractEvent};
 use crate::store::{self, write_txn};
 use sea_orm::sea_query::Query;
 use sea_orm::{
@@ -40,6 +41,8 @@ pub async fn create(
     let seller = org_party(&seller_org)?;
     let buyer = resolve(db, spec.buyer, "buyer", &mut errs).await?;
     let others = resolve_all(db, spec.others, "others", &mut errs).await?;
+    let buyer_org = buyer.as_ref().and_then(|b| b.org_id);
+    super::links::check(db, &spec.links, actor.org_id, buyer_org, &mut errs).await?;
     errs.into_result()?;
     let content = ContractContent {
         title: spec.title,
@@ -156,7 +159,12 @@ pub async fn update(
         c.links.match_id = v;
         changed.push("match_id");
     }
-    c.check(today()).into_result()?;
+    let mut errs = c.check(today());
+    if changed.iter().any(|f| f.ends_with("_id")) || changed.contains(&"buyer") {
+        let seller = m.seller_org_id.unwrap_or(actor.org_id);
+        super::links::check(&txn, &c.links, seller, c.buyer.org_id, &mut errs).await?;
+    }
+    errs.into_result()?;
 
     let mut am: contract::ActiveModel = m.clone().into();
     store::set_content(&mut am, &c);
@@ -278,6 +286,8 @@ pub async fn submit(
         json!({"station_id": station, "round": updated.round}),
     )
     .await?;
+    events::emit(&txn, &updated, ContractEvent::Submitted).await?;
     txn.commit().await?;
+    ttx_notify::wake();
     Ok(updated)
 }

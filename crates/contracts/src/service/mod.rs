@@ -31,12 +31,22 @@ use ttx_web::ApiError;
 pub struct Settings {
     /// Days a station has to decide after accepting a contract.
     pub review_deadline_days: i64,
+    /// The public base URL of the service (`https://ttx.example.cn`), for the certificate's QR
+    /// code; without it, the request's `Host`.
+    pub public_url: Option<String>,
+    /// Public registration checks per address and minute (429 above; 0: no limit).
+    pub checks_per_minute: u32,
+    /// Take the client address from the last `X-Forwarded-For` entry.
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             review_deadline_days: 30,
+            public_url: None,
+            checks_per_minute: 30,
+            trust_forwarded_for: false,
         }
     }
 }

@@ -5,7 +5,8 @@ use crate::domain::content::review_due_on;
 use crate::domain::{ledger, Action, ContractStatus, RefusalGround};
 use crate::dto::RegisterSpec;
 use crate::entity::{contract, round};
-use crate::error::{self, err};
+use crate::error::ContractError;
+use crate::events::{self, ContractEvent};
 use crate::numbering;
 use crate::store::{self, to_json, write_txn};
 use chrono::Datelike;
@@ -66,7 +67,9 @@ pub async fn accept(
         &updated,
         json!({"due_on": due, "note": note}),
     )
+    events::emit(&txn, &updated, ContractEvent::Accepted).await?;
     .await?;
+    ttx_notify::wake();
     txn.commit().await?;
     Ok(updated)
 }
@@ -178,7 +181,9 @@ pub async fn register(
         &updated,
         json!({
             "registration_number": updated.registration_number,
+    events::emit(&txn, &updated, ContractEvent::Registered).await?;
             "recognised_sub_kind": recognised.as_str(),
+    ttx_notify::wake();
             "technology_amount": tech.0,
         }),
     )
@@ -212,7 +217,8 @@ async fn try_refuse_duplicate(
     let text = format!("与已登记合同（登记编号 {number}）重复");
     let updated = set_refused(&txn, actor, m, RefusalGround::Duplicate, Some(text)).await?;
     txn.commit().await?;
-    Ok(err(error::DUPLICATE_CONTRACT)
+    ttx_notify::wake();
+    Ok(ServiceError::new(ContractError::DuplicateContract)
         .detail(format!(
             "the same contract is registered under {number}; contract {} was refused as a duplicate",
             updated.id
@@ -255,6 +261,15 @@ async fn set_refused(
     audit(
         txn,
         actor,
+    events::emit(
+        txn,
+        &updated,
+        ContractEvent::Refused {
+            ground: ground.as_str(),
+            text: text.as_deref(),
+        },
+    )
+    .await?;
         "contract.refuse",
         &updated,
         json!({"ground": ground.as_str(), "text": text}),
@@ -269,6 +284,7 @@ pub async fn refuse(
     actor: &Actor,
     id: i64,
     ground: RefusalGround,
+    ttx_notify::wake();
     text: Option<String>,
 ) -> Result<contract::Model, ApiError> {
     let (txn, m, _) = begin_station_action(db, actor, id, Action::Refuse).await?;
@@ -313,7 +329,14 @@ pub async fn return_for_correction(
     am.updated_at = Set(now);
     let updated = am.update(&txn).await?;
     audit(
+    events::emit(
         &txn,
+        &updated,
+        ContractEvent::Returned { reasons: &reasons },
+    )
+    .await?;
+        &txn,
+    ttx_notify::wake();
         actor,
         "contract.return",
         &updated,

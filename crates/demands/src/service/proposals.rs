@@ -162,6 +162,33 @@ pub async fn list_for_challenge(
     bundle(db, ps, &cur.demand).await
 }
 
+/// The proposals the caller's organisation submitted, newest first (keyset on id).
+pub async fn list_own(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Vec<ProposalBundle>, ServiceError> {
+    let mut q = proposal::Entity::find().filter(proposal::Column::SolverOrgId.eq(actor.org_id));
+    if let Some(b) = before {
+        q = q.filter(proposal::Column::Id.lt(b));
+    }
+    let rows = q
+        .order_by_desc(proposal::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let p = store::decode_proposal(row)?;
+        let Some(d) = store::find(db, p.challenge_id).await? else {
+            continue;
+        };
+        out.extend(bundle(db, vec![p], &d).await?);
+    }
+    Ok(out)
+}
+
 /// Loads a proposal visible to the caller (its organisation or the challenger's); 404
 /// otherwise. Returns it with its challenge.
 async fn load<C: ConnectionTrait>(
@@ -182,6 +209,51 @@ async fn load<C: ConnectionTrait>(
         return Err(not_found());
     }
     Ok((p, d))
+}
+
+/// When the challenge `d` has all its winners, the proposals still waiting leave `submitted` /
+/// `shortlisted` for `not_selected` and their solvers are notified (in the caller's
+/// transaction).
+async fn not_selected<C: ConnectionTrait>(
+    conn: &C,
+    d: &Demand,
+    accepted_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ServiceError> {
+    let Some(ch) = store::find_challenge(conn, d.id).await? else {
+        return Ok(());
+    };
+    let rows = proposal::Entity::find()
+        .filter(proposal::Column::ChallengeId.eq(d.id))
+        .filter(proposal::Column::Id.ne(accepted_id))
+        .all(conn)
+        .await?;
+    for row in rows {
+        let p = store::decode_proposal(&row)?;
+        if !challenge::loses_when_full(p.status, ch.accepted_count, ch.terms.max_winners) {
+            continue;
+        }
+        let res = proposal::Entity::update_many()
+            .set(proposal::ActiveModel {
+                status: Set(ProposalStatus::NotSelected.as_str().to_string()),
+                decided_at: Set(Some(now)),
+                version: Set(p.version + 1),
+                updated_at: Set(now),
+                ..Default::default()
+            })
+            .filter(proposal::Column::Id.eq(p.id))
+            .filter(proposal::Column::Version.eq(p.version))
+            .exec(conn)
+            .await?;
+        if res.rows_affected == 1 {
+            let p = Proposal {
+                status: ProposalStatus::NotSelected,
+                ..p
+            };
+            ttx_notify::emit(conn, crate::events::proposal_not_selected(d, &p)).await?;
+        }
+    }
+    Ok(())
 }
 
 /// A proposal for its authors or the challenger.
@@ -300,6 +372,9 @@ pub async fn decide(
         crate::events::proposal_decided(&d, &p, decision, reason.as_deref()),
     )
     .await?;
+    if decision == Decision::Accept {
+        not_selected(&txn, &d, p.id, now).await?;
+    }
     let mut out = bundle(&txn, vec![p], &d).await?;
     txn.commit().await?;
     st.committed();
