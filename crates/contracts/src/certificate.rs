@@ -185,8 +185,10 @@ th {{ width: 32%; background: #f4f4f4; font-weight: normal; }}
 <div class="en">Certificate of Technology Contract Registration</div>
 {void}
 <table>{rows}{parties}</table>
+<div class="qr">{qr}扫码核验</div>
 <div class="seal">{station}<br>{date}</div>
-<div class="foot">本证明依据《技术合同认定登记管理办法》出具。真伪可通过 TTX 查询：<code>{verify}</code></div>
+<div style="clear: both"></div>
+<div class="foot">本证明依据《技术合同认定登记管理办法》出具。真伪可通过 TTX 查询：<code>{verify}</code>（附 <code>?technology_amount=</code> 金额（分）可核对本证明所载技术交易额）</div>
 </body></html>
 "#,
         number = escape(&c.registration_number),

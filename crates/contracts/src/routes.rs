@@ -592,7 +592,9 @@ fn figure(
 }
 
 /// Public check of a registration number: number, kind, date, station and whether the contract
-/// still stands. Nothing confidential.
+/// still stands. Nothing confidential. With `technology_amount` (and/or `contract_amount`) it
+/// answers whether the figures printed on a certificate match, without revealing them. Rate
+/// limited per address: 429 with `Retry-After`.
 #[utoipa::path(get, path = "/registrations/{number}", tag = "contracts",
     params(("number" = String, Path, description = "登记编号"), CheckQuery),
     responses((status = 200, body = RegistrationCheck), (status = 400, body = Problem), (status = 404, body = Problem),
