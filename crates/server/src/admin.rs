@@ -1,6 +1,6 @@
 //! Operator bootstrap and administration from the command line.
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
-use ttx_accounts::entity::{organization, user};
+use ttx_accounts::entity::organization;
 use ttx_accounts::service::{self, NewOrg, NewUser};
 use ttx_accounts::{AccountsConfig, AuditCtx};
 use ttx_core::{OrgKind, RegionCode, Role};
