@@ -23,6 +23,7 @@ mod matches;
 mod matching;
 mod notifications;
 mod platform;
+mod schema_checks;
 mod stats;
 mod stats_techme;
 mod usability;

@@ -28,11 +28,11 @@ impl Actor {
     }
 
     /// 403 unless the caller holds one of `roles` (operators pass).
-    pub fn require_role(&self, roles: &[Role]) -> Result<(), ApiError> {
+    pub fn require_role(&self, roles: &[Role]) -> Result<(), ServiceError> {
         if self.is_operator() || roles.contains(&self.role) {
             Ok(())
         } else {
-            Err(ApiError::forbidden(format!(
+            Err(ServiceError::forbidden(format!(
                 "this needs the role {}",
                 roles
                     .iter()
@@ -44,29 +44,29 @@ impl Actor {
     }
 
     /// 403 unless the caller is an operator.
-    pub fn require_operator(&self) -> Result<(), ApiError> {
+    pub fn require_operator(&self) -> Result<(), ServiceError> {
         if self.is_operator() {
             Ok(())
         } else {
-            Err(ApiError::forbidden("operators only"))
+            Err(ServiceError::forbidden("operators only"))
         }
     }
 
     /// 403 `org_not_verified` for an unverified station, bureau or agency.
-    pub fn require_verified(&self) -> Result<(), ApiError> {
+    pub fn require_verified(&self) -> Result<(), ServiceError> {
         if self.org_kind.requires_verification() && !self.org_verified {
-            Err(ApiError::new(ErrorCode::OrgNotVerified))
+            Err(ServiceError::new(ErrorCode::OrgNotVerified))
         } else {
             Ok(())
         }
     }
 
     /// 403 unless the caller's organisation is of one of `kinds`.
-    pub fn require_org_kind(&self, kinds: &[OrgKind]) -> Result<(), ApiError> {
+    pub fn require_org_kind(&self, kinds: &[OrgKind]) -> Result<(), ServiceError> {
         if kinds.contains(&self.org_kind) {
             Ok(())
         } else {
-            Err(ApiError::forbidden(format!(
+            Err(ServiceError::forbidden(format!(
                 "only organisations of kind {} may do this",
                 kinds
                     .iter()
@@ -167,7 +167,11 @@ pub const LAST_USED_RESOLUTION: chrono::Duration = chrono::Duration::seconds(60)
 /// Records that `tok` was used at `now`, unless that was recorded less than
 /// [`LAST_USED_RESOLUTION`] ago. The conditional `UPDATE` makes concurrent requests write once;
 /// a failure is logged and never fails the request.
-async fn touch(db: &DatabaseConnection, tok: &api_token::Model, now: chrono::DateTime<chrono::Utc>) {
+async fn touch(
+    db: &DatabaseConnection,
+    tok: &api_token::Model,
+    now: chrono::DateTime<chrono::Utc>,
+) {
     let stale = now - LAST_USED_RESOLUTION;
     if tok.last_used_at.is_some_and(|t| t > stale) {
         return;

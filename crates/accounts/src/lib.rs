@@ -1,5 +1,6 @@
 //! `ttx-accounts`: organisations, users, roles, tokens, jurisdiction and the audit log.
 pub mod audit;
+pub mod domain;
 pub mod auth;
 pub mod dto;
 pub mod entity;

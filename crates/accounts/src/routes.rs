@@ -1,18 +1,15 @@
 //! HTTP routes of accounts.
 use crate::dto::*;
-use crate::entity::{audit_log, station_jurisdiction};
 use crate::service::{self, AccountsConfig, OrgPatch};
 use crate::Actor;
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use ttx_core::{FieldErrors, OrgKind, RegionCode, Role};
 use ttx_web::error::Problem;
 use ttx_web::{
-    ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, Cursor, IfMatch, Page, PageQuery, RequestId,
+    ApiJson, ApiPath, ApiQuery, ApiResult, Cursor, IfMatch, Page, PageQuery, RequestId,
     Versioned,
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -161,10 +158,7 @@ async fn revoke_token(
 #[utoipa::path(get, path = "/me", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, body = MeResponse), (status = 401, body = Problem)))]
 async fn me(State(st): State<AccountsState>, actor: Actor) -> ApiResult<axum::Json<MeResponse>> {
-    let u = crate::entity::user::Entity::find_by_id(actor.user_id)
-        .one(&st.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("user"))?;
+    let u = service::get_user(&st.db, actor.user_id).await?;
     let o = service::get_org(&st.db, actor.org_id).await?;
     Ok(axum::Json(MeResponse {
         user: u.into(),
@@ -194,56 +188,29 @@ async fn list_orgs(
     State(st): State<AccountsState>,
     ApiQuery(q): ApiQuery<OrgListQuery>,
 ) -> ApiResult<axum::Json<Page<OrgView>>> {
-    use crate::entity::organization as org;
     let page = PageQuery {
         limit: q.limit,
         cursor: q.cursor.clone(),
     };
     let mut errs = FieldErrors::new();
-    let mut cond = Condition::all();
+    let mut filter = service::OrgFilter {
+        verified: q.verified,
+        ..Default::default()
+    };
     if let Some(k) = &q.kind {
-        if let Some(k) = errs.take("kind", "invalid_choice", k.parse::<OrgKind>()) {
-            cond = cond.add(org::Column::Kind.eq(k.as_str()));
-        }
+        filter.kind = errs.take("kind", "invalid_choice", k.parse::<OrgKind>());
     }
     if let Some(r) = &q.region {
-        if let Some(p) = errs.take(
+        filter.region_prefix = errs.take(
             "region",
             "invalid_region",
             ttx_core::region::parse_region_prefix(r),
-        ) {
-            cond = cond.add(org::Column::RegionCode.starts_with(p));
-        }
+        );
     }
     errs.into_result()?;
-    if let Some(v) = q.verified {
-        cond = cond.add(org::Column::Verified.eq(v));
-    }
-    if let Some(c) = page.cursor()? {
-        cond = cond.add(org::Column::Id.gt(c.id));
-    }
+    let after = page.cursor()?.map(|c| c.id);
     let limit = page.limit();
-    let rows = org::Entity::find()
-        .filter(cond)
-        .order_by_asc(org::Column::Id)
-        .limit(limit + 1)
-        .all(&st.db)
-        .await?;
-    let station_ids: Vec<i64> = rows
-        .iter()
-        .filter(|o| o.kind == OrgKind::Station.as_str())
-        .map(|o| o.id)
-        .collect();
-    let mut jur: std::collections::HashMap<i64, Vec<String>> = Default::default();
-    if !station_ids.is_empty() {
-        for j in station_jurisdiction::Entity::find()
-            .filter(station_jurisdiction::Column::OrgId.is_in(station_ids))
-            .all(&st.db)
-            .await?
-        {
-            jur.entry(j.org_id).or_default().push(j.region_code);
-        }
-    }
+    let (rows, mut jur) = service::list_orgs(&st.db, &filter, after, limit).await?;
     Ok(axum::Json(Page::from_rows(
         rows,
         limit,
@@ -441,41 +408,21 @@ async fn list_audit(
     actor: Actor,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<axum::Json<Page<AuditView>>> {
-    if !actor.is_operator() && actor.role != Role::OrgAdmin {
-        return Err(ApiError::forbidden(
-            "only org admins and operators read the audit log",
-        ));
-    }
     let page = PageQuery {
         limit: q.limit,
         cursor: q.cursor.clone(),
     };
-    let org_scope = if actor.is_operator() {
-        q.org_id
-    } else {
-        Some(actor.org_id)
-    };
-    let mut cond = Condition::all();
-    if let Some(o) = org_scope {
-        cond = cond.add(
-            Condition::any()
-                .add(audit_log::Column::ActorOrgId.eq(o))
-                .add(audit_log::Column::TargetOrgId.eq(o)),
-        );
-    }
-    if let Some(a) = &q.action {
-        cond = cond.add(audit_log::Column::Action.eq(a.as_str()));
-    }
-    if let Some(c) = page.cursor()? {
-        cond = cond.add(audit_log::Column::Id.lt(c.id));
-    }
+    let before = page.cursor()?.map(|c| c.id);
     let limit = page.limit();
-    let rows = audit_log::Entity::find()
-        .filter(cond)
-        .order_by_desc(audit_log::Column::Id)
-        .limit(limit + 1)
-        .all(&st.db)
-        .await?;
+    let rows = service::audit_page(
+        &st.db,
+        &actor,
+        q.org_id,
+        q.action.as_deref(),
+        before,
+        limit,
+    )
+    .await?;
     Ok(axum::Json(Page::from_rows(
         rows,
         limit,

@@ -1,5 +1,6 @@
 //! Use cases of accounts: each one a transaction, with its audit entry inside.
 use crate::audit::{self, AuditCtx, Target};
+use crate::domain;
 use crate::entity::{api_token, organization, station_jurisdiction, user};
 use crate::secrets::{self, PasswordCost};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -8,8 +9,8 @@ use sea_orm::{
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
 };
 use serde_json::json;
-use ttx_core::{CreditCode, FieldErrors, OrgKind, RegionCode, Role};
-use ttx_web::{ApiError, ErrorCode};
+use ttx_core::{CreditCode, OrgKind, RegionCode, Role};
+use ttx_web::{ServiceError, ErrorCode};
 
 /// Account settings.
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
@@ -52,32 +53,12 @@ pub struct NewUser {
     pub role: Role,
 }
 
-pub const MIN_PASSWORD: usize = 10;
+pub use crate::domain::{check_password, normalize_email, MIN_PASSWORD};
 
-/// Password policy: 10 to 128 characters, not all the same character.
-pub fn check_password(field: &str, p: &str, errs: &mut FieldErrors) {
-    let n = p.chars().count();
-    if n < MIN_PASSWORD {
-        errs.add(
-            field,
-            "too_short",
-            format!("must be at least {MIN_PASSWORD} characters"),
-        );
-    } else if n > 128 {
-        errs.add(field, "too_long", "must be at most 128 characters");
-    } else if p.chars().all(|c| p.starts_with(c)) {
-        errs.add(field, "too_weak", "must not repeat a single character");
-    }
-}
-
-pub fn normalize_email(e: &str) -> String {
-    e.trim().to_lowercase()
-}
-
-async fn hash_blocking(password: String, cost: PasswordCost) -> Result<String, ApiError> {
+async fn hash_blocking(password: String, cost: PasswordCost) -> Result<String, ServiceError> {
     tokio::task::spawn_blocking(move || secrets::hash_password(&password, cost))
         .await
-        .map_err(ApiError::internal)
+        .map_err(ServiceError::internal)
 }
 
 fn unique_violation(e: &sea_orm::DbErr) -> bool {
@@ -136,10 +117,10 @@ async fn insert_org<C: ConnectionTrait>(
     .await
     .map_err(|e| {
         if unique_violation(&e) {
-            ApiError::new(ErrorCode::AlreadyExists)
+            ServiceError::new(ErrorCode::AlreadyExists)
                 .detail("an organisation with this credit code is already registered")
         } else {
-            ApiError::internal(e)
+            ServiceError::internal(e)
         }
     })
 }
@@ -167,9 +148,9 @@ async fn insert_user<C: ConnectionTrait>(
     .await
     .map_err(|e| {
         if unique_violation(&e) {
-            ApiError::new(ErrorCode::AlreadyExists).detail("a user with this e-mail already exists")
+            ServiceError::new(ErrorCode::AlreadyExists).detail("a user with this e-mail already exists")
         } else {
-            ApiError::internal(e)
+            ServiceError::internal(e)
         }
     })
 }
@@ -181,7 +162,7 @@ pub async fn signup(
     org: NewOrg,
     admin: NewUser,
     ctx: &AuditCtx,
-) -> Result<(organization::Model, user::Model, String), ApiError> {
+) -> Result<(organization::Model, user::Model, String), ServiceError> {
     let hash = hash_blocking(admin.password.clone(), cfg.password_cost).await?;
     let txn = db.begin().await?;
     let o = insert_org(&txn, &org).await?;
@@ -212,7 +193,7 @@ pub async fn create_org_with_user(
     first: NewUser,
     verified: bool,
     ctx: &AuditCtx,
-) -> Result<(organization::Model, user::Model, String), ApiError> {
+) -> Result<(organization::Model, user::Model, String), ServiceError> {
     let hash = hash_blocking(first.password.clone(), cfg.password_cost).await?;
     let txn = db.begin().await?;
     let mut o = insert_org(&txn, &org).await?;
@@ -293,7 +274,7 @@ pub async fn login(
     password: &str,
     token_name: &str,
     request_id: &str,
-) -> Result<(user::Model, String, api_token::Model), ApiError> {
+) -> Result<(user::Model, String, api_token::Model), ServiceError> {
     let found = user::Entity::find()
         .filter(user::Column::Email.eq(normalize_email(email)))
         .one(db)
@@ -305,10 +286,10 @@ pub async fn login(
     let pw = password.to_string();
     let ok = tokio::task::spawn_blocking(move || secrets::verify_password(&pw, &phc))
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ServiceError::internal)?;
     let u = match found {
         Some(u) if ok && u.active => u,
-        _ => return Err(ApiError::new(ErrorCode::InvalidCredentials)),
+        _ => return Err(ServiceError::new(ErrorCode::InvalidCredentials)),
     };
     let txn = db.begin().await?;
     let (secret, tok) = issue_token(&txn, cfg, u.id, token_name).await?;
@@ -332,7 +313,7 @@ pub async fn login(
 pub async fn list_tokens(
     db: &DatabaseConnection,
     user_id: i64,
-) -> Result<Vec<api_token::Model>, ApiError> {
+) -> Result<Vec<api_token::Model>, ServiceError> {
     Ok(api_token::Entity::find()
         .filter(api_token::Column::UserId.eq(user_id))
         .order_by_desc(api_token::Column::Id)
@@ -346,14 +327,14 @@ pub async fn revoke_token(
     db: &DatabaseConnection,
     actor: &crate::Actor,
     token_id: i64,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let txn = db.begin().await?;
     let tok = api_token::Entity::find_by_id(token_id)
         .one(&txn)
         .await?
-        .ok_or_else(|| ApiError::not_found("token"))?;
+        .ok_or_else(|| ServiceError::not_found("token"))?;
     if tok.user_id != actor.user_id && !actor.is_operator() {
-        return Err(ApiError::not_found("token"));
+        return Err(ServiceError::not_found("token"));
     }
     if tok.revoked_at.is_none() {
         let owner_org = user::Entity::find_by_id(tok.user_id)
@@ -380,13 +361,13 @@ pub async fn get_org(db: &DatabaseConnection, id: i64) -> Result<organization::M
     organization::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| ApiError::not_found("organisation"))
+        .ok_or_else(|| ServiceError::not_found("organisation"))
 }
 
 pub async fn jurisdiction_of<C: ConnectionTrait>(
     conn: &C,
     org_id: i64,
-) -> Result<Vec<String>, ApiError> {
+) -> Result<Vec<String>, ServiceError> {
     Ok(station_jurisdiction::Entity::find()
         .filter(station_jurisdiction::Column::OrgId.eq(org_id))
         .order_by_asc(station_jurisdiction::Column::RegionCode)
@@ -416,19 +397,19 @@ pub async fn update_org(
     id: i64,
     expected_version: i64,
     patch: OrgPatch,
-) -> Result<organization::Model, ApiError> {
+) -> Result<organization::Model, ServiceError> {
     if !actor.administers(id) {
         return Err(if actor.belongs_to(id) {
-            ApiError::forbidden("only the organisation's admins may change its profile")
+            ServiceError::forbidden("only the organisation's admins may change its profile")
         } else {
-            ApiError::not_found("organisation")
+            ServiceError::not_found("organisation")
         });
     }
     let txn = db.begin().await?;
     let cur = organization::Entity::find_by_id(id)
         .one(&txn)
         .await?
-        .ok_or_else(|| ApiError::not_found("organisation"))?;
+        .ok_or_else(|| ServiceError::not_found("organisation"))?;
     ttx_web::IfMatch(expected_version).check(cur.version)?;
     let mut changed = vec![];
     let mut am: organization::ActiveModel = cur.clone().into();
@@ -476,7 +457,7 @@ pub async fn update_org(
     let updated = organization::Entity::find_by_id(id)
         .one(&txn)
         .await?
-        .ok_or_else(|| ApiError::not_found("organisation"))?;
+        .ok_or_else(|| ServiceError::not_found("organisation"))?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -487,22 +468,16 @@ pub async fn verify_org(
     actor: &crate::Actor,
     id: i64,
     jurisdiction: Option<Vec<RegionCode>>,
-) -> Result<organization::Model, ApiError> {
+) -> Result<organization::Model, ServiceError> {
     actor.require_operator()?;
     let txn = db.begin().await?;
     let cur = organization::Entity::find_by_id(id)
         .one(&txn)
         .await?
-        .ok_or_else(|| ApiError::not_found("organisation"))?;
-    let kind: OrgKind = cur.kind.parse().map_err(ApiError::internal)?;
+        .ok_or_else(|| ServiceError::not_found("organisation"))?;
+    let kind: OrgKind = cur.kind.parse().map_err(ServiceError::internal)?;
+    domain::check_jurisdiction_given(kind, jurisdiction.is_some())?;
     if let Some(regions) = &jurisdiction {
-        if kind != OrgKind::Station {
-            return Err(ApiError::field(
-                "jurisdiction",
-                "not_a_station",
-                "only stations have a jurisdiction",
-            ));
-        }
         station_jurisdiction::Entity::delete_many()
             .filter(station_jurisdiction::Column::OrgId.eq(id))
             .exec(&txn)
@@ -548,7 +523,7 @@ pub async fn verify_org(
     let o = organization::Entity::find_by_id(id)
         .one(&txn)
         .await?
-        .ok_or_else(|| ApiError::not_found("organisation"))?;
+        .ok_or_else(|| ServiceError::not_found("organisation"))?;
     txn.commit().await?;
     Ok(o)
 }
@@ -560,14 +535,14 @@ pub async fn add_member(
     actor: &crate::Actor,
     org_id: i64,
     new: NewUser,
-) -> Result<user::Model, ApiError> {
+) -> Result<user::Model, ServiceError> {
     if !actor.administers(org_id) {
         return Err(member_denied(actor, org_id));
     }
     let org = get_org(db, org_id).await?;
-    let kind: OrgKind = org.kind.parse().map_err(ApiError::internal)?;
+    let kind: OrgKind = org.kind.parse().map_err(ServiceError::internal)?;
     if !new.role.allowed_in(kind) {
-        return Err(ApiError::field(
+        return Err(ServiceError::field(
             "role",
             "role_not_allowed",
             format!(
@@ -591,11 +566,11 @@ pub async fn add_member(
     Ok(u)
 }
 
-fn member_denied(actor: &crate::Actor, org_id: i64) -> ApiError {
+fn member_denied(actor: &crate::Actor, org_id: i64) -> ServiceError {
     if actor.belongs_to(org_id) {
-        ApiError::forbidden("only the organisation's admins may manage members")
+        ServiceError::forbidden("only the organisation's admins may manage members")
     } else {
-        ApiError::not_found("organisation")
+        ServiceError::not_found("organisation")
     }
 }
 
@@ -606,9 +581,9 @@ pub async fn list_members(
     org_id: i64,
     after_id: Option<i64>,
     limit: u64,
-) -> Result<Vec<user::Model>, ApiError> {
+) -> Result<Vec<user::Model>, ServiceError> {
     if !actor.belongs_to(org_id) && !actor.is_operator() {
-        return Err(ApiError::not_found("organisation"));
+        return Err(ServiceError::not_found("organisation"));
     }
     let mut q = user::Entity::find().filter(user::Column::OrgId.eq(org_id));
     if let Some(a) = after_id {
@@ -620,7 +595,31 @@ pub async fn list_members(
         .await?)
 }
 
-async fn active_admins<C: ConnectionTrait>(conn: &C, org_id: i64) -> Result<u64, ApiError> {
+/// Starts a transaction that changes an organisation's members and locks the organisation's row
+/// first, so membership changes of one organisation run one at a time and the last-admin rule
+/// counts what the others committed: `BEGIN IMMEDIATE` on SQLite (the write lock is taken at
+/// `BEGIN`, waiting on the busy timeout, instead of "database is locked" when a reading
+/// transaction upgrades), `SELECT … FOR UPDATE` of the organisation on PostgreSQL (each later
+/// statement of the transaction sees what the previous holder committed).
+async fn lock_members(
+    db: &DatabaseConnection,
+    org_id: i64,
+) -> Result<sea_orm::DatabaseTransaction, ServiceError> {
+    let txn = db
+        .begin_with_options(sea_orm::TransactionOptions {
+            sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await?;
+    organization::Entity::find_by_id(org_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("organisation"))?;
+    Ok(txn)
+}
+
+async fn active_admins<C: ConnectionTrait>(conn: &C, org_id: i64) -> Result<u64, ServiceError> {
     Ok(user::Entity::find()
         .filter(user::Column::OrgId.eq(org_id))
         .filter(user::Column::Role.eq(Role::OrgAdmin.as_str()))
@@ -639,37 +638,27 @@ pub async fn change_member(
     expected_version: i64,
     role: Option<Role>,
     active: Option<bool>,
-) -> Result<user::Model, ApiError> {
+) -> Result<user::Model, ServiceError> {
     if !actor.administers(org_id) {
         return Err(member_denied(actor, org_id));
     }
     let org = get_org(db, org_id).await?;
-    let kind: OrgKind = org.kind.parse().map_err(ApiError::internal)?;
-    let txn = db.begin().await?;
+    let kind: OrgKind = org.kind.parse().map_err(ServiceError::internal)?;
+    let txn = lock_members(db, org_id).await?;
     let cur = user::Entity::find_by_id(user_id)
         .one(&txn)
         .await?
         .filter(|u| u.org_id == org_id)
-        .ok_or_else(|| ApiError::not_found("member"))?;
+        .ok_or_else(|| ServiceError::not_found("member"))?;
     ttx_web::IfMatch(expected_version).check(cur.version)?;
     if let Some(r) = role {
-        if !r.allowed_in(kind) {
-            return Err(ApiError::field(
-                "role",
-                "role_not_allowed",
-                format!("role {r} is not allowed here"),
-            ));
-        }
+        domain::check_role(kind, r)?;
     }
-    let was_admin = cur.role == Role::OrgAdmin.as_str() && cur.active;
-    let stays_admin = role
-        .map(|r| r == Role::OrgAdmin)
-        .unwrap_or(cur.role == Role::OrgAdmin.as_str())
-        && active.unwrap_or(cur.active);
-    if was_admin && !stays_admin && active_admins(&txn, org_id).await? <= 1 {
-        return Err(ApiError::invalid_state(
-            "the last admin of an organisation cannot be demoted or removed",
-        ));
+    let current = membership(&cur)?;
+    if current.is_active_admin() {
+        let admins = active_admins(&txn, org_id).await?;
+        domain::check_member_change(current, role, active, admins)
+            .map_err(|e| ServiceError::invalid_state(e.to_string()))?;
     }
     let mut am: user::ActiveModel = cur.clone().into();
     if let Some(r) = role {
@@ -703,12 +692,20 @@ pub async fn change_member(
     let u = user::Entity::find_by_id(user_id)
         .one(&txn)
         .await?
-        .ok_or_else(|| ApiError::not_found("member"))?;
+        .ok_or_else(|| ServiceError::not_found("member"))?;
     txn.commit().await?;
     Ok(u)
 }
 
-async fn revoke_all<C: ConnectionTrait>(conn: &C, user_id: i64) -> Result<(), ApiError> {
+/// The last-admin rule's view of a stored user.
+fn membership(u: &user::Model) -> Result<domain::Membership, ServiceError> {
+    Ok(domain::Membership {
+        role: u.role.parse().map_err(ServiceError::internal)?,
+        active: u.active,
+    })
+}
+
+async fn revoke_all<C: ConnectionTrait>(conn: &C, user_id: i64) -> Result<(), ServiceError> {
     api_token::Entity::update_many()
         .col_expr(
             api_token::Column::RevokedAt,
@@ -727,21 +724,21 @@ pub async fn remove_member(
     actor: &crate::Actor,
     org_id: i64,
     user_id: i64,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     if !actor.administers(org_id) {
         return Err(member_denied(actor, org_id));
     }
-    let txn = db.begin().await?;
+    let txn = lock_members(db, org_id).await?;
     let cur = user::Entity::find_by_id(user_id)
         .one(&txn)
         .await?
         .filter(|u| u.org_id == org_id)
-        .ok_or_else(|| ApiError::not_found("member"))?;
-    if cur.role == Role::OrgAdmin.as_str() && cur.active && active_admins(&txn, org_id).await? <= 1
-    {
-        return Err(ApiError::invalid_state(
-            "the last admin of an organisation cannot be removed",
-        ));
+        .ok_or_else(|| ServiceError::not_found("member"))?;
+    let current = membership(&cur)?;
+    if current.is_active_admin() {
+        let admins = active_admins(&txn, org_id).await?;
+        domain::check_member_removal(current, admins)
+            .map_err(|e| ServiceError::invalid_state(e.to_string()))?;
     }
     let mut am: user::ActiveModel = cur.clone().into();
     am.active = Set(false);
@@ -759,4 +756,114 @@ pub async fn remove_member(
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// A user by id.
+pub async fn get_user(db: &DatabaseConnection, id: i64) -> Result<user::Model, ServiceError> {
+    user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("user"))
+}
+
+/// A filter of the public directory of organisations.
+#[derive(Clone, Debug, Default)]
+pub struct OrgFilter {
+    pub kind: Option<OrgKind>,
+    /// A region code prefix (2, 4 or 6 digits).
+    pub region_prefix: Option<String>,
+    pub verified: Option<bool>,
+}
+
+/// Up to `limit + 1` organisations after id `after`, by id, with each station's jurisdiction.
+pub async fn list_orgs(
+    db: &DatabaseConnection,
+    f: &OrgFilter,
+    after: Option<i64>,
+    limit: u64,
+) -> Result<
+    (
+        Vec<organization::Model>,
+        std::collections::HashMap<i64, Vec<String>>,
+    ),
+    ServiceError,
+> {
+    let mut cond = Condition::all();
+    if let Some(k) = f.kind {
+        cond = cond.add(organization::Column::Kind.eq(k.as_str()));
+    }
+    if let Some(p) = &f.region_prefix {
+        cond = cond.add(organization::Column::RegionCode.starts_with(p));
+    }
+    if let Some(v) = f.verified {
+        cond = cond.add(organization::Column::Verified.eq(v));
+    }
+    if let Some(id) = after {
+        cond = cond.add(organization::Column::Id.gt(id));
+    }
+    let rows = organization::Entity::find()
+        .filter(cond)
+        .order_by_asc(organization::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let station_ids: Vec<i64> = rows
+        .iter()
+        .filter(|o| o.kind == OrgKind::Station.as_str())
+        .map(|o| o.id)
+        .collect();
+    let mut jur: std::collections::HashMap<i64, Vec<String>> = Default::default();
+    if !station_ids.is_empty() {
+        for j in station_jurisdiction::Entity::find()
+            .filter(station_jurisdiction::Column::OrgId.is_in(station_ids))
+            .all(db)
+            .await?
+        {
+            jur.entry(j.org_id).or_default().push(j.region_code);
+        }
+    }
+    Ok((rows, jur))
+}
+
+/// Up to `limit + 1` audit entries before id `before`, newest first: an operator's of any
+/// organisation (or of `org_id`), an org admin's of its own organisation only.
+pub async fn audit_page(
+    db: &DatabaseConnection,
+    actor: &crate::Actor,
+    org_id: Option<i64>,
+    action: Option<&str>,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Vec<crate::entity::audit_log::Model>, ServiceError> {
+    use crate::entity::audit_log;
+    if !actor.is_operator() && actor.role != Role::OrgAdmin {
+        return Err(ServiceError::forbidden(
+            "only org admins and operators read the audit log",
+        ));
+    }
+    let org_scope = if actor.is_operator() {
+        org_id
+    } else {
+        Some(actor.org_id)
+    };
+    let mut cond = Condition::all();
+    if let Some(o) = org_scope {
+        cond = cond.add(
+            Condition::any()
+                .add(audit_log::Column::ActorOrgId.eq(o))
+                .add(audit_log::Column::TargetOrgId.eq(o)),
+        );
+    }
+    if let Some(a) = action {
+        cond = cond.add(audit_log::Column::Action.eq(a));
+    }
+    if let Some(id) = before {
+        cond = cond.add(audit_log::Column::Id.lt(id));
+    }
+    Ok(audit_log::Entity::find()
+        .filter(cond)
+        .order_by_desc(audit_log::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?)
 }

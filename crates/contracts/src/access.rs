@@ -15,11 +15,11 @@
 //! station's contract.
 use crate::domain::{content, ContractStatus, Party};
 use crate::entity::contract;
-use crate::error::{self, err};
+use crate::error::ContractError;
 use crate::store;
 use ttx_accounts::Actor;
 use ttx_core::{OrgKind, RegionCode, Role};
-use ttx_web::{ApiError, ErrorCode};
+use ttx_web::{ServiceError, ErrorCode};
 
 /// How the caller relates to a contract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,27 +84,27 @@ pub fn viewer_of(actor: &Actor, m: &contract::Model) -> Option<Viewer> {
 }
 
 /// The viewer, or 404.
-pub fn require_view(actor: &Actor, m: &contract::Model) -> Result<Viewer, ApiError> {
-    viewer_of(actor, m).ok_or_else(|| ApiError::not_found("contract"))
+pub fn require_view(actor: &Actor, m: &contract::Model) -> Result<Viewer, ServiceError> {
+    viewer_of(actor, m).ok_or_else(|| ServiceError::not_found("contract"))
 }
 
-fn denied(actor: &Actor, m: &contract::Model, code: &'static str) -> ApiError {
+fn denied(actor: &Actor, m: &contract::Model, code: ContractError) -> ServiceError {
     match viewer_of(actor, m) {
-        Some(Viewer::Bureau) => err(error::READ_ONLY_ACCESS),
-        Some(_) => err(code),
-        None if actor.org_kind == OrgKind::Station && code == error::NOT_REGISTERING_STATION => {
-            err(code)
+        Some(Viewer::Bureau) => ServiceError::new(ContractError::ReadOnlyAccess),
+        Some(_) => ServiceError::new(code),
+        None if actor.org_kind == OrgKind::Station && code == ContractError::NotRegisteringStation => {
+            ServiceError::new(code)
         }
-        None => ApiError::not_found("contract"),
+        None => ServiceError::not_found("contract"),
     }
 }
 
 /// For the seller side's actions.
-pub fn require_seller(actor: &Actor, m: &contract::Model) -> Result<(), ApiError> {
+pub fn require_seller(actor: &Actor, m: &contract::Model) -> Result<(), ServiceError> {
     if m.seller_org_id == Some(actor.org_id) {
         Ok(())
     } else {
-        Err(denied(actor, m, error::NOT_SELLER_SIDE))
+        Err(denied(actor, m, ContractError::NotSellerSide))
     }
 }
 
@@ -114,29 +114,29 @@ pub fn require_station(
     actor: &Actor,
     m: &contract::Model,
     jurisdiction: &[RegionCode],
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let own = actor.org_kind == OrgKind::Station && m.station_id == Some(actor.org_id);
     let unassigned_draft = m.status == ContractStatus::Draft.as_str()
         && actor.org_kind == OrgKind::Station
         && (m.station_id.is_none() || own);
     if unassigned_draft {
-        return Err(ApiError::invalid_state(
+        return Err(ServiceError::invalid_state(
             "the contract is not submitted: it is still a draft of the seller",
         ));
     }
     if !own {
-        return Err(denied(actor, m, error::NOT_REGISTERING_STATION));
+        return Err(denied(actor, m, ContractError::NotRegisteringStation));
     }
     if !actor.org_verified {
-        return Err(ApiError::new(ErrorCode::OrgNotVerified));
+        return Err(ServiceError::new(ErrorCode::OrgNotVerified));
     }
     if !matches!(actor.role, Role::StationReviewer | Role::OrgAdmin) {
-        return Err(err(error::NOT_REGISTERING_STATION)
+        return Err(ServiceError::new(ContractError::NotRegisteringStation)
             .detail("only the station's reviewers and admins decide on contracts"));
     }
     let covered = store::region(&m.seller_region).is_some_and(|r| content::covers(jurisdiction, r));
     if !covered {
-        return Err(err(error::NOT_REGISTERING_STATION)
+        return Err(ServiceError::new(ContractError::NotRegisteringStation)
             .detail("the seller's region is no longer in this station's jurisdiction"));
     }
     Ok(())

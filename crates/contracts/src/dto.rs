@@ -1,4 +1,5 @@
 //! HTTP request bodies and their parsing into domain values, gathering every field error.
+pub use crate::domain::command::{AmendmentSpec, DraftSpec, PartyRef, PatchSpec, RegisterSpec};
 use crate::domain::content::{normalize_sha256, MAX_BP};
 use crate::domain::{Document, Instalment, Links, Party, RefusalGround};
 use chrono::NaiveDate;
@@ -25,12 +26,6 @@ pub struct PartyInput {
     pub region_code: Option<String>,
 }
 
-/// A party as given: to be resolved against the organisations table.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PartyRef {
-    Org(i64),
-    Outside(Party),
-}
 
 impl PartyInput {
     pub fn parse(self, f: &str, errs: &mut FieldErrors) -> Option<PartyRef> {
@@ -256,27 +251,6 @@ pub struct ContractInput {
     pub documents: Vec<DocumentInput>,
 }
 
-/// A parsed new contract; parties still to be resolved.
-#[derive(Debug, Clone)]
-pub struct DraftSpec {
-    pub title: String,
-    pub sub_kind: ContractSubKind,
-    pub seller_org_id: Option<i64>,
-    pub buyer: PartyRef,
-    pub others: Vec<PartyRef>,
-    pub contract_amount: Fen,
-    pub non_technical_costs: Fen,
-    pub payment_plan: Vec<Instalment>,
-    pub signed_on: NaiveDate,
-    pub term_start: Option<NaiveDate>,
-    pub term_end: Option<NaiveDate>,
-    pub tech_field: TechField,
-    pub ip_kind: Option<IpKind>,
-    pub programme_source: Option<String>,
-    pub researcher_reward_bp: Option<u16>,
-    pub links: Links,
-    pub documents: Vec<Document>,
-}
 
 impl ContractInput {
     pub fn parse(self) -> Result<DraftSpec, FieldErrors> {
@@ -391,29 +365,6 @@ pub struct ContractPatch {
     pub documents: Option<Vec<DocumentInput>>,
 }
 
-/// A parsed patch; parties still to be resolved.
-#[derive(Debug, Clone, Default)]
-pub struct PatchSpec {
-    pub title: Option<String>,
-    pub sub_kind: Option<ContractSubKind>,
-    pub buyer: Option<PartyRef>,
-    pub others: Option<Vec<PartyRef>>,
-    pub contract_amount: Option<Fen>,
-    pub non_technical_costs: Option<Fen>,
-    pub payment_plan: Option<Vec<Instalment>>,
-    pub signed_on: Option<NaiveDate>,
-    pub term_start: Option<Option<NaiveDate>>,
-    pub term_end: Option<Option<NaiveDate>>,
-    pub tech_field: Option<TechField>,
-    pub ip_kind: Option<Option<IpKind>>,
-    pub programme_source: Option<Option<String>>,
-    pub researcher_reward_bp: Option<Option<u16>>,
-    pub listing_id: Option<Option<i64>>,
-    pub demand_id: Option<Option<i64>>,
-    pub proposal_id: Option<Option<i64>>,
-    pub match_id: Option<Option<i64>>,
-    pub documents: Option<Vec<Document>>,
-}
 
 impl ContractPatch {
     pub fn parse(self) -> Result<PatchSpec, FieldErrors> {
@@ -483,12 +434,6 @@ pub struct RegisterRequest {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone)]
-pub struct RegisterSpec {
-    pub recognised_sub_kind: Option<ContractSubKind>,
-    pub non_technical_costs: Option<Fen>,
-    pub note: Option<String>,
-}
 
 impl RegisterRequest {
     pub fn parse(self) -> Result<RegisterSpec, FieldErrors> {
@@ -567,18 +512,6 @@ pub struct AmendmentRequest {
     pub documents: Option<Vec<DocumentInput>>,
 }
 
-#[derive(Debug, Clone)]
-pub struct AmendmentSpec {
-    pub reason: String,
-    pub contract_amount: Option<Fen>,
-    pub non_technical_costs: Option<Fen>,
-    pub payment_plan: Option<Vec<Instalment>>,
-    pub buyer: Option<PartyRef>,
-    pub others: Option<Vec<PartyRef>>,
-    pub term_start: Option<NaiveDate>,
-    pub term_end: Option<NaiveDate>,
-    pub documents: Option<Vec<Document>>,
-}
 
 impl AmendmentRequest {
     pub fn parse(self) -> Result<AmendmentSpec, FieldErrors> {

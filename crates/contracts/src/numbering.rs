@@ -12,22 +12,22 @@ use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use ttx_accounts::entity::organization;
 use ttx_core::RegionCode;
-use ttx_web::ApiError;
+use ttx_web::ServiceError;
 
 /// The station's code in numbers, allocated on first use: its region code and the first free
 /// ordinal among stations of that region.
 pub async fn station_code<C: ConnectionTrait>(
     conn: &C,
     station_id: i64,
-) -> Result<StationCode, ApiError> {
+) -> Result<StationCode, ServiceError> {
     if let Some(c) = find_code(conn, station_id).await? {
         return Ok(c);
     }
     let org = organization::Entity::find_by_id(station_id)
         .one(conn)
         .await?
-        .ok_or_else(|| ApiError::not_found("station"))?;
-    let region = RegionCode::parse(&org.region_code).map_err(ApiError::internal)?;
+        .ok_or_else(|| ServiceError::not_found("station"))?;
+    let region = RegionCode::parse(&org.region_code).map_err(ServiceError::internal)?;
     for ordinal in 1..=99u8 {
         let code = StationCode::new(region, ordinal).expect("ordinal in range");
         let insert = Query::insert()
@@ -46,7 +46,7 @@ pub async fn station_code<C: ConnectionTrait>(
             return Ok(c);
         }
     }
-    Err(ApiError::internal(format!(
+    Err(ServiceError::internal(format!(
         "no free station code in region {region}"
     )))
 }
@@ -66,7 +66,7 @@ async fn ensure_counter<C: ConnectionTrait>(
     conn: &C,
     station_id: i64,
     year: i32,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let code = station_code(conn, station_id).await?;
     let insert = Query::insert()
         .into_table(rc::Entity)
@@ -114,19 +114,19 @@ pub async fn next<C: ConnectionTrait>(
     conn: &C,
     station_id: i64,
     year: i32,
-) -> Result<RegistrationNumber, ApiError> {
+) -> Result<RegistrationNumber, ServiceError> {
     let (seq, code) = match increment(conn, station_id, year).await? {
         Some(r) => r,
         None => {
             ensure_counter(conn, station_id, year).await?;
             increment(conn, station_id, year)
                 .await?
-                .ok_or_else(|| ApiError::internal("registration counter row missing"))?
+                .ok_or_else(|| ServiceError::internal("registration counter row missing"))?
         }
     };
-    let code = StationCode::parse(&code).ok_or_else(|| ApiError::internal("bad station code"))?;
+    let code = StationCode::parse(&code).ok_or_else(|| ServiceError::internal("bad station code"))?;
     RegistrationNumber::new(year, code, seq as u64)
-        .ok_or_else(|| ApiError::internal("registration number out of range"))
+        .ok_or_else(|| ServiceError::internal("registration number out of range"))
 }
 
 /// Makes sure the counter of `station_id` in `year` is at least `seq` (after importing
@@ -136,7 +136,7 @@ pub async fn raise_to<C: ConnectionTrait>(
     station_id: i64,
     year: i32,
     seq: i64,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     ensure_counter(conn, station_id, year).await?;
     let update = Query::update()
         .table(rc::Entity)

@@ -82,9 +82,8 @@ fn detail_view(
     viewer: Option<Viewer>,
 ) -> ApiResult<ContractView> {
     let status = store::status_of(&m)?;
-    let overdue = m
-        .review_due_on
-        .is_some_and(|due| crate::service::today() > due);
+    let overdue =
+        crate::domain::content::review_overdue(m.review_due_on, crate::service::today());
     ContractView::build(m, actions_for(viewer, actor.role, status, overdue))
 }
 
@@ -602,9 +601,9 @@ fn figure(
 async fn verify_registration(
     State(st): State<ContractsState>,
     _caller: MaybeActor,
-    ApiPath(number): ApiPath<String>,
     PeerAddr(peer): PeerAddr,
     headers: HeaderMap,
+    ApiPath(number): ApiPath<String>,
     ApiQuery(q): ApiQuery<CheckQuery>,
 ) -> ApiResult<Response> {
     let ip = client_ip(&st.settings, peer, &headers);
@@ -634,9 +633,9 @@ async fn verify_registration(
     let (m, station_name) = query::verify(&st.db, &number).await?;
     let kind = m.recognised_kind.clone().unwrap_or(m.kind.clone());
     Ok(axum::Json(RegistrationCheck {
-        registration_number: m.registration_number.unwrap_or_default(),
         technology_amount_matches: tech.map(|f| f.0 == m.technology_amount),
         contract_amount_matches: total.map(|f| f.0 == m.contract_amount),
+        registration_number: m.registration_number.unwrap_or_default(),
         registered_on: m
             .registered_on
             .ok_or_else(|| ApiError::not_found("registration"))?,

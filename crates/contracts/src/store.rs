@@ -19,11 +19,11 @@ pub fn unique_violation_on(e: &DbErr, column: &str) -> bool {
     }
 }
 
-fn corrupt(what: &str, id: i64) -> ApiError {
-    ApiError::internal(format!("contract {id}: stored {what} does not parse"))
+fn corrupt(what: &str, id: i64) -> ServiceError {
+    ServiceError::internal(format!("contract {id}: stored {what} does not parse"))
 }
 
-fn parse<T: FromStr>(s: &str, what: &str, id: i64) -> Result<T, ApiError> {
+fn parse<T: FromStr>(s: &str, what: &str, id: i64) -> Result<T, ServiceError> {
     s.parse().map_err(|_| corrupt(what, id))
 }
 
@@ -35,17 +35,17 @@ pub fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> String {
     serde_json::to_string(v).expect("domain values serialize")
 }
 
-pub fn status_of(m: &contract::Model) -> Result<ContractStatus, ApiError> {
+pub fn status_of(m: &contract::Model) -> Result<ContractStatus, ServiceError> {
     parse(&m.status, "status", m.id)
 }
 
-fn credit(s: &Option<String>, id: i64) -> Result<Option<CreditCode>, ApiError> {
+fn credit(s: &Option<String>, id: i64) -> Result<Option<CreditCode>, ServiceError> {
     s.as_deref()
         .map(|c| CreditCode::parse(c).map_err(|_| corrupt("credit code", id)))
         .transpose()
 }
 
-pub fn seller_of(m: &contract::Model) -> Result<Party, ApiError> {
+pub fn seller_of(m: &contract::Model) -> Result<Party, ServiceError> {
     Ok(Party {
         org_id: m.seller_org_id,
         name: m.seller_name.clone(),
@@ -55,7 +55,7 @@ pub fn seller_of(m: &contract::Model) -> Result<Party, ApiError> {
     })
 }
 
-pub fn buyer_of(m: &contract::Model) -> Result<Party, ApiError> {
+pub fn buyer_of(m: &contract::Model) -> Result<Party, ServiceError> {
     Ok(Party {
         org_id: m.buyer_org_id,
         name: m.buyer_name.clone(),
@@ -66,7 +66,7 @@ pub fn buyer_of(m: &contract::Model) -> Result<Party, ApiError> {
 }
 
 /// The content of a stored contract.
-pub fn content_of(m: &contract::Model) -> Result<ContractContent, ApiError> {
+pub fn content_of(m: &contract::Model) -> Result<ContractContent, ServiceError> {
     Ok(ContractContent {
         title: m.title.clone(),
         sub_kind: parse(&m.sub_kind, "sub-kind", m.id)?,
@@ -159,7 +159,7 @@ pub fn booking(content: &ContractContent, station_id: i64, recognised: ContractS
 }
 
 /// What a registered contract currently counts for.
-pub fn booking_of(m: &contract::Model) -> Result<Booking, ApiError> {
+pub fn booking_of(m: &contract::Model) -> Result<Booking, ServiceError> {
     let content = content_of(m)?;
     let station = m.station_id.ok_or_else(|| corrupt("station", m.id))?;
     let recognised: ContractSubKind = match &m.recognised_sub_kind {

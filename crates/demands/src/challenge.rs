@@ -270,6 +270,19 @@ pub fn decide(from: ProposalStatus, d: Decision) -> Option<ProposalStatus> {
     }
 }
 
+/// Whether a challenge whose need is (effectively) `status` takes new proposals: only while open.
+pub fn open_for_proposals(status: crate::domain::DemandStatus) -> bool {
+    status == crate::domain::DemandStatus::Open
+}
+
+/// Whether the challenger may still decide on proposals: while the need is open or in
+/// negotiation, and after its deadline has passed (expired), but not once it is a draft,
+/// resolved or closed.
+pub fn open_for_decisions(status: crate::domain::DemandStatus) -> bool {
+    use crate::domain::DemandStatus::*;
+    matches!(status, Open | InNegotiation | Expired)
+}
+
 /// Whether another proposal may be accepted.
 pub fn has_winner_slot(accepted: u32, max_winners: u32) -> bool {
     accepted < max_winners
@@ -280,6 +293,34 @@ pub fn has_winner_slot(accepted: u32, max_winners: u32) -> bool {
 pub fn loses_when_full(s: ProposalStatus, accepted: u32, max_winners: u32) -> bool {
     !has_winner_slot(accepted, max_winners)
         && matches!(s, ProposalStatus::Submitted | ProposalStatus::Shortlisted)
+}
+
+#[cfg(test)]
+mod decision_state_tests {
+    use super::*;
+    use crate::domain::DemandStatus;
+
+    #[test]
+    fn proposals_while_open_decisions_until_resolved_or_closed() {
+        for s in [
+            DemandStatus::Draft,
+            DemandStatus::Open,
+            DemandStatus::InNegotiation,
+            DemandStatus::Resolved,
+            DemandStatus::Closed,
+            DemandStatus::Expired,
+        ] {
+            assert_eq!(open_for_proposals(s), s == DemandStatus::Open, "{s}");
+            assert_eq!(
+                open_for_decisions(s),
+                matches!(
+                    s,
+                    DemandStatus::Open | DemandStatus::InNegotiation | DemandStatus::Expired
+                ),
+                "{s}"
+            );
+        }
+    }
 }
 
 #[cfg(test)]

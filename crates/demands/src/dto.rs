@@ -1,5 +1,6 @@
 //! HTTP request types of needs, challenges and proposals, and their parsing into domain
 //! values (all field errors at once). Response types are in [`crate::view`].
+pub use crate::command::{CloseOutcome, NewDemand, NewProposal};
 use crate::challenge::{self, ChallengeTerms, Criterion};
 use crate::domain::{self, Budget, Contact, DemandData, DemandPatch, ResearchType};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -69,12 +70,6 @@ pub struct DemandInput {
     pub publish: Option<bool>,
 }
 
-/// A validated new need.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewDemand {
-    pub data: DemandData,
-    pub publish: bool,
-}
 
 fn parse_region(errs: &mut FieldErrors, field: &str, raw: Option<&str>) -> Option<RegionCode> {
     let raw = raw.map(str::trim).filter(|s| !s.is_empty())?;
@@ -313,16 +308,6 @@ impl ChallengeCreate {
     }
 }
 
-/// How a need ends.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CloseOutcome {
-    /// Solved (已解决).
-    Resolved,
-    /// Withdrawn without a solution (已关闭).
-    #[default]
-    Closed,
-}
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -360,14 +345,6 @@ pub struct ProposalInput {
     pub price: Fen,
 }
 
-/// A validated proposal.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewProposal {
-    pub approach: String,
-    pub team: String,
-    pub timeline: String,
-    pub price: Fen,
-}
 
 impl ProposalInput {
     pub fn parse(self) -> Result<NewProposal, FieldErrors> {

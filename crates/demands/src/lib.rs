@@ -12,6 +12,7 @@
 //! - [`dto`], [`view`], [`routes`]: the HTTP API; [`error`]: domain error codes;
 //!   [`events`]: notification events; [`demo`]: demo data.
 pub mod challenge;
+pub mod command;
 pub mod completeness;
 pub mod demo;
 pub mod domain;

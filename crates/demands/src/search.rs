@@ -5,7 +5,6 @@
 //! semantics of the engines (the reference functions of `ttx-search`).
 use crate::domain::{self, DemandStatus, ResearchType};
 use crate::entity::demand::{Column, Entity};
-use crate::error;
 use crate::service::viewer_of;
 use crate::source::{research_tag, to_search_doc, CHALLENGE_TAG};
 use crate::state::DemandsState;
@@ -189,10 +188,10 @@ pub async fn search(
     st: &DemandsState,
     actor: Option<&Actor>,
     s: DemandSearch,
-) -> ApiResult<DemandSearchResponse> {
+) -> ServiceResult<DemandSearchResponse> {
     if s.mine {
         let actor = actor.ok_or_else(|| {
-            ApiError::new(ErrorCode::Unauthenticated).detail("mine=true needs a bearer token")
+            ServiceError::new(ErrorCode::Unauthenticated).detail("mine=true needs a bearer token")
         })?;
         search_mine(&st.db, actor, &s.query).await
     } else {
@@ -207,7 +206,7 @@ async fn render<C: ConnectionTrait>(
     actor: Option<&Actor>,
     ids: &[i64],
     only_open: bool,
-) -> Result<HashMap<i64, DemandView>, ApiError> {
+) -> Result<HashMap<i64, DemandView>, ServiceError> {
     let rows = Entity::find()
         .filter(Column::Id.is_in(ids.iter().copied()))
         .all(conn)
@@ -247,8 +246,8 @@ async fn search_public(
     st: &DemandsState,
     actor: Option<&Actor>,
     q: &SearchQuery,
-) -> ApiResult<DemandSearchResponse> {
-    let res = st.engine.search(DEMANDS, q).await.map_err(error::search)?;
+) -> ServiceResult<DemandSearchResponse> {
+    let res = st.engine.search(DEMANDS, q).await?;
     let ids: Vec<i64> = res.hits.iter().map(|h| h.id).collect();
     let mut views = render(&st.db, actor, &ids, true).await?;
     let items = res
@@ -287,8 +286,8 @@ async fn search_mine(
     db: &DatabaseConnection,
     actor: &Actor,
     q: &SearchQuery,
-) -> ApiResult<DemandSearchResponse> {
-    let offset = q.offset().map_err(error::search)?;
+) -> ServiceResult<DemandSearchResponse> {
+    let offset = q.offset()?;
     let rows = Entity::find()
         .filter(Column::OwnerOrgId.eq(actor.org_id))
         .order_by_desc(Column::Id)
@@ -360,7 +359,7 @@ pub async fn list_challenges(
     mine: bool,
     before: Option<i64>,
     limit: u64,
-) -> ApiResult<(Vec<DemandView>, bool)> {
+) -> ServiceResult<(Vec<DemandView>, bool)> {
     let mut q = Entity::find().filter(Column::IsChallenge.eq(true));
     if mine {
         let actor = actor.ok_or_else(|| {

@@ -612,7 +612,7 @@ async fn write_batch(
                     errors.push(RowError {
                         line,
                         field: "external_id".into(),
-                        code: crate::error::LISTING_INVALID_TRANSITION.into(),
+                        code: crate::error::ListingError::InvalidTransition.code().into(),
                         message: format!(
                             "listing {} with this external_id is transacted and cannot change",
                             cur_id

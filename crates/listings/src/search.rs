@@ -5,7 +5,6 @@
 use crate::domain::{self, ListingStatus};
 use crate::dto::{ListingCard, SearchHit, SearchParams, SearchResponse};
 use crate::entity::listing::{Column, Entity};
-use crate::error;
 use crate::source::to_search_doc;
 use crate::state::ListingsState;
 use crate::store::{self, Listing};
@@ -128,7 +127,7 @@ pub async fn search(
     st: &ListingsState,
     actor: Option<&Actor>,
     s: ListingSearch,
-) -> ApiResult<SearchResponse> {
+) -> ServiceResult<SearchResponse> {
     let t0 = Instant::now();
     let mine = s.mine;
     let res = if mine {
@@ -144,8 +143,8 @@ pub async fn search(
     res
 }
 
-async fn search_public(st: &ListingsState, q: &SearchQuery) -> ApiResult<SearchResponse> {
-    let found = st.engine.search(LISTINGS, q).await.map_err(error::search)?;
+async fn search_public(st: &ListingsState, q: &SearchQuery) -> ServiceResult<SearchResponse> {
+    let found = st.engine.search(LISTINGS, q).await?;
     let ids: Vec<i64> = found.hits.iter().map(|h| h.id).collect();
     let rows = store::by_ids(&st.db, &ids).await?;
     let orgs = store::orgs(&st.db, rows.iter().map(|r| r.owner_org_id)).await?;
@@ -205,8 +204,8 @@ async fn search_mine(
     st: &ListingsState,
     org_id: i64,
     q: &SearchQuery,
-) -> ApiResult<SearchResponse> {
-    let offset = q.offset().map_err(error::search)?;
+) -> ServiceResult<SearchResponse> {
+    let offset = q.offset()?;
     let limit = q.effective_limit();
     let mut sel = Entity::find().filter(Column::OwnerOrgId.eq(org_id));
     let f = &q.filters;

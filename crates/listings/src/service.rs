@@ -2,7 +2,7 @@
 //! index is affected, its outbox row; the indexer is woken after commit.
 use crate::domain::{self, Action, ListingData, ListingPatch, ListingStatus, NewListing};
 use crate::entity::listing::{ActiveModel, Column, Entity};
-use crate::error;
+use crate::error::ListingError;
 use crate::state::ListingsState;
 use crate::store::{self, Listing, OrgInfo};
 use chrono::{DateTime, Utc};
@@ -46,15 +46,15 @@ fn relation(actor: Option<&Actor>, owner_org_id: i64) -> Relation {
     }
 }
 
-fn not_found() -> ApiError {
-    ApiError::not_found("listing")
+fn not_found() -> ServiceError {
+    ServiceError::not_found("listing")
 }
 
 /// 404 for what the caller may not see, 403 for what it sees but may not change.
-fn require_owner(rel: Relation, visible: bool) -> ApiResult<()> {
+fn require_owner(rel: Relation, visible: bool) -> ServiceResult<()> {
     match rel {
         Relation::Owner => Ok(()),
-        _ if visible || rel == Relation::Operator => Err(ApiError::forbidden(
+        _ if visible || rel == Relation::Operator => Err(ServiceError::forbidden(
             "only members of the owning organisation may change a listing",
         )),
         _ => Err(not_found()),
@@ -90,7 +90,7 @@ async fn cas_update(
     version: i64,
     mut am: ActiveModel,
     now: DateTime<Utc>,
-) -> ApiResult<Listing> {
+) -> ServiceResult<Listing> {
     am.version = Set(version + 1);
     am.updated_at = Set(now);
     let res = Entity::update_many()
@@ -110,11 +110,11 @@ async fn cas_update(
     Ok(store::decode(&m)?)
 }
 
-fn region_or_org(data: &ListingData, org_region: &str) -> ApiResult<RegionCode> {
+fn region_or_org(data: &ListingData, org_region: &str) -> ServiceResult<RegionCode> {
     match data.region {
         Some(r) => Ok(r),
         None => RegionCode::parse(org_region).map_err(|_| {
-            ApiError::field(
+            ServiceError::field(
                 "region_code",
                 "required",
                 "the organisation has no valid region; give region_code",
@@ -124,9 +124,9 @@ fn region_or_org(data: &ListingData, org_region: &str) -> ApiResult<RegionCode> 
 }
 
 /// Creates a listing owned by the caller's organisation (a draft, or published at once).
-pub async fn create(st: &ListingsState, actor: &Actor, n: NewListing) -> ApiResult<Seen> {
+pub async fn create(st: &ListingsState, actor: &Actor, n: NewListing) -> ServiceResult<Seen> {
     if !domain::may_post(actor.org_kind) {
-        return Err(error::org_kind());
+        return Err(ServiceError::new(ListingError::OrgKind));
     }
     actor.require_role(&[Role::OrgAdmin, Role::Member])?;
     let region = region_or_org(&n.data, &actor.org_region)?;
@@ -151,10 +151,10 @@ pub async fn create(st: &ListingsState, actor: &Actor, n: NewListing) -> ApiResu
         .await
         .map_err(|e| match e.sql_err() {
             Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-                ApiError::new(ErrorCode::AlreadyExists)
+                ServiceError::new(ErrorCode::AlreadyExists)
                     .detail("a listing with this external_id exists in your organisation")
             }
-            _ => ApiError::internal(e),
+            _ => ServiceError::internal(e),
         })?
         .last_insert_id;
     audit::record(
@@ -215,7 +215,7 @@ pub async fn update(
     id: i64,
     expected: IfMatch,
     patch: ListingPatch,
-) -> ApiResult<Seen> {
+) -> ServiceResult<Seen> {
     let (now, today) = now_and_today();
     let txn = store::write_txn(&st.db).await?;
     let cur = load_for_update(&txn, id).await?;
@@ -224,7 +224,7 @@ pub async fn update(
         relation(Some(actor), cur.owner_org_id),
         status == ListingStatus::Published,
     )?;
-    domain::transition(status, Action::Edit).map_err(error::transition)?;
+    domain::transition(status, Action::Edit)?;
     expected.check(cur.version)?;
 
     let mut changed: Vec<&str> = vec![];
@@ -301,7 +301,7 @@ pub async fn update(
 }
 
 /// Deletes a draft.
-pub async fn delete(st: &ListingsState, actor: &Actor, id: i64) -> ApiResult<()> {
+pub async fn delete(st: &ListingsState, actor: &Actor, id: i64) -> ServiceResult<()> {
     let (_, today) = now_and_today();
     let txn = store::write_txn(&st.db).await?;
     let cur = load_for_update(&txn, id).await?;
@@ -310,7 +310,7 @@ pub async fn delete(st: &ListingsState, actor: &Actor, id: i64) -> ApiResult<()>
         relation(Some(actor), cur.owner_org_id),
         status == ListingStatus::Published,
     )?;
-    domain::transition(status, Action::Delete).map_err(error::transition)?;
+    domain::transition(status, Action::Delete)?;
     Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(
         &txn,
@@ -326,7 +326,7 @@ pub async fn delete(st: &ListingsState, actor: &Actor, id: i64) -> ApiResult<()>
 
 /// Publish, withdraw or mark transacted. Owners do all three; operators may withdraw a
 /// published listing (moderation).
-pub async fn act(st: &ListingsState, actor: &Actor, id: i64, action: Action) -> ApiResult<Seen> {
+pub async fn act(st: &ListingsState, actor: &Actor, id: i64, action: Action) -> ServiceResult<Seen> {
     let (now, today) = now_and_today();
     let txn = store::write_txn(&st.db).await?;
     let cur = load_for_update(&txn, id).await?;
@@ -336,9 +336,9 @@ pub async fn act(st: &ListingsState, actor: &Actor, id: i64, action: Action) -> 
     if !moderation {
         require_owner(rel, status == ListingStatus::Published)?;
     }
-    let to = domain::transition(status, action).map_err(error::transition)?;
+    let to = domain::transition(status, action)?;
     if to == ListingStatus::Published && domain::is_past_expiry(cur.data.expires_on, today) {
-        return Err(error::expired().detail(format!(
+        return Err(ServiceError::new(ListingError::Expired).detail(format!(
             "the listing expired after {}; set a later expires_on first",
             cur.data
                 .expires_on
@@ -428,12 +428,12 @@ pub async fn expire_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u
 }
 
 /// The organisation a listing import writes for, checked.
-pub async fn import_owner(db: &DatabaseConnection, org_id: i64) -> ApiResult<OrgInfo> {
+pub async fn import_owner(db: &DatabaseConnection, org_id: i64) -> ServiceResult<OrgInfo> {
     let org = org_of(db, org_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("organisation"))?;
+        .ok_or_else(|| ServiceError::not_found("organisation"))?;
     if !domain::may_post(org.kind) {
-        return Err(error::org_kind());
+        return Err(ServiceError::new(ListingError::OrgKind));
     }
     Ok(org)
 }

@@ -37,9 +37,9 @@ pub struct CorruptRow {
     pub column: &'static str,
 }
 
-impl From<CorruptRow> for ttx_web::ApiError {
+impl From<CorruptRow> for ttx_web::ServiceError {
     fn from(e: CorruptRow) -> Self {
-        ttx_web::ApiError::internal(e)
+        ttx_web::ServiceError::internal(e)
     }
 }
 

@@ -1,57 +1,29 @@
-//! Error codes of matching (problem+json `code`), on top of the platform codes. Every module of
-//! the crate lists its codes here; `GET /v1/meta/errors` serves the table.
-use axum::http::StatusCode;
-use ttx_web::ApiError;
+//! Error codes of matching (problem+json `code`), on top of the platform codes: one typed enum,
+//! declared once with [`ttx_web::error_codes!`]. Every module of the crate adds its codes here;
+//! `GET /v1/meta/errors` serves [`ERROR_CODES`].
+
+ttx_web::error_codes! {
+    /// Every matching-specific problem.
+    pub enum MatchingError {
+        InvalidTransition = ("match_invalid_transition", 409, "The match is not at a stage that allows this; `allowed` names what is"),
+        Exists = ("match_exists", 409, "Your agency already has a match of this listing and need under way"),
+    }
+}
 
 /// `(code, status, title)` of every matching-specific problem.
-pub const ERROR_CODES: &[(&str, u16, &str)] = &[
-    (
-        MATCH_INVALID_TRANSITION,
-        409,
-        "The match is not at a stage that allows this; `allowed` names what is",
-    ),
-    (
-        MATCH_EXISTS,
-        409,
-        "Your agency already has a match of this listing and need under way",
-    ),
-];
-
-pub const MATCH_INVALID_TRANSITION: &str = "match_invalid_transition";
-pub const MATCH_EXISTS: &str = "match_exists";
-
-/// The problem for one of the codes above.
-pub fn err(code: &'static str) -> ApiError {
-    let (c, status, title) = ERROR_CODES
-        .iter()
-        .find(|(c, _, _)| *c == code)
-        .copied()
-        .unwrap_or((code, 500, "Internal error"));
-    ApiError::domain(
-        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        c,
-        title,
-    )
-}
+pub const ERROR_CODES: ttx_web::error::ErrorTable = MatchingError::TABLE;
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn codes_are_unique_known_and_4xx() {
-        let mut seen = std::collections::HashSet::new();
-        for (code, status, title) in ERROR_CODES {
-            assert!(seen.insert(*code), "duplicate {code}");
-            assert!((400..500).contains(status), "{code}");
-            assert!(!title.is_empty());
-            assert!(
-                ttx_web::ErrorCode::ALL.iter().all(|p| p.code() != *code),
-                "{code} shadows a platform code"
-            );
-            let e = err(code);
-            assert_eq!(e.status.as_u16(), *status);
-            assert_eq!(e.code, *code);
+    fn every_code_is_a_problem_with_its_status() {
+        for c in MatchingError::ALL {
+            let p = ttx_web::ApiError::from(*c).to_problem();
+            assert_eq!((p.code.as_str(), p.status), (c.code(), c.status()));
+            assert!((400..500).contains(&p.status));
+            assert!(!p.title.is_empty());
         }
     }
 }

@@ -1,45 +1,26 @@
-//! Error codes of notifications (used with `ApiError::domain`).
-use axum::http::StatusCode;
-use ttx_web::ApiError;
+//! Error codes of notifications: one typed enum, declared once with [`ttx_web::error_codes!`].
+//! `GET /v1/meta/errors` serves [`ERROR_CODES`].
 
-pub const WEBHOOK_LIMIT_REACHED: &str = "webhook_limit_reached";
+ttx_web::error_codes! {
+    /// Every notification-specific problem.
+    pub enum NotifyError {
+        WebhookLimitReached = ("webhook_limit_reached", 409, "The organisation has registered as many webhooks as allowed"),
+    }
+}
 
 /// (code, status, title) of every notification-specific error.
-pub const ERROR_CODES: &[(&str, u16, &str)] = &[(
-    WEBHOOK_LIMIT_REACHED,
-    409,
-    "The organisation has registered as many webhooks as allowed",
-)];
-
-fn domain(code: &'static str) -> ApiError {
-    let (_, status, title) = ERROR_CODES
-        .iter()
-        .find(|(c, _, _)| *c == code)
-        .expect("listed error code");
-    ApiError::domain(
-        StatusCode::from_u16(*status).expect("valid status"),
-        code,
-        title,
-    )
-}
-
-pub fn webhook_limit(max: u64) -> ApiError {
-    domain(WEBHOOK_LIMIT_REACHED).detail(format!("at most {max} active webhooks per organisation"))
-}
+pub const ERROR_CODES: ttx_web::error::ErrorTable = NotifyError::TABLE;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ttx_web::ErrorCode;
 
     #[test]
-    fn codes_are_unique_and_not_platform_codes() {
-        let mut seen = std::collections::HashSet::new();
-        for (code, status, _) in ERROR_CODES {
-            assert!(seen.insert(*code));
-            assert!(ErrorCode::ALL.iter().all(|p| p.code() != *code));
-            assert!(StatusCode::from_u16(*status).unwrap().is_client_error());
-            assert_eq!(domain(code).code, *code);
+    fn every_code_is_a_problem_with_its_status() {
+        for c in NotifyError::ALL {
+            let p = ttx_web::ApiError::from(*c).to_problem();
+            assert_eq!((p.code.as_str(), p.status), (c.code(), c.status()));
+            assert!((400..600).contains(&p.status));
         }
     }
 }

@@ -13,7 +13,8 @@ use serde_json::json;
 use std::collections::HashMap;
 use ttx_accounts::audit::{self, Target};
 use ttx_accounts::Actor;
-use ttx_web::ApiError;
+use crate::error::NotifyError;
+use ttx_web::ServiceError;
 
 /// A validated new webhook.
 #[derive(Debug, Clone)]
@@ -26,11 +27,11 @@ pub struct NewWebhook {
 
 /// Webhooks belong to an organisation and are managed by its admins. Another organisation's
 /// webhook is 404; a member who is not an admin gets 403.
-fn require_admin(actor: &Actor) -> Result<(), ApiError> {
+fn require_admin(actor: &Actor) -> Result<(), ServiceError> {
     if actor.administers(actor.org_id) {
         Ok(())
     } else {
-        Err(ApiError::forbidden(
+        Err(ServiceError::forbidden(
             "only the organisation's admins manage webhooks",
         ))
     }
@@ -40,12 +41,12 @@ async fn own_active_hook(
     db: &DatabaseConnection,
     actor: &Actor,
     id: i64,
-) -> Result<webhook::Model, ApiError> {
+) -> Result<webhook::Model, ServiceError> {
     let hook = webhook::Entity::find_by_id(id)
         .one(db)
         .await?
         .filter(|h| h.org_id == actor.org_id && h.active)
-        .ok_or_else(|| ApiError::not_found("webhook"))?;
+        .ok_or_else(|| ServiceError::not_found("webhook"))?;
     require_admin(actor)?;
     Ok(hook)
 }
@@ -56,7 +57,7 @@ pub async fn create_webhook(
     cfg: &NotifyConfig,
     actor: &Actor,
     new: NewWebhook,
-) -> Result<(webhook::Model, String), ApiError> {
+) -> Result<(webhook::Model, String), ServiceError> {
     require_admin(actor)?;
     let txn = crate::begin_write(db).await?;
     let n = webhook::Entity::find()
@@ -65,7 +66,12 @@ pub async fn create_webhook(
         .count(&txn)
         .await?;
     if n >= cfg.max_webhooks_per_org {
-        return Err(crate::error::webhook_limit(cfg.max_webhooks_per_org));
+        return Err(
+            ServiceError::new(NotifyError::WebhookLimitReached).detail(format!(
+                "at most {} active webhooks per organisation",
+                cfg.max_webhooks_per_org
+            )),
+        );
     }
     let secret = new_secret();
     let hook = webhook::ActiveModel {
@@ -98,7 +104,7 @@ pub async fn create_webhook(
 pub async fn list_webhooks(
     db: &DatabaseConnection,
     actor: &Actor,
-) -> Result<Vec<webhook::Model>, ApiError> {
+) -> Result<Vec<webhook::Model>, ServiceError> {
     require_admin(actor)?;
     Ok(webhook::Entity::find()
         .filter(webhook::Column::OrgId.eq(actor.org_id))
@@ -113,7 +119,7 @@ pub async fn delete_webhook(
     db: &DatabaseConnection,
     actor: &Actor,
     id: i64,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let hook = own_active_hook(db, actor, id).await?;
     let txn = crate::begin_write(db).await?;
     let mut am: webhook::ActiveModel = hook.into();
@@ -143,7 +149,7 @@ pub async fn ping_webhook(
     db: &DatabaseConnection,
     actor: &Actor,
     id: i64,
-) -> Result<(event::Model, delivery::Model), ApiError> {
+) -> Result<(event::Model, delivery::Model), ServiceError> {
     let hook = own_active_hook(db, actor, id).await?;
     let txn = crate::begin_write(db).await?;
     let (ev, d) = crate::events::emit_ping(&txn, &hook, actor.user_id).await?;
@@ -166,12 +172,12 @@ pub async fn deliveries(
     webhook_id: i64,
     before: Option<i64>,
     limit: u64,
-) -> Result<Vec<DeliveryRecord>, ApiError> {
+) -> Result<Vec<DeliveryRecord>, ServiceError> {
     let hook = webhook::Entity::find_by_id(webhook_id)
         .one(db)
         .await?
         .filter(|h| h.org_id == actor.org_id)
-        .ok_or_else(|| ApiError::not_found("webhook"))?;
+        .ok_or_else(|| ServiceError::not_found("webhook"))?;
     require_admin(actor)?;
     let mut q = delivery::Entity::find().filter(delivery::Column::WebhookId.eq(hook.id));
     if let Some(b) = before {
@@ -223,7 +229,7 @@ pub async fn inbox(
     unread_only: bool,
     before: Option<i64>,
     limit: u64,
-) -> Result<(Vec<InboxEntry>, u64), ApiError> {
+) -> Result<(Vec<InboxEntry>, u64), ServiceError> {
     let mut q = notification::Entity::find().filter(notification::Column::UserId.eq(actor.user_id));
     if unread_only {
         q = q.filter(notification::Column::ReadAt.is_null());
@@ -265,12 +271,12 @@ pub async fn mark_read(
     db: &DatabaseConnection,
     actor: &Actor,
     id: i64,
-) -> Result<notification::Model, ApiError> {
+) -> Result<notification::Model, ServiceError> {
     let n = notification::Entity::find_by_id(id)
         .one(db)
         .await?
         .filter(|n| n.user_id == actor.user_id)
-        .ok_or_else(|| ApiError::not_found("notification"))?;
+        .ok_or_else(|| ServiceError::not_found("notification"))?;
     if n.read_at.is_some() {
         return Ok(n);
     }

@@ -54,3 +54,36 @@ impl From<tokio::task::JoinError> for SearchError {
         SearchError::Engine(format!("search task failed: {e}"))
     }
 }
+
+/// A search failure as a use case reports it: a bad cursor is the caller's (400
+/// `invalid_cursor`), a database error is internal, and the engine's failures are 503
+/// `search_unavailable` (logged, never shown).
+impl From<SearchError> for ttx_web::ServiceError {
+    fn from(e: SearchError) -> Self {
+        use ttx_web::{ErrorCode, ServiceError};
+        match e {
+            SearchError::InvalidCursor => ServiceError::new(ErrorCode::InvalidCursor),
+            SearchError::Db(db) => ServiceError::internal(db),
+            other => {
+                tracing::error!(error = %other, "search failed");
+                ServiceError::new(ErrorCode::SearchUnavailable)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_failures_map_to_the_callers_or_ours() {
+        let e = ttx_web::ServiceError::from(SearchError::InvalidCursor);
+        assert_eq!((e.code, e.status), ("invalid_cursor", 400));
+        let e = ttx_web::ServiceError::from(SearchError::Engine("tantivy: boom".into()));
+        assert_eq!((e.code, e.status), ("search_unavailable", 503));
+        assert!(e.detail.is_none(), "the engine's message is not shown");
+        let e = ttx_web::ServiceError::from(SearchError::Db(DbErr::Custom("x".into())));
+        assert_eq!((e.code, e.status), ("internal", 500));
+    }
+}

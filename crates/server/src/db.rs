@@ -82,3 +82,69 @@ mod tests {
         assert_eq!(sqlite_path("sqlite::memory:"), None);
     }
 }
+
+/// The value lists of the CHECK migration are the enums' code lists: a variant added to an enum
+/// needs a migration that widens its check, and this test says so.
+#[cfg(test)]
+mod schema_checks {
+    use migration::m20261129_000010_checks::{self as checks, CHECKS};
+    use ttx_core::labels::Labelled;
+
+    fn codes<T: Labelled>() -> Vec<&'static str> {
+        T::ALL.iter().map(|v| v.code()).collect()
+    }
+
+    fn ledger_entry_kinds() -> Vec<&'static str> {
+        use ttx_contracts::domain::ledger::EntryKind::{self, *};
+        // a new kind does not compile here until it is listed (and checked)
+        fn _exhaustive(k: EntryKind) {
+            match k {
+                Registration | Amendment | Termination | Import => {}
+            }
+        }
+        [Registration, Amendment, Termination, Import]
+            .iter()
+            .map(|k| k.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn schema_checks_match_the_enums() {
+        use ttx_notify::worker::{CANCELLED, DELIVERED, FAILED, PENDING};
+        let pairs: Vec<(&str, &[&str], Vec<&str>)> = vec![
+            ("OrgKind", checks::ORG_KINDS, codes::<ttx_core::OrgKind>()),
+            ("Role", checks::ROLES, codes::<ttx_core::Role>()),
+            ("ContractKind", checks::CONTRACT_KINDS, codes::<ttx_core::ContractKind>()),
+            ("ContractSubKind", checks::CONTRACT_SUB_KINDS, codes::<ttx_core::ContractSubKind>()),
+            ("EntityKind", checks::ENTITY_KINDS, codes::<ttx_core::EntityKind>()),
+            ("IpKind", checks::IP_KINDS, codes::<ttx_core::IpKind>()),
+            ("ListingStatus", checks::LISTING_STATUSES, codes::<ttx_listings::domain::ListingStatus>()),
+            ("DemandStatus", checks::DEMAND_STATUSES, codes::<ttx_demands::domain::DemandStatus>()),
+            ("ProposalStatus", checks::PROPOSAL_STATUSES, codes::<ttx_demands::challenge::ProposalStatus>()),
+            ("ContractStatus", checks::CONTRACT_STATUSES, codes::<ttx_contracts::domain::ContractStatus>()),
+            ("AmendmentKind", checks::AMENDMENT_KINDS, codes::<ttx_contracts::domain::AmendmentKind>()),
+            ("AmendmentStatus", checks::AMENDMENT_STATUSES, codes::<ttx_contracts::domain::AmendmentStatus>()),
+            ("EntryKind", checks::LEDGER_ENTRY_KINDS, ledger_entry_kinds()),
+            ("Stage", checks::MATCH_STAGES, codes::<ttx_matching::pipeline::domain::Stage>()),
+            ("delivery status", checks::DELIVERY_STATUSES, vec![PENDING, DELIVERED, FAILED, CANCELLED]),
+        ];
+        for (name, frozen, live) in &pairs {
+            let mut a = frozen.to_vec();
+            let mut b = live.clone();
+            a.sort_unstable();
+            b.sort_unstable();
+            assert_eq!(
+                a, b,
+                "{name} changed: add a migration that replaces its CHECK (see m20261129_000010_checks)"
+            );
+        }
+        // every checked column uses one of the lists compared above
+        for c in CHECKS {
+            assert!(
+                pairs.iter().any(|(_, frozen, _)| *frozen == c.values),
+                "{} is checked against a list no test compares",
+                c.name()
+            );
+        }
+    }
+}

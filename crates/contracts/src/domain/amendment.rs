@@ -111,10 +111,56 @@ impl AmendmentChanges {
     }
 }
 
+/// A termination takes effect on or after the day the contract was signed.
+pub fn check_termination_date(
+    signed_on: NaiveDate,
+    effective_on: Option<NaiveDate>,
+) -> Result<(), ttx_core::FieldError> {
+    match effective_on {
+        Some(d) if d < signed_on => Err(ttx_core::FieldError::new(
+            "effective_on",
+            "before_signing",
+            "a contract cannot end before it was signed",
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod termination_tests {
+    use super::*;
+
+    #[test]
+    fn a_contract_cannot_end_before_it_was_signed() {
+        let signed: NaiveDate = "2026-03-01".parse().unwrap();
+        assert!(check_termination_date(signed, None).is_ok());
+        assert!(check_termination_date(signed, Some(signed)).is_ok());
+        let e = check_termination_date(signed, Some(signed.pred_opt().unwrap())).unwrap_err();
+        assert_eq!((e.field.as_str(), e.code.as_str()), ("effective_on", "before_signing"));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::content::tests::{d, party, sample};
     use super::*;
+
+    #[test]
+    fn an_amendment_adds_documents_to_the_list() {
+        let c = crate::domain::content::tests::sample();
+        let doc = |n: &str, h: char| crate::domain::Document {
+            name: n.into(),
+            sha256: h.to_string().repeat(64),
+            size_bytes: Some(10),
+        };
+        let ch = AmendmentChanges {
+            documents: Some(vec![doc("变更协议.pdf", 'b'), doc("合同文本.pdf", 'a')]),
+            ..Default::default()
+        };
+        let n = ch.apply(&c);
+        let names: Vec<&str> = n.documents.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, vec!["合同文本.pdf", "变更协议.pdf"]);
+    }
 
     #[test]
     fn apply_changes_only_what_is_named() {
@@ -145,23 +191,6 @@ mod tests {
         let r = c.sub_kind;
         assert!(ch.changes_nothing(&c, r));
         assert!(AmendmentChanges::default().changes_nothing(&c, r));
-    #[test]
-    fn an_amendment_adds_documents_to_the_list() {
-        let c = crate::domain::content::tests::sample();
-        let doc = |n: &str, h: char| crate::domain::Document {
-            name: n.into(),
-            sha256: h.to_string().repeat(64),
-            size_bytes: Some(10),
-        };
-        let ch = AmendmentChanges {
-            documents: Some(vec![doc("变更协议.pdf", 'b'), doc("合同文本.pdf", 'a')]),
-            ..Default::default()
-        };
-        let n = ch.apply(&c);
-        let names: Vec<&str> = n.documents.iter().map(|d| d.name.as_str()).collect();
-        assert_eq!(names, vec!["合同文本.pdf", "变更协议.pdf"]);
-    }
-
         let ch = AmendmentChanges {
             buyer: Some(party(None, "新买方有限公司", "440305")),
             ..Default::default()

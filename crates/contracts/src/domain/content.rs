@@ -315,6 +315,26 @@ pub fn review_due_on(accepted_on: NaiveDate, deadline_days: i64) -> NaiveDate {
     accepted_on + chrono::Duration::days(deadline_days.max(0))
 }
 
+/// Whether a review due on `due` is overdue on `today` (the due date itself is not).
+pub fn review_overdue(due: Option<NaiveDate>, today: NaiveDate) -> bool {
+    due.is_some_and(|due| today > due)
+}
+
+/// The technology amount a station registers: the contract amount less the non-technical costs,
+/// which cannot exceed it.
+pub fn registrable_technology_amount(
+    contract_amount: Fen,
+    non_technical_costs: Fen,
+) -> Result<Fen, ttx_core::FieldError> {
+    technology_amount(contract_amount, non_technical_costs).ok_or_else(|| {
+        ttx_core::FieldError::new(
+            "non_technical_costs",
+            "exceeds_contract_amount",
+            "non-technical costs cannot exceed the contract amount",
+        )
+    })
+}
+
 /// Days left until the due date (negative when overdue, 0 on the last day).
 pub fn days_left(due: NaiveDate, today: NaiveDate) -> i64 {
     (due - today).num_days()
@@ -407,26 +427,6 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn cross_field_rules() {
-        let mut c = sample();
-        c.non_technical_costs = Fen(200_000_000);
-        c.payment_plan = vec![
-            Instalment {
-                due_on: None,
-                milestone: Some("签订后".into()),
-                amount: Fen(50_000_000),
-            },
-            Instalment {
-                due_on: None,
-                milestone: None,
-                amount: Fen(0),
-            },
-        ];
-        c.signed_on = d("2027-01-01");
-        c.term_end = Some(d("2026-01-01"));
-        c.researcher_reward_bp = Some(10_001);
-        c.sub_kind = ContractSubKind::PatentLicense;
-    #[test]
     fn dates_have_plausible_bounds() {
         let today = d("2026-11-23");
         let mut c = sample();
@@ -460,6 +460,26 @@ pub(crate) mod tests {
         assert_eq!(years_after(d("2024-02-29"), 50), d("2074-02-28"));
     }
 
+    #[test]
+    fn cross_field_rules() {
+        let mut c = sample();
+        c.non_technical_costs = Fen(200_000_000);
+        c.payment_plan = vec![
+            Instalment {
+                due_on: None,
+                milestone: Some("签订后".into()),
+                amount: Fen(50_000_000),
+            },
+            Instalment {
+                due_on: None,
+                milestone: None,
+                amount: Fen(0),
+            },
+        ];
+        c.signed_on = d("2027-01-01");
+        c.term_end = Some(d("2026-01-01"));
+        c.researcher_reward_bp = Some(10_001);
+        c.sub_kind = ContractSubKind::PatentLicense;
         c.ip_kind = Some(IpKind::Software);
         c.buyer.org_id = Some(1);
         c.documents.push(c.documents[0].clone());
@@ -553,5 +573,33 @@ pub(crate) mod tests {
         assert_eq!(choose_station(r("320505"), &candidates), None);
         assert!(covers(&[r("440000")], r("440305")));
         assert!(!covers(&[r("440300")], r("440103")));
+    }
+}
+
+#[cfg(test)]
+mod review_and_registration_rules {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_review_is_overdue_the_day_after_it_was_due() {
+        assert!(!review_overdue(None, d("2026-12-31")));
+        assert!(!review_overdue(Some(d("2026-12-01")), d("2026-11-30")));
+        assert!(!review_overdue(Some(d("2026-12-01")), d("2026-12-01")));
+        assert!(review_overdue(Some(d("2026-12-01")), d("2026-12-02")));
+    }
+
+    #[test]
+    fn costs_above_the_amount_cannot_be_registered() {
+        let e = registrable_technology_amount(Fen(100), Fen(101)).unwrap_err();
+        assert_eq!(
+            (e.field.as_str(), e.code.as_str()),
+            ("non_technical_costs", "exceeds_contract_amount")
+        );
+        assert_eq!(registrable_technology_amount(Fen(100), Fen(100)), Ok(Fen(0)));
+        assert_eq!(registrable_technology_amount(Fen(100), Fen(30)), Ok(Fen(70)));
     }
 }

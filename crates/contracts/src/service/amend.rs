@@ -5,7 +5,7 @@ use crate::access;
 use crate::domain::{
     fingerprint, ledger, Action, AmendmentChanges, AmendmentKind, AmendmentStatus,
 };
-use crate::dto::AmendmentSpec;
+use crate::domain::command::AmendmentSpec;
 use crate::entity::{amendment, contract};
 use crate::error::ContractError;
 use crate::events::{self, ContractEvent};
@@ -17,17 +17,17 @@ use sea_orm::{
 };
 use serde_json::json;
 use ttx_accounts::Actor;
-use ttx_core::{Fen, FieldError, FieldErrors};
-use ttx_web::ApiError;
+use ttx_core::{Fen, FieldErrors};
+use ttx_web::ServiceError;
 
-async fn no_pending(txn: &DatabaseTransaction, contract_id: i64) -> Result<(), ApiError> {
+async fn no_pending(txn: &DatabaseTransaction, contract_id: i64) -> Result<(), ServiceError> {
     let n = amendment::Entity::find()
         .filter(amendment::Column::ContractId.eq(contract_id))
         .filter(amendment::Column::Status.eq(AmendmentStatus::Pending.as_str()))
         .count(txn)
         .await?;
     if n > 0 {
-        Err(err(error::AMENDMENT_PENDING)
+        Err(ServiceError::new(ContractError::AmendmentPending)
             .detail("wait for the station's decision on the pending request"))
     } else {
         Ok(())
@@ -45,7 +45,7 @@ async fn begin_seller_request(
     access::require_seller(actor, &m)?;
     store::status_of(&m)?
         .apply(action)
-        .map_err(|e| ApiError::invalid_state(e.to_string()))?;
+        .map_err(|e| ServiceError::invalid_state(e.to_string()))?;
     no_pending(&txn, m.id).await?;
     Ok((txn, m))
 }
@@ -59,7 +59,7 @@ async fn insert_request(
     reason: String,
     changes: Option<String>,
     effective_on: Option<NaiveDate>,
-) -> Result<amendment::Model, ApiError> {
+) -> Result<amendment::Model, ServiceError> {
     let a = amendment::ActiveModel {
         contract_id: Set(m.id),
         kind: Set(kind.as_str().to_string()),
@@ -95,7 +95,7 @@ pub async fn request_amendment(
     actor: &Actor,
     id: i64,
     spec: AmendmentSpec,
-) -> Result<amendment::Model, ApiError> {
+) -> Result<amendment::Model, ServiceError> {
     let mut errs = FieldErrors::new();
     let buyer = match spec.buyer {
         Some(b) => resolve(db, b, "buyer", &mut errs).await?,
@@ -120,7 +120,7 @@ pub async fn request_amendment(
     };
     let current = store::content_of(&m)?;
     if changes.changes_nothing(&current, store::booking_of(&m)?.dims.sub_kind) {
-        return Err(err(error::NOTHING_TO_AMEND));
+        return Err(ServiceError::new(ContractError::NothingToAmend));
     }
     changes.apply(&current).check(today()).into_result()?;
     let a = insert_request(
@@ -144,18 +144,9 @@ pub async fn request_termination(
     id: i64,
     reason: String,
     effective_on: Option<NaiveDate>,
-) -> Result<amendment::Model, ApiError> {
+) -> Result<amendment::Model, ServiceError> {
     let (txn, m) = begin_seller_request(db, actor, id, Action::Terminate).await?;
-    if let Some(d) = effective_on {
-        if d < m.signed_on {
-            return Err(FieldError::new(
-                "effective_on",
-                "before_signing",
-                "a contract cannot end before it was signed",
-            )
-            .into());
-        }
-    }
+    crate::domain::amendment::check_termination_date(m.signed_on, effective_on)?;
     let a = insert_request(
         &txn,
         actor,
@@ -180,7 +171,7 @@ pub async fn decide(
     approve: bool,
     note: Option<String>,
     station_costs: Option<Fen>,
-) -> Result<(amendment::Model, contract::Model), ApiError> {
+) -> Result<(amendment::Model, contract::Model), ServiceError> {
     let txn = write_txn(db).await?;
     let m = lock(&txn, id).await?;
     let jurisdiction = actor_jurisdiction(&txn, actor).await?;
@@ -211,6 +202,15 @@ pub async fn decide(
     audit(
         &txn,
         actor,
+        &format!(
+            "contract.{}.{}",
+            kind.as_str(),
+            if approve { "approve" } else { "reject" }
+        ),
+        &contract_after,
+        json!({"amendment_id": a.id, "note": note}),
+    )
+    .await?;
     events::emit(
         &txn,
         &contract_after,
@@ -220,17 +220,8 @@ pub async fn decide(
         },
     )
     .await?;
-        &format!(
-    ttx_notify::wake();
-            "contract.{}.{}",
-            kind.as_str(),
-            if approve { "approve" } else { "reject" }
-        ),
-        &contract_after,
-        json!({"amendment_id": a.id, "note": note}),
-    )
-    .await?;
     txn.commit().await?;
+    ttx_notify::wake();
     Ok((a, contract_after))
 }
 
@@ -244,15 +235,15 @@ pub(crate) async fn apply_approval<C: ConnectionTrait>(
     a: &amendment::Model,
     station_costs: Option<Fen>,
     on: NaiveDate,
-) -> Result<(contract::Model, Option<String>), ApiError> {
-    let kind: AmendmentKind = a.kind.parse().map_err(ApiError::internal)?;
+) -> Result<(contract::Model, Option<String>), ServiceError> {
+    let kind: AmendmentKind = a.kind.parse().map_err(ServiceError::internal)?;
     let action = match kind {
         AmendmentKind::Amendment => Action::Amend,
         AmendmentKind::Termination => Action::Terminate,
     };
     let to = store::status_of(m)?
         .apply(action)
-        .map_err(|e| ApiError::invalid_state(e.to_string()))?;
+        .map_err(|e| ServiceError::invalid_state(e.to_string()))?;
     let before_booking = store::booking_of(m)?;
     let mut cm: contract::ActiveModel = m.clone().into();
     let mut replaced = None;
@@ -262,7 +253,7 @@ pub(crate) async fn apply_approval<C: ConnectionTrait>(
                 .changes
                 .as_deref()
                 .and_then(|c| serde_json::from_str(c).ok())
-                .ok_or_else(|| ApiError::internal("amendment without changes"))?;
+                .ok_or_else(|| ServiceError::internal("amendment without changes"))?;
             let current = store::content_of(m)?;
             let mut next = changes.apply(&current);
             if let Some(c) = station_costs {
@@ -298,7 +289,7 @@ pub(crate) async fn apply_approval<C: ConnectionTrait>(
     let after = match cm.update(conn).await {
         Ok(c) => c,
         Err(e) if store::unique_violation_on(&e, "registered_fingerprint") => {
-            return Err(err(error::DUPLICATE_CONTRACT)
+            return Err(ServiceError::new(ContractError::DuplicateContract)
                 .detail("after this amendment the contract would equal another registered one"));
         }
         Err(e) => return Err(e.into()),

@@ -3,7 +3,7 @@ use super::{audit, lock, org_party, resolve, resolve_all, today, SELLER_KINDS};
 use crate::access;
 use crate::domain::content::choose_station;
 use crate::domain::{Action, ContractContent, ContractStatus};
-use crate::dto::{DraftSpec, PatchSpec};
+use crate::domain::command::{DraftSpec, PatchSpec};
 use crate::entity::contract;
 use crate::error::ContractError;
 use crate::events::{self, ContractEvent};
@@ -17,14 +17,14 @@ use serde_json::json;
 use ttx_accounts::entity::{organization, station_jurisdiction as sj};
 use ttx_accounts::Actor;
 use ttx_core::{FieldErrors, OrgKind, RegionCode};
-use ttx_web::{ApiError, IfMatch};
+use ttx_web::{ServiceError, IfMatch};
 
 /// Creates a draft written by the caller's organisation as seller.
 pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,
     spec: DraftSpec,
-) -> Result<contract::Model, ApiError> {
+) -> Result<contract::Model, ServiceError> {
     actor.require_org_kind(SELLER_KINDS)?;
     let mut errs = FieldErrors::new();
     if spec.seller_org_id.is_some_and(|id| id != actor.org_id) {
@@ -37,7 +37,7 @@ pub async fn create(
     let seller_org = organization::Entity::find_by_id(actor.org_id)
         .one(db)
         .await?
-        .ok_or_else(|| ApiError::not_found("organisation"))?;
+        .ok_or_else(|| ServiceError::not_found("organisation"))?;
     let seller = org_party(&seller_org)?;
     let buyer = resolve(db, spec.buyer, "buyer", &mut errs).await?;
     let others = resolve_all(db, spec.others, "others", &mut errs).await?;
@@ -98,7 +98,7 @@ pub async fn update(
     id: i64,
     if_match: IfMatch,
     p: PatchSpec,
-) -> Result<contract::Model, ApiError> {
+) -> Result<contract::Model, ServiceError> {
     let mut errs = FieldErrors::new();
     let buyer = match p.buyer {
         Some(b) => resolve(db, b, "buyer", &mut errs).await?,
@@ -114,7 +114,7 @@ pub async fn update(
     access::require_seller(actor, &m)?;
     store::status_of(&m)?
         .apply(Action::Edit)
-        .map_err(|e| ApiError::invalid_state(e.to_string()))?;
+        .map_err(|e| ServiceError::invalid_state(e.to_string()))?;
     if_match.check(m.version)?;
     errs.into_result()?;
 
@@ -187,7 +187,7 @@ pub async fn update(
 pub(crate) async fn covering_stations<C: ConnectionTrait>(
     conn: &C,
     region: RegionCode,
-) -> Result<Vec<(i64, RegionCode)>, ApiError> {
+) -> Result<Vec<(i64, RegionCode)>, ServiceError> {
     let codes: Vec<String> = region
         .ancestors_and_self()
         .iter()
@@ -219,18 +219,18 @@ pub async fn submit(
     actor: &Actor,
     id: i64,
     station_choice: Option<i64>,
-) -> Result<contract::Model, ApiError> {
+) -> Result<contract::Model, ServiceError> {
     let txn = write_txn(db).await?;
     let m = lock(&txn, id).await?;
     access::require_seller(actor, &m)?;
     let to = store::status_of(&m)?
         .apply(Action::Submit)
-        .map_err(|e| ApiError::invalid_state(e.to_string()))?;
+        .map_err(|e| ServiceError::invalid_state(e.to_string()))?;
     let content = store::content_of(&m)?;
     let mut gaps = content.submission_gaps();
     gaps.0.extend(content.check(today()).0);
     if !gaps.is_empty() {
-        let mut e = err(error::INCOMPLETE_FOR_SUBMISSION).detail(
+        let mut e = ServiceError::new(ContractError::IncompleteForSubmission).detail(
             gaps.0
                 .iter()
                 .map(|f| format!("{}: {}", f.field, f.message))
@@ -245,7 +245,7 @@ pub async fn submit(
     let station = match station_choice {
         Some(s) if candidates.iter().any(|(id, _)| *id == s) => s,
         Some(s) => {
-            return Err(err(error::STATION_OUTSIDE_JURISDICTION).detail(format!(
+            return Err(ServiceError::new(ContractError::StationOutsideJurisdiction).detail(format!(
                 "station {s} is not a verified station whose jurisdiction covers {} ({})",
                 region.as_string(),
                 region.full_name()
@@ -254,7 +254,7 @@ pub async fn submit(
         None => match m.station_id {
             Some(prev) if candidates.iter().any(|(id, _)| *id == prev) => prev,
             _ => choose_station(region, &candidates).ok_or_else(|| {
-                err(error::NO_STATION_FOR_REGION).detail(format!(
+                ServiceError::new(ContractError::NoStationForRegion).detail(format!(
                     "no verified registration station covers {} ({})",
                     region.as_string(),
                     region.full_name()

@@ -11,7 +11,7 @@ use crate::store::{self, to_json};
 use chrono::{Datelike, NaiveDate};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 use ttx_core::ContractSubKind;
-use ttx_web::ApiError;
+use ttx_web::ServiceError;
 
 /// A contract registered on `registered_on`.
 #[derive(Debug, Clone)]
@@ -39,7 +39,7 @@ pub async fn insert_registered<C: ConnectionTrait>(
     conn: &C,
     station_id: i64,
     r: &Registered,
-) -> Result<contract::Model, ApiError> {
+) -> Result<contract::Model, ServiceError> {
     let number = match &r.number {
         Some(n) => n.clone(),
         None => numbering::next(conn, station_id, r.registered_on.year())
@@ -99,7 +99,7 @@ pub async fn record_decided<C: ConnectionTrait>(
     conn: &C,
     m: &contract::Model,
     c: &DecidedChange,
-) -> Result<(amendment::Model, contract::Model), ApiError> {
+) -> Result<(amendment::Model, contract::Model), ServiceError> {
     let at = noon_beijing(c.decided_on);
     let a = amendment::ActiveModel {
         contract_id: Set(m.id),

@@ -24,7 +24,7 @@ use ttx_accounts::audit::{self, Target};
 use ttx_accounts::entity::organization;
 use ttx_accounts::Actor;
 use ttx_core::{CreditCode, FieldErrors, OrgKind, RegionCode};
-use ttx_web::ApiError;
+use ttx_web::ServiceError;
 
 /// Settings of the contracts service.
 #[derive(Debug, Clone)]
@@ -63,14 +63,14 @@ pub(crate) async fn lock(txn: &DatabaseTransaction, id: i64) -> Result<contract:
         .lock_exclusive()
         .one(txn)
         .await?
-        .ok_or_else(|| ApiError::not_found("contract"))
+        .ok_or_else(|| ServiceError::not_found("contract"))
 }
 
 /// The jurisdiction of the actor's station (empty for anyone else).
 pub(crate) async fn actor_jurisdiction<C: ConnectionTrait>(
     conn: &C,
     actor: &Actor,
-) -> Result<Vec<RegionCode>, ApiError> {
+) -> Result<Vec<RegionCode>, ServiceError> {
     if actor.org_kind != OrgKind::Station {
         return Ok(vec![]);
     }
@@ -82,8 +82,8 @@ pub(crate) async fn actor_jurisdiction<C: ConnectionTrait>(
 }
 
 /// An organisation as a contract party.
-pub(crate) fn org_party(o: &organization::Model) -> Result<Party, ApiError> {
-    let kind: OrgKind = o.kind.parse().map_err(ApiError::internal)?;
+pub(crate) fn org_party(o: &organization::Model) -> Result<Party, ServiceError> {
+    let kind: OrgKind = o.kind.parse().map_err(ServiceError::internal)?;
     Ok(Party {
         org_id: Some(o.id),
         name: o.name.clone(),
@@ -92,7 +92,7 @@ pub(crate) fn org_party(o: &organization::Model) -> Result<Party, ApiError> {
             .as_deref()
             .and_then(|c| CreditCode::parse(c).ok()),
         entity_kind: kind.entity_kind(),
-        region: RegionCode::parse(&o.region_code).map_err(ApiError::internal)?,
+        region: RegionCode::parse(&o.region_code).map_err(ServiceError::internal)?,
     })
 }
 
@@ -102,7 +102,7 @@ pub(crate) async fn resolve<C: ConnectionTrait>(
     r: PartyRef,
     field: &str,
     errs: &mut FieldErrors,
-) -> Result<Option<Party>, ApiError> {
+) -> Result<Option<Party>, ServiceError> {
     match r {
         PartyRef::Outside(p) => Ok(Some(p)),
         PartyRef::Org(id) => {
@@ -127,7 +127,7 @@ pub(crate) async fn resolve_all<C: ConnectionTrait>(
     refs: Vec<PartyRef>,
     field: &str,
     errs: &mut FieldErrors,
-) -> Result<Vec<Party>, ApiError> {
+) -> Result<Vec<Party>, ServiceError> {
     let mut out = Vec::with_capacity(refs.len());
     for (i, r) in refs.into_iter().enumerate() {
         if let Some(p) = resolve(conn, r, &format!("{field}[{i}]"), errs).await? {
@@ -137,13 +137,7 @@ pub(crate) async fn resolve_all<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// Organisation kinds that sign technology contracts as seller.
-pub const SELLER_KINDS: &[OrgKind] = &[
-    OrgKind::University,
-    OrgKind::ResearchInstitute,
-    OrgKind::Enterprise,
-    OrgKind::Agency,
-];
+pub use crate::domain::SELLER_KINDS;
 
 /// Appends the audit entry of a contract action.
 pub(crate) async fn audit<C: ConnectionTrait>(
@@ -152,7 +146,7 @@ pub(crate) async fn audit<C: ConnectionTrait>(
     action: &str,
     m: &contract::Model,
     detail: Value,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     audit::record(
         conn,
         &actor.audit(),

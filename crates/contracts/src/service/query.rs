@@ -5,7 +5,7 @@ use crate::access::{self, Viewer};
 use crate::domain::fingerprint::{near_duplicate, DupFacts};
 use crate::domain::{AmendmentStatus, ContractStatus};
 use crate::entity::{amendment, contract, round};
-use crate::error::{self, err};
+use crate::error::ContractError;
 use crate::ledger::{self, LedgerEntryView};
 use crate::view::{likeness_code, NearDuplicateView};
 use chrono::NaiveDate;
@@ -17,23 +17,23 @@ use std::collections::HashMap;
 use ttx_accounts::entity::organization;
 use ttx_accounts::Actor;
 use ttx_core::{ContractKind, Fen, OrgKind};
-use ttx_web::{ApiError, Cursor};
+use ttx_web::{ServiceError, Cursor};
 
 /// A contract the caller may see, with how they see it.
 pub async fn get(
     db: &DatabaseConnection,
     actor: &Actor,
     id: i64,
-) -> Result<(contract::Model, Viewer), ApiError> {
+) -> Result<(contract::Model, Viewer), ServiceError> {
     let m = contract::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| ApiError::not_found("contract"))?;
+        .ok_or_else(|| ServiceError::not_found("contract"))?;
     let v = access::require_view(actor, &m)?;
     Ok((m, v))
 }
 
-pub async fn rounds(db: &DatabaseConnection, id: i64) -> Result<Vec<round::Model>, ApiError> {
+pub async fn rounds(db: &DatabaseConnection, id: i64) -> Result<Vec<round::Model>, ServiceError> {
     Ok(round::Entity::find()
         .filter(round::Column::ContractId.eq(id))
         .order_by_asc(round::Column::Round)
@@ -44,7 +44,7 @@ pub async fn rounds(db: &DatabaseConnection, id: i64) -> Result<Vec<round::Model
 pub async fn amendments(
     db: &DatabaseConnection,
     id: i64,
-) -> Result<Vec<amendment::Model>, ApiError> {
+) -> Result<Vec<amendment::Model>, ServiceError> {
     Ok(amendment::Entity::find()
         .filter(amendment::Column::ContractId.eq(id))
         .order_by_asc(amendment::Column::Id)
@@ -65,7 +65,7 @@ fn facts(m: &contract::Model) -> DupFacts {
 pub async fn near_duplicates(
     db: &DatabaseConnection,
     m: &contract::Model,
-) -> Result<Vec<NearDuplicateView>, ApiError> {
+) -> Result<Vec<NearDuplicateView>, ServiceError> {
     let others = contract::Entity::find()
         .filter(contract::Column::PartyKey.eq(m.party_key.clone()))
         .filter(contract::Column::Id.ne(m.id))
@@ -112,12 +112,12 @@ pub struct ListFilter {
     pub kind: Option<ContractKind>,
 }
 
-fn scope(actor: &Actor, f: &ListFilter) -> Result<Condition, ApiError> {
+fn scope(actor: &Actor, f: &ListFilter) -> Result<Condition, ServiceError> {
     use contract::Column as C;
     let not_draft = C::Status.ne(ContractStatus::Draft.as_str());
     if f.queue || f.overdue {
         if actor.org_kind != OrgKind::Station {
-            return Err(ApiError::forbidden("only a station has a review queue"));
+            return Err(ServiceError::forbidden("only a station has a review queue"));
         }
         let pending = Query::select()
             .column(amendment::Column::ContractId)
@@ -152,7 +152,7 @@ fn scope(actor: &Actor, f: &ListFilter) -> Result<Condition, ApiError> {
     }
     if let Some(region) = access::bureau_region(actor) {
         let p = ttx_core::region::parse_region_prefix(&region.as_string())
-            .map_err(ApiError::internal)?;
+            .map_err(ServiceError::internal)?;
         return Ok(Condition::all().add(not_draft).add(
             Condition::any()
                 .add(C::SellerRegion.starts_with(&p))
@@ -195,7 +195,7 @@ pub async fn list(
     f: &ListFilter,
     cursor: Option<Cursor>,
     limit: u64,
-) -> Result<(Vec<contract::Model>, HashMap<i64, i64>), ApiError> {
+) -> Result<(Vec<contract::Model>, HashMap<i64, i64>), ServiceError> {
     use contract::Column as C;
     let mut cond = scope(actor, f)?;
     if let Some(s) = f.status {
@@ -213,7 +213,7 @@ pub async fn list(
                 c.k.as_deref()
                     .and_then(|k| chrono::DateTime::parse_from_rfc3339(k).ok())
                     .map(|t| t.with_timezone(&chrono::Utc))
-                    .ok_or_else(|| ApiError::new(ttx_web::ErrorCode::InvalidCursor))?;
+                    .ok_or_else(|| ServiceError::new(ttx_web::ErrorCode::InvalidCursor))?;
             cond = cond.add(
                 Condition::any()
                     .add(queue_key().gt(at))
@@ -251,12 +251,12 @@ pub async fn ledger_of(
     db: &DatabaseConnection,
     actor: &Actor,
     id: i64,
-) -> Result<Vec<LedgerEntryView>, ApiError> {
+) -> Result<Vec<LedgerEntryView>, ServiceError> {
     let (m, _) = get(db, actor, id).await?;
     Ok(ledger::of_contract(db, m.id).await?)
 }
 
-async fn station_name(db: &DatabaseConnection, id: i64) -> Result<String, ApiError> {
+async fn station_name(db: &DatabaseConnection, id: i64) -> Result<String, ServiceError> {
     Ok(organization::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -269,10 +269,10 @@ pub async fn certificate(
     db: &DatabaseConnection,
     actor: &Actor,
     id: i64,
-) -> Result<(contract::Model, String), ApiError> {
+) -> Result<(contract::Model, String), ServiceError> {
     let (m, _) = get(db, actor, id).await?;
     if m.registration_number.is_none() {
-        return Err(err(error::NOT_REGISTERED).detail(format!(
+        return Err(ServiceError::new(ContractError::NotRegistered).detail(format!(
             "the contract is {}; only a registered contract has a certificate",
             m.status
         )));
@@ -285,16 +285,16 @@ pub async fn certificate(
 pub async fn verify(
     db: &DatabaseConnection,
     number: &str,
-) -> Result<(contract::Model, String), ApiError> {
+) -> Result<(contract::Model, String), ServiceError> {
     let n = number.trim();
     if n.is_empty() || n.len() > 32 {
-        return Err(ApiError::not_found("registration"));
+        return Err(ServiceError::not_found("registration"));
     }
     let m = contract::Entity::find()
         .filter(contract::Column::RegistrationNumber.eq(n))
         .one(db)
         .await?
-        .ok_or_else(|| ApiError::not_found("registration"))?;
+        .ok_or_else(|| ServiceError::not_found("registration"))?;
     let name = station_name(db, m.station_id.unwrap_or_default()).await?;
     Ok((m, name))
 }
@@ -306,7 +306,7 @@ pub async fn technology_income(
     actor: &Actor,
     org_id: i64,
     year: i32,
-) -> Result<Vec<ledger::KindTotal>, ApiError> {
+) -> Result<Vec<ledger::KindTotal>, ServiceError> {
     if !actor.belongs_to(org_id) && !actor.is_operator() {
         let in_bureau_region = match access::bureau_region(actor) {
             Some(region) => organization::Entity::find_by_id(org_id)
@@ -317,12 +317,12 @@ pub async fn technology_income(
             None => false,
         };
         if !in_bureau_region {
-            return Err(ApiError::not_found("organisation"));
+            return Err(ServiceError::not_found("organisation"));
         }
     }
     let from = NaiveDate::from_ymd_opt(year, 1, 1)
-        .ok_or_else(|| ApiError::field("year", "invalid", "not a year"))?;
+        .ok_or_else(|| ServiceError::field("year", "invalid", "not a year"))?;
     let to = NaiveDate::from_ymd_opt(year, 12, 31)
-        .ok_or_else(|| ApiError::field("year", "invalid", "not a year"))?;
+        .ok_or_else(|| ServiceError::field("year", "invalid", "not a year"))?;
     Ok(ledger::seller_totals_by_kind(db, org_id, from, to).await?)
 }

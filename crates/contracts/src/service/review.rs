@@ -1,9 +1,9 @@
 //! The station: acceptance, registration, return for correction, refusal.
 use super::{actor_jurisdiction, audit, lock, today, Settings};
 use crate::access;
-use crate::domain::content::review_due_on;
+use crate::domain::content::{review_due_on, review_overdue};
 use crate::domain::{ledger, Action, ContractStatus, RefusalGround};
-use crate::dto::RegisterSpec;
+use crate::domain::command::RegisterSpec;
 use crate::entity::{contract, round};
 use crate::error::ContractError;
 use crate::events::{self, ContractEvent};
@@ -16,7 +16,6 @@ use sea_orm::{
 };
 use serde_json::json;
 use ttx_accounts::Actor;
-use ttx_core::FieldError;
 use ttx_web::{ServiceError, ErrorCode};
 
 /// Locks the contract and checks the actor is its station's reviewer and the transition is
@@ -37,7 +36,7 @@ async fn begin_station_action(
     access::require_station(actor, &m, &jurisdiction)?;
     let to = store::status_of(&m)?
         .apply(action)
-        .map_err(|e| ApiError::invalid_state(e.to_string()))?;
+        .map_err(|e| ServiceError::invalid_state(e.to_string()))?;
     Ok((txn, m, to))
 }
 
@@ -67,10 +66,10 @@ pub async fn accept(
         &updated,
         json!({"due_on": due, "note": note}),
     )
-    events::emit(&txn, &updated, ContractEvent::Accepted).await?;
     .await?;
-    ttx_notify::wake();
+    events::emit(&txn, &updated, ContractEvent::Accepted).await?;
     txn.commit().await?;
+    ttx_notify::wake();
     Ok(updated)
 }
 
@@ -83,7 +82,7 @@ async fn close_round(
     reasons: Option<&[String]>,
     ground: Option<RefusalGround>,
     note: Option<&str>,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let snapshot = store::content_of(m)?;
     round::ActiveModel {
         contract_id: Set(m.id),
@@ -116,24 +115,20 @@ pub async fn register(
     actor: &Actor,
     id: i64,
     spec: RegisterSpec,
-) -> Result<contract::Model, ApiError> {
+) -> Result<contract::Model, ServiceError> {
     let (txn, m, to) = begin_station_action(db, actor, id, Action::Register).await?;
     let mut content = store::content_of(&m)?;
     if let Some(costs) = spec.non_technical_costs {
         content.non_technical_costs = costs;
     }
-    let Some(tech) = content.technology_amount() else {
-        return Err(FieldError::new(
-            "non_technical_costs",
-            "exceeds_contract_amount",
-            "non-technical costs cannot exceed the contract amount",
-        )
-        .into());
-    };
+    let tech = crate::domain::content::registrable_technology_amount(
+        content.contract_amount,
+        content.non_technical_costs,
+    )?;
     let recognised = spec.recognised_sub_kind.unwrap_or(content.sub_kind);
     let station_id = m
         .station_id
-        .ok_or_else(|| ApiError::internal("no station"))?;
+        .ok_or_else(|| ServiceError::internal("no station"))?;
     let today = today();
     let booking = store::booking(&content, station_id, recognised);
 
@@ -181,14 +176,14 @@ pub async fn register(
         &updated,
         json!({
             "registration_number": updated.registration_number,
-    events::emit(&txn, &updated, ContractEvent::Registered).await?;
             "recognised_sub_kind": recognised.as_str(),
-    ttx_notify::wake();
             "technology_amount": tech.0,
         }),
     )
     .await?;
+    events::emit(&txn, &updated, ContractEvent::Registered).await?;
     txn.commit().await?;
+    ttx_notify::wake();
     Ok(updated)
 }
 
@@ -203,7 +198,7 @@ async fn try_refuse_duplicate(
     db: &DatabaseConnection,
     actor: &Actor,
     id: i64,
-) -> Result<ApiError, ApiError> {
+) -> Result<ServiceError, ServiceError> {
     let (txn, m, _) = begin_station_action(db, actor, id, Action::Refuse).await?;
     let twin = contract::Entity::find()
         .filter(contract::Column::RegisteredFingerprint.eq(m.fingerprint.clone()))
@@ -237,7 +232,7 @@ async fn set_refused(
     m: contract::Model,
     ground: RefusalGround,
     text: Option<String>,
-) -> Result<contract::Model, ApiError> {
+) -> Result<contract::Model, ServiceError> {
     close_round(
         txn,
         actor,
@@ -261,6 +256,11 @@ async fn set_refused(
     audit(
         txn,
         actor,
+        "contract.refuse",
+        &updated,
+        json!({"ground": ground.as_str(), "text": text}),
+    )
+    .await?;
     events::emit(
         txn,
         &updated,
@@ -268,11 +268,6 @@ async fn set_refused(
             ground: ground.as_str(),
             text: text.as_deref(),
         },
-    )
-    .await?;
-        "contract.refuse",
-        &updated,
-        json!({"ground": ground.as_str(), "text": text}),
     )
     .await?;
     Ok(updated)
@@ -284,12 +279,12 @@ pub async fn refuse(
     actor: &Actor,
     id: i64,
     ground: RefusalGround,
-    ttx_notify::wake();
     text: Option<String>,
-) -> Result<contract::Model, ApiError> {
+) -> Result<contract::Model, ServiceError> {
     let (txn, m, _) = begin_station_action(db, actor, id, Action::Refuse).await?;
     let updated = set_refused(&txn, actor, m, ground, text).await?;
     txn.commit().await?;
+    ttx_notify::wake();
     Ok(updated)
 }
 
@@ -300,14 +295,12 @@ pub async fn return_for_correction(
     actor: &Actor,
     id: i64,
     reasons: Vec<String>,
-) -> Result<contract::Model, ApiError> {
+) -> Result<contract::Model, ServiceError> {
     let (txn, m, to) = begin_station_action(db, actor, id, Action::Return).await?;
-    if let Some(due) = m.review_due_on {
-        if today() > due {
-            return Err(err(error::REVIEW_OVERDUE).detail(format!(
-                "the review was due on {due}; register or refuse the contract"
-            )));
-        }
+    if let Some(due) = m.review_due_on.filter(|_| review_overdue(m.review_due_on, today())) {
+        return Err(ServiceError::new(ContractError::ReviewOverdue).detail(format!(
+            "the review was due on {due}; register or refuse the contract"
+        )));
     }
     close_round(
         &txn,
@@ -329,20 +322,20 @@ pub async fn return_for_correction(
     am.updated_at = Set(now);
     let updated = am.update(&txn).await?;
     audit(
-    events::emit(
         &txn,
-        &updated,
-        ContractEvent::Returned { reasons: &reasons },
-    )
-    .await?;
-        &txn,
-    ttx_notify::wake();
         actor,
         "contract.return",
         &updated,
         json!({"reasons": reasons}),
     )
     .await?;
+    events::emit(
+        &txn,
+        &updated,
+        ContractEvent::Returned { reasons: &reasons },
+    )
+    .await?;
     txn.commit().await?;
+    ttx_notify::wake();
     Ok(updated)
 }

@@ -3,7 +3,8 @@ use super::{load_visible, reload, save, viewer_of, Loaded};
 use crate::challenge::{ChallengeTerms, Decision, ProposalStatus};
 use crate::completeness::{self, Completeness};
 use crate::domain::{self, Action, DemandData, DemandStatus};
-use crate::dto::{CloseOutcome, NewDemand, ParsedPatch};
+use crate::command::{CloseOutcome, NewDemand};
+use crate::dto::ParsedPatch;
 use crate::entity::{challenge, demand, proposal};
 use crate::error;
 use crate::state::DemandsState;
@@ -18,10 +19,10 @@ use ttx_accounts::audit::{self, Target};
 use ttx_accounts::Actor;
 use ttx_core::RegionCode;
 use ttx_search::DEMANDS;
-use ttx_web::ApiError;
+use ttx_web::ServiceError;
 
 /// Requires a completeness score of at least `min`.
-fn check_complete(data: &DemandData, min: u8) -> Result<Completeness, ApiError> {
+fn check_complete(data: &DemandData, min: u8) -> Result<Completeness, ServiceError> {
     let c = completeness::assess(data);
     if c.score < min {
         Err(error::incomplete(&c, min))
@@ -31,11 +32,11 @@ fn check_complete(data: &DemandData, min: u8) -> Result<Completeness, ApiError> 
 }
 
 /// 403 for someone who sees the need but may not manage it.
-fn require_manage(d: &Demand, actor: &Actor) -> Result<(), ApiError> {
+fn require_manage(d: &Demand, actor: &Actor) -> Result<(), ServiceError> {
     if domain::can_manage(d.owner_org_id, d.created_by, &viewer_of(Some(actor))) {
         Ok(())
     } else {
-        Err(ApiError::forbidden(
+        Err(ServiceError::forbidden(
             "only the member who posted the need and the organisation's admins may change it",
         ))
     }
@@ -71,7 +72,7 @@ async fn insert_terms(
     txn: &DatabaseTransaction,
     id: i64,
     terms: &ChallengeTerms,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let mut am = challenge::ActiveModel {
         demand_id: Set(id),
         accepted_count: Set(0),
@@ -91,7 +92,7 @@ pub async fn create(
     actor: &Actor,
     new: NewDemand,
     terms: Option<ChallengeTerms>,
-) -> Result<Loaded, ApiError> {
+) -> Result<Loaded, ServiceError> {
     if !domain::may_post(actor.org_kind) {
         return Err(error::org_kind());
     }
@@ -101,7 +102,7 @@ pub async fn create(
     }
     let region = match new.data.region {
         Some(r) => r,
-        None => RegionCode::parse(&actor.org_region).map_err(ApiError::internal)?,
+        None => RegionCode::parse(&actor.org_region).map_err(ServiceError::internal)?,
     };
     let status = if new.publish {
         DemandStatus::Open
@@ -176,7 +177,7 @@ pub async fn update(
     let new_terms = match (&parsed.terms, &cur.challenge) {
         (None, _) => None,
         (Some(_), None) => {
-            return Err(ApiError::field(
+            return Err(ServiceError::field(
                 "terms",
                 "not_a_challenge",
                 "only challenges have terms",
@@ -191,7 +192,7 @@ pub async fn update(
         }
         (Some(t), Some(_)) => Some(
             t.parse(data.deadline, now)
-                .map_err(|e| ApiError::validation(prefix_terms(e)))?,
+                .map_err(|e| ServiceError::validation(prefix_terms(e)))?,
         ),
     };
     if status == DemandStatus::Open {
@@ -339,7 +340,7 @@ async fn decline_open_proposals(
     d: &Demand,
     reason: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<usize, ApiError> {
+) -> Result<usize, ServiceError> {
     let reason = reason.unwrap_or("揭榜挂帅已结束 / The challenge has ended");
     let open = proposal::Entity::find()
         .filter(proposal::Column::ChallengeId.eq(d.id))
@@ -375,6 +376,6 @@ pub async fn get<C: ConnectionTrait>(
     conn: &C,
     actor: Option<&Actor>,
     id: i64,
-) -> Result<Loaded, ApiError> {
+) -> Result<Loaded, ServiceError> {
     load_visible(conn, &viewer_of(actor), id).await
 }

@@ -39,7 +39,7 @@ pub async fn has_proposal<C: ConnectionTrait>(
     conn: &C,
     viewer: &Viewer,
     id: i64,
-) -> Result<bool, ApiError> {
+) -> Result<bool, ServiceError> {
     let Some(org) = viewer.org_id else {
         return Ok(false);
     };
@@ -116,8 +116,8 @@ pub async fn save<C: ConnectionTrait>(
 }
 
 /// Re-reads a need inside the transaction after a change.
-pub async fn reload<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Demand, ApiError> {
+pub async fn reload<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Demand, ServiceError> {
     store::find(conn, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("need"))
+        .ok_or_else(|| ServiceError::not_found("need"))
 }

@@ -2,7 +2,7 @@
 use super::{load_visible, reload, save, viewer_of};
 use crate::challenge::{self, Decision, ProposalStatus};
 use crate::domain::{self, Action, DemandStatus};
-use crate::dto::NewProposal;
+use crate::command::NewProposal;
 use crate::entity::{challenge as challenge_entity, demand, proposal};
 use crate::error;
 use crate::state::DemandsState;
@@ -32,7 +32,7 @@ async fn bundle<C: ConnectionTrait>(
     conn: &C,
     proposals: Vec<Proposal>,
     d: &Demand,
-) -> Result<Vec<ProposalBundle>, ApiError> {
+) -> Result<Vec<ProposalBundle>, ServiceError> {
     let mut ids: Vec<i64> = proposals.iter().map(|p| p.solver_org_id).collect();
     ids.push(d.owner_org_id);
     let orgs: BTreeMap<i64, OrgInfo> = store::orgs(conn, &ids).await?.into_iter().collect();
@@ -59,9 +59,9 @@ pub async fn submit(
     let cur = load_visible(&txn, &viewer, challenge_id).await?;
     let d = &cur.demand;
     let Some(ch) = &cur.challenge else {
-        return Err(ApiError::not_found("challenge"));
+        return Err(ServiceError::not_found("challenge"));
     };
-    let region = RegionCode::parse(&actor.org_region).map_err(ApiError::internal)?;
+    let region = RegionCode::parse(&actor.org_region).map_err(ServiceError::internal)?;
     if d.owner_org_id == actor.org_id {
         return Err(error::ineligible(&challenge::Ineligible::OwnChallenge));
     }
@@ -106,7 +106,7 @@ pub async fn submit(
         if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
             error::already_submitted()
         } else {
-            ApiError::internal(e)
+            ServiceError::internal(e)
         }
     })?;
     let p = store::decode_proposal(&row)?;
@@ -138,10 +138,10 @@ pub async fn list_for_challenge(
     challenge_id: i64,
     before: Option<i64>,
     limit: u64,
-) -> Result<Vec<ProposalBundle>, ApiError> {
+) -> Result<Vec<ProposalBundle>, ServiceError> {
     let cur = load_visible(db, &viewer_of(Some(actor)), challenge_id).await?;
     if cur.challenge.is_none() {
-        return Err(ApiError::not_found("challenge"));
+        return Err(ServiceError::not_found("challenge"));
     }
     let mut q = proposal::Entity::find().filter(proposal::Column::ChallengeId.eq(challenge_id));
     if cur.demand.owner_org_id != actor.org_id {
@@ -195,8 +195,8 @@ async fn load<C: ConnectionTrait>(
     conn: &C,
     actor: &Actor,
     id: i64,
-) -> Result<(Proposal, Demand), ApiError> {
-    let not_found = || ApiError::not_found("proposal");
+) -> Result<(Proposal, Demand), ServiceError> {
+    let not_found = || ServiceError::not_found("proposal");
     let row = proposal::Entity::find_by_id(id)
         .one(conn)
         .await?
@@ -261,7 +261,7 @@ pub async fn get(
     db: &DatabaseConnection,
     actor: &Actor,
     id: i64,
-) -> Result<ProposalBundle, ApiError> {
+) -> Result<ProposalBundle, ServiceError> {
     let (p, d) = load(db, actor, id).await?;
     Ok(bundle(db, vec![p], &d).await?.remove(0))
 }
@@ -280,12 +280,12 @@ pub async fn decide(
     let txn = ttx_notify::begin_write(&st.db).await?;
     let (p, d) = load(&txn, actor, id).await?;
     if actor.org_id != d.owner_org_id {
-        return Err(ApiError::forbidden(
+        return Err(ServiceError::forbidden(
             "only the challenger decides on proposals",
         ));
     }
     if !domain::can_manage(d.owner_org_id, d.created_by, &viewer_of(Some(actor))) {
-        return Err(ApiError::forbidden(
+        return Err(ServiceError::forbidden(
             "only the member who posted the challenge and the organisation's admins decide",
         ));
     }
@@ -356,7 +356,7 @@ pub async fn decide(
     let row = proposal::Entity::find_by_id(p.id)
         .one(&txn)
         .await?
-        .ok_or_else(|| ApiError::not_found("proposal"))?;
+        .ok_or_else(|| ServiceError::not_found("proposal"))?;
     let p = store::decode_proposal(&row)?;
     let d = reload(&txn, d.id).await?;
     audit::record(

@@ -24,13 +24,13 @@ use ttx_demands::domain::{DemandStatus, Viewer};
 use ttx_demands::store::Demand;
 use ttx_listings::domain::ListingStatus;
 use ttx_listings::store::Listing;
-use ttx_web::{ApiError, ApiResult, Cursor};
+use ttx_web::{ServiceError, ServiceResult, Cursor};
 
 pub const LISTING: &str = "listing";
 pub const DEMAND: &str = "demand";
 
-fn not_found() -> ApiError {
-    ApiError::not_found("event")
+fn not_found() -> ServiceError {
+    ServiceError::not_found("event")
 }
 
 fn today(now: DateTime<Utc>) -> NaiveDate {
@@ -38,12 +38,12 @@ fn today(now: DateTime<Utc>) -> NaiveDate {
 }
 
 /// 403 unless the caller may organise events.
-fn require_organiser(actor: &Actor) -> ApiResult<()> {
+fn require_organiser(actor: &Actor) -> ServiceResult<()> {
     if domain::may_organise(actor.org_kind, actor.org_verified, actor.role) {
         return Ok(());
     }
     actor.require_verified()?;
-    Err(ApiError::forbidden(
+    Err(ServiceError::forbidden(
         "events are organised by admins and brokers of verified agencies and admins and analysts of verified bureaus",
     ))
 }
@@ -110,7 +110,7 @@ pub async fn list(
     actor: &Actor,
     cursor: Option<Cursor>,
     limit: u64,
-) -> ApiResult<Vec<EventView>> {
+) -> ServiceResult<Vec<EventView>> {
     let mut q = event::Entity::find().filter(event::Column::OrganiserOrgId.eq(actor.org_id));
     if let Some(c) = cursor {
         q = q.filter(event::Column::Id.gt(c.id));
@@ -139,7 +139,7 @@ async fn items<C: ConnectionTrait>(
     conn: &C,
     listing_ids: &[i64],
     demand_ids: &[i64],
-) -> ApiResult<Items> {
+) -> ServiceResult<Items> {
     let mut listings = HashMap::new();
     for r in ttx_listings::store::by_ids(conn, listing_ids).await? {
         let l = ttx_listings::store::decode(&r)?;
@@ -153,7 +153,7 @@ async fn items<C: ConnectionTrait>(
             .all(conn)
             .await?
         {
-            let d = ttx_demands::store::decode(&r).map_err(ApiError::internal)?;
+            let d = ttx_demands::store::decode(&r).map_err(ServiceError::internal)?;
             demands.insert(d.id, d);
         }
     }
@@ -336,7 +336,7 @@ pub async fn add_entry(
                         == ListingStatus::Published
                 })
                 .ok_or_else(|| {
-                    ApiError::field(
+                    ServiceError::field(
                         "listing_id",
                         "not_published",
                         "no published listing has this id",
@@ -352,7 +352,7 @@ pub async fn add_entry(
                         == DemandStatus::Open
                 })
                 .ok_or_else(|| {
-                    ApiError::field("demand_id", "not_open", "no open need has this id")
+                    ServiceError::field("demand_id", "not_open", "no open need has this id")
                 })?;
             (DEMAND, d.id, d.owner_org_id)
         }
@@ -479,7 +479,7 @@ pub async fn schedule(
     require_organiser(actor)?;
     let old = pairings_of(&txn, id).await?;
     if old.iter().any(|p| p.outcome.is_some()) {
-        return Err(ApiError::invalid_state(
+        return Err(ServiceError::invalid_state(
             "outcomes are recorded against the current schedule; it can no longer be replaced",
         ));
     }
@@ -565,14 +565,14 @@ pub async fn record_outcome(
         .one(&txn)
         .await?
         .filter(|p| p.event_id == id)
-        .ok_or_else(|| ApiError::not_found("pairing"))?;
+        .ok_or_else(|| ServiceError::not_found("pairing"))?;
     if let Some(cid) = contract_id {
         use ttx_contracts::entity::contract;
         let c = contract::Entity::find_by_id(cid)
             .one(&txn)
             .await?
             .ok_or_else(|| {
-                ApiError::field("contract_id", "not_found", "no contract has this id")
+                ServiceError::field("contract_id", "not_found", "no contract has this id")
             })?;
         let parties = [p.listing_org_id, p.demand_org_id];
         let involved = [c.seller_org_id, c.buyer_org_id]
@@ -580,7 +580,7 @@ pub async fn record_outcome(
             .flatten()
             .any(|o| parties.contains(o));
         if !involved {
-            return Err(ApiError::field(
+            return Err(ServiceError::field(
                 "contract_id",
                 "not_a_party",
                 "the contract's seller or buyer must be one of the pairing's organisations",
@@ -612,7 +612,7 @@ pub async fn report(
     db: &DatabaseConnection,
     actor: Option<&Actor>,
     id: i64,
-) -> ApiResult<ReportView> {
+) -> ServiceResult<ReportView> {
     let e = event::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -657,7 +657,7 @@ pub async fn report(
 async fn ledger_figures(
     db: &DatabaseConnection,
     contracts: &BTreeSet<i64>,
-) -> ApiResult<Vec<ContractFigure>> {
+) -> ServiceResult<Vec<ContractFigure>> {
     use ttx_contracts::entity::ledger_entry as ledger;
     let mut by: HashMap<i64, ContractFigure> = contracts
         .iter()

@@ -43,6 +43,12 @@ impl From<ApiError> for MatchProblem {
     }
 }
 
+impl From<ttx_web::ServiceError> for MatchProblem {
+    fn from(e: ttx_web::ServiceError) -> Self {
+        MatchProblem(e.into())
+    }
+}
+
 impl From<FieldErrors> for MatchProblem {
     fn from(e: FieldErrors) -> Self {
         MatchProblem(ApiError::validation(e))

@@ -7,7 +7,7 @@ use super::dto::{FeedbackSpec, OpenSpec};
 use super::notices::{self, Addressee};
 use super::view::{DemandInfo, Names, OrgInfo};
 use crate::entity::{match_event, match_feedback, matches};
-use crate::error::{err, MATCH_EXISTS, MATCH_INVALID_TRANSITION};
+use crate::error::MatchingError;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Condition;
 use sea_orm::{
@@ -33,12 +33,12 @@ fn is_unique_violation(e: &DbErr) -> bool {
     matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
-fn corrupt(what: &str, id: i64) -> ApiError {
-    ApiError::internal(format!("match {id}: stored {what} does not parse"))
+fn corrupt(what: &str, id: i64) -> ServiceError {
+    ServiceError::internal(format!("match {id}: stored {what} does not parse"))
 }
 
 /// The rules' view of a stored match.
-pub fn state_of(m: &matches::Model) -> Result<State, ApiError> {
+pub fn state_of(m: &matches::Model) -> Result<State, ServiceError> {
     Ok(State {
         stage: m.stage.parse().map_err(|_| corrupt("stage", m.id))?,
         listing: m
@@ -60,12 +60,12 @@ pub fn actions_for(viewer: &Viewer, m: &matches::Model) -> Vec<MatchAction> {
 }
 
 /// 409 `match_invalid_transition`, naming the stage and the actions the caller may take now.
-pub fn invalid_transition(state: State, viewer: &Viewer, action: MatchAction) -> ApiError {
+pub fn invalid_transition(state: State, viewer: &Viewer, action: MatchAction) -> ServiceError {
     let allowed: Vec<&str> = domain::allowed(state, &viewer.acting)
         .iter()
         .map(|a| a.as_str())
         .collect();
-    err(MATCH_INVALID_TRANSITION)
+    ServiceError::new(MatchingError::InvalidTransition)
         .detail(format!(
             "a match that is {} does not allow {} now; allowed: {}",
             state.stage.as_str(),
@@ -175,7 +175,7 @@ pub async fn names<C: ConnectionTrait>(conn: &C, ms: &[matches::Model]) -> Resul
 pub async fn history<C: ConnectionTrait>(
     conn: &C,
     id: i64,
-) -> Result<Vec<match_event::Model>, ApiError> {
+) -> Result<Vec<match_event::Model>, ServiceError> {
     Ok(match_event::Entity::find()
         .filter(match_event::Column::MatchId.eq(id))
         .order_by_asc(match_event::Column::Id)
@@ -223,12 +223,12 @@ pub async fn open(
     db: &DatabaseConnection,
     actor: &Actor,
     spec: OpenSpec,
-) -> Result<matches::Model, ApiError> {
+) -> Result<matches::Model, ServiceError> {
     if !actor.is_verified_broker() {
         if actor.org_kind == OrgKind::Agency && actor.role == Role::Broker {
-            return Err(ApiError::new(ErrorCode::OrgNotVerified));
+            return Err(ServiceError::new(ErrorCode::OrgNotVerified));
         }
-        return Err(ApiError::forbidden(
+        return Err(ServiceError::forbidden(
             "only brokers of verified agencies open matches",
         ));
     }
@@ -303,7 +303,7 @@ pub async fn open(
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            err(MATCH_EXISTS)
+            ServiceError::new(MatchingError::Exists)
         } else {
             e.into()
         }
@@ -383,15 +383,15 @@ async fn lock_visible(
     txn: &DatabaseTransaction,
     actor: &Actor,
     id: i64,
-) -> Result<(matches::Model, Viewer), ApiError> {
+) -> Result<(matches::Model, Viewer), ServiceError> {
     let m = matches::Entity::find_by_id(id)
         .lock_exclusive()
         .one(txn)
         .await?
-        .ok_or_else(|| ApiError::not_found("match"))?;
+        .ok_or_else(|| ServiceError::not_found("match"))?;
     let v = access::viewer_of(actor, &m);
     if !v.visible() {
-        return Err(ApiError::not_found("match"));
+        return Err(ServiceError::not_found("match"));
     }
     Ok((m, v))
 }
@@ -403,28 +403,28 @@ async fn signing_contract<C: ConnectionTrait>(
     conn: &C,
     m: &matches::Model,
     contract_id: i64,
-) -> Result<i64, ApiError> {
+) -> Result<i64, ServiceError> {
     use ttx_contracts::entity::contract;
     let c = contract::Entity::find_by_id(contract_id)
         .one(conn)
         .await?
         .filter(|c| c.match_id == Some(m.id));
     let Some(c) = c else {
-        return Err(ApiError::field(
+        return Err(ServiceError::field(
             "contract_id",
             "not_linked",
             "no contract with this id names this match (set its match_id)",
         ));
     };
     if c.status != "registered" {
-        return Err(ApiError::field(
+        return Err(ServiceError::field(
             "contract_id",
             "not_registered",
             format!("the contract is {}; it must be registered first", c.status),
         ));
     }
     if c.seller_org_id != Some(m.listing_org_id) || c.buyer_org_id != Some(m.demand_org_id) {
-        return Err(ApiError::field(
+        return Err(ServiceError::field(
             "contract_id",
             "wrong_parties",
             "the contract's seller must be the listing's owner and its buyer the need's owner",
@@ -441,7 +441,7 @@ pub async fn act(
     actor: &Actor,
     id: i64,
     step: Step,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let action = step.action();
     let txn = ttx_notify::begin_write(db).await?;
     let (m, v) = lock_visible(&txn, actor, id).await?;
@@ -451,9 +451,9 @@ pub async fn act(
             ..v.acting
         };
         if domain::may_ever(&as_unverified_broker, action) {
-            return Err(ApiError::new(ErrorCode::OrgNotVerified));
+            return Err(ServiceError::new(ErrorCode::OrgNotVerified));
         }
-        return Err(ApiError::forbidden(format!(
+        return Err(ServiceError::forbidden(format!(
             "you may not {} this match",
             action.as_str()
         )));
@@ -589,10 +589,10 @@ pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i64) -> Result<Deta
     let m = matches::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| ApiError::not_found("match"))?;
+        .ok_or_else(|| ServiceError::not_found("match"))?;
     let viewer = access::viewer_of(actor, &m);
     if !viewer.visible() {
-        return Err(ApiError::not_found("match"));
+        return Err(ServiceError::not_found("match"));
     }
     let history = history(db, id).await?;
     let names = names(db, std::slice::from_ref(&m)).await?;
@@ -619,7 +619,7 @@ pub async fn list(
     f: &ListFilter,
     cursor: Option<Cursor>,
     limit: u64,
-) -> Result<(Vec<matches::Model>, Names), ApiError> {
+) -> Result<(Vec<matches::Model>, Names), ServiceError> {
     use matches::Column as C;
     let mut cond = Condition::all();
     if !actor.is_operator() {
@@ -661,7 +661,7 @@ pub async fn feedback(
     db: &DatabaseConnection,
     actor: &Actor,
     spec: FeedbackSpec,
-) -> Result<(match_feedback::Model, bool), ApiError> {
+) -> Result<(match_feedback::Model, bool), ServiceError> {
     let txn = ttx_notify::begin_write(db).await?;
     let l = listing::Entity::find_by_id(spec.listing_id)
         .one(&txn)
@@ -688,7 +688,7 @@ pub async fn feedback(
     } else if actor.is_verified_broker() {
         "broker"
     } else {
-        return Err(ApiError::forbidden(
+        return Err(ServiceError::forbidden(
             "feedback comes from the listing's or the need's organisation, or a broker of a verified agency",
         ));
     };
@@ -764,7 +764,7 @@ pub async fn export_feedback(db: &DatabaseConnection, actor: &Actor) -> Result<V
         after = last.id;
         for f in &rows {
             serde_json::to_writer(&mut out, &super::view::FeedbackLine::from(f))
-                .map_err(ApiError::internal)?;
+                .map_err(ServiceError::internal)?;
             out.push(b'\n');
         }
     }
@@ -783,13 +783,13 @@ async fn funnel_scope<C: ConnectionTrait>(
             let u = user::Entity::find_by_id(uid)
                 .one(conn)
                 .await?
-                .ok_or_else(|| ApiError::not_found("broker"))?;
+                .ok_or_else(|| ServiceError::not_found("broker"))?;
             let own = actor.user_id == uid;
             let agency_admin = actor.role == Role::OrgAdmin
                 && actor.org_kind == OrgKind::Agency
                 && actor.org_id == u.org_id;
             if !(own || agency_admin || actor.is_operator()) {
-                return Err(ApiError::forbidden(
+                return Err(ServiceError::forbidden(
                     "a broker's funnel is for the broker, its agency's admins and operators",
                 ));
             }
@@ -800,9 +800,9 @@ async fn funnel_scope<C: ConnectionTrait>(
                 .one(conn)
                 .await?
                 .filter(|o| o.kind == OrgKind::Agency.as_str())
-                .ok_or_else(|| ApiError::not_found("agency"))?;
+                .ok_or_else(|| ServiceError::not_found("agency"))?;
             if !actor.administers(o.id) {
-                return Err(ApiError::forbidden(
+                return Err(ServiceError::forbidden(
                     "an agency's funnel is for its admins and operators",
                 ));
             }
@@ -818,7 +818,7 @@ pub async fn funnel(
     db: &DatabaseConnection,
     actor: &Actor,
     scope: super::dto::FunnelScope,
-) -> Result<super::view::FunnelView, ApiError> {
+) -> Result<super::view::FunnelView, ServiceError> {
     use super::view::{FunnelContract, FunnelSigned, FunnelStage, FunnelView};
     use ttx_contracts::entity::{contract, ledger_entry};
     let filter = funnel_scope(db, actor, scope).await?;

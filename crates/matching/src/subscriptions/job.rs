@@ -43,7 +43,7 @@ use ttx_listings::store::Listing;
 use ttx_notify::events::{SUBSCRIPTION_DIGEST, SUBSCRIPTION_MATCH};
 use ttx_notify::NewEvent;
 use ttx_search::Filters;
-use ttx_web::ApiResult;
+use ttx_web::ServiceResult;
 
 /// The row of `subscription_job_state` this job keeps.
 pub const JOB: &str = "listings";
@@ -302,8 +302,8 @@ async fn push_window(
 
 /// The matcher's suggestions for a followed need (by listing id), as its firm sees them; none
 /// when the need is gone or no longer a draft or open.
-async fn follow_scores(st: &MatchingState, sub: &Sub) -> ApiResult<HashMap<i64, score::Scored>> {
-    let (Some(demand_id), Some(org)) = (sub.m.demand_id, sub.org.as_ref()) else {
+async fn follow_scores(st: &MatchingState, sub: &Sub) -> ServiceResult<HashMap<i64, score::Scored>> {
+    let (Some(demand_id), Some(_)) = (sub.m.demand_id, sub.org.as_ref()) else {
         return Ok(HashMap::new());
     };
     let Some(d) = ttx_demands::store::find(&st.db, demand_id).await? else {
@@ -469,7 +469,7 @@ async fn digest(
     id: i64,
     today: NaiveDate,
     now: DateTime<Utc>,
-) -> ApiResult<bool> {
+) -> ServiceResult<bool> {
     let txn = ttx_notify::begin_write(db).await?;
     let Some(sub) = subscription::Entity::find_by_id(id)
         .lock_exclusive()

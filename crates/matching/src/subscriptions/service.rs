@@ -13,14 +13,14 @@ use ttx_accounts::audit::{self, Target as AuditTarget};
 use ttx_accounts::Actor;
 use ttx_core::{OrgKind, Role};
 use ttx_demands::domain::DemandStatus;
-use ttx_web::{ApiError, ApiResult, Cursor};
+use ttx_web::{ServiceError, ServiceResult, Cursor};
 
-fn not_found() -> ApiError {
-    ApiError::not_found("subscription")
+fn not_found() -> ServiceError {
+    ServiceError::not_found("subscription")
 }
 
 /// Firms (enterprises) and brokers (verified agencies) subscribe.
-fn may_subscribe(actor: &Actor) -> ApiResult<()> {
+fn may_subscribe(actor: &Actor) -> ServiceResult<()> {
     actor.require_org_kind(&[OrgKind::Enterprise, OrgKind::Agency])?;
     actor.require_verified()?;
     actor.require_role(&[Role::OrgAdmin, Role::Member, Role::Broker])
@@ -31,7 +31,7 @@ pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,
     n: NewSubscription,
-) -> ApiResult<SubscriptionView> {
+) -> ServiceResult<SubscriptionView> {
     may_subscribe(actor)?;
     let (kind, query, demand_id, default_name) = match &n.target {
         Target::Search(q) => (Kind::Search, Some(q.clone()), None, q.clone()),
@@ -40,7 +40,7 @@ pub async fn create(
                 .await?
                 .filter(|d| d.owner_org_id == actor.org_id)
                 .ok_or_else(|| {
-                    ApiError::field(
+                    ServiceError::field(
                         "demand_id",
                         "not_found",
                         "your organisation has no need with this id",
@@ -147,7 +147,7 @@ async fn load_own(
     db: &DatabaseConnection,
     actor: &Actor,
     id: i64,
-) -> ApiResult<subscription::Model> {
+) -> ServiceResult<subscription::Model> {
     subscription::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -161,7 +161,7 @@ pub async fn list(
     actor: &Actor,
     cursor: Option<Cursor>,
     limit: u64,
-) -> ApiResult<Vec<SubscriptionView>> {
+) -> ServiceResult<Vec<SubscriptionView>> {
     let mut q = subscription::Entity::find().filter(subscription::Column::OrgId.eq(actor.org_id));
     if let Some(c) = cursor {
         q = q.filter(subscription::Column::Id.gt(c.id));
