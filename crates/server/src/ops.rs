@@ -401,7 +401,8 @@ mod tests {
             + check(ttx_demands::error::DemandError::ALL)
             + check(ttx_notify::error::NotifyError::ALL)
             + check(ttx_matching::error::MatchingError::ALL)
-            + check(ttx_contracts::error::ContractError::ALL);
+            + check(ttx_contracts::error::ContractError::ALL)
+            + check(ttx_documents::error::DocumentError::ALL);
         assert_eq!(n, all_error_codes().len(), "every table is checked here");
     }
 }
