@@ -213,7 +213,7 @@ pub fn listing(rng: &mut Rng, i: usize, today: NaiveDate) -> ListingInput {
                 .unwrap_or("11")
                 .get(..2)
                 .unwrap_or("11"),
-            rng.between(2019, 2025),
+            rng.between(i64::from(today.year()) - 7, i64::from(today.year()) - 1),
             rng.below(10_000)
         )
     });
