@@ -14,7 +14,7 @@ use chrono::{Duration, NaiveDate};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
-use ttx_accounts::entity::{organization, station_jurisdiction, user};
+use ttx_accounts::entity::{organization, station_jurisdiction};
 use ttx_accounts::service::{self as accounts, NewOrg, NewUser};
 use ttx_accounts::{AccountsConfig, AuditCtx};
 use ttx_core::{

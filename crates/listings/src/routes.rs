@@ -1,5 +1,5 @@
 //! HTTP routes of listings (`/v1/listings…`).
-use crate::domain::{self, Action};
+use crate::domain::Action;
 use crate::dto::{ListingInput, ListingPatchInput, ListingView, SearchParams, SearchResponse};
 use crate::search;
 use crate::service::{self, Seen};
