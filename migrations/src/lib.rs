@@ -13,6 +13,7 @@ mod m20261123_000006_contracts;
 mod m20261129_000007_stats_rollup;
 mod m20261129_000008_matches;
 mod m20261129_000009_subscriptions_events;
+mod m20261129_000011_enquiries;
 /// Public: the server's tests compare its frozen value lists with the enums.
 pub mod m20261129_000010_checks;
 mod m20261129_000012_documents;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_matches::Migration),
             Box::new(m20261129_000009_subscriptions_events::Migration),
             Box::new(m20261129_000010_checks::Migration),
+            Box::new(m20261129_000011_enquiries::Migration),
             Box::new(m20261129_000012_documents::Migration),
         ]
     }

@@ -11,6 +11,7 @@ mod contracts_import_history;
 mod contracts_usability;
 mod certificate_check;
 mod dashboard;
+mod enquiries;
 mod documents;
 mod enquiries;
 mod demands;

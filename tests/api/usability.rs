@@ -116,6 +116,7 @@ async fn the_error_table_lists_every_crate_code_once() {
         ("notify", ttx_notify::error::ERROR_CODES),
         ("matching", ttx_matching::ERROR_CODES),
         ("contracts", ttx_contracts::ERROR_CODES),
+        ("enquiries", ttx_enquiries::ERROR_CODES),
     ];
     for (krate, table) in tables {
         assert!(!table.is_empty(), "{krate}");

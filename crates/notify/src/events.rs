@@ -62,6 +62,17 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (MATCH_NEGOTIATING, "对接进入洽谈", "Match in negotiation"),
     (MATCH_SIGNED, "对接已签约", "Match signed"),
     (MATCH_CLOSED, "对接已关闭", "Match closed"),
+    (ENQUIRY_RECEIVED, "收到合作意向咨询", "Enquiry received"),
+    (ENQUIRY_MESSAGE, "咨询有新留言", "New message on an enquiry"),
+    (ENQUIRY_ACCEPTED, "咨询已被接受", "Enquiry accepted"),
+    (ENQUIRY_DECLINED, "咨询已被婉拒", "Enquiry declined"),
+    (ENQUIRY_CLOSED, "咨询已关闭", "Enquiry closed"),
+    (ENQUIRY_NDA_ACCEPTED, "对方已签署保密协议", "NDA accepted by the enquirer"),
+    (
+        ENQUIRY_ACCESS_GRANTED,
+        "已获准查看保密信息",
+        "Access to confidential details granted",
+    ),
     (WEBHOOK_PING, "Webhook 测试", "Webhook test ping"),
 ];
 
@@ -107,6 +118,20 @@ pub const MATCH_NEGOTIATING: &str = "match.negotiating";
 pub const MATCH_SIGNED: &str = "match.signed";
 /// Broker pipeline: the match was closed with a reason.
 pub const MATCH_CLOSED: &str = "match.closed";
+/// Enquiries (`ttx-enquiries`), to the owner of the listing or need: an enquiry arrived.
+pub const ENQUIRY_RECEIVED: &str = "enquiry.received";
+/// Enquiries, to the other side: a message was posted in the thread.
+pub const ENQUIRY_MESSAGE: &str = "enquiry.message";
+/// Enquiries, to the sender: the owner accepted; the contact details are revealed to it.
+pub const ENQUIRY_ACCEPTED: &str = "enquiry.accepted";
+/// Enquiries, to the sender: the owner declined, with its reason.
+pub const ENQUIRY_DECLINED: &str = "enquiry.declined";
+/// Enquiries, to the other side: the enquiry was closed.
+pub const ENQUIRY_CLOSED: &str = "enquiry.closed";
+/// Enquiries, to the owner: the sender accepted the listing's NDA (a version of it).
+pub const ENQUIRY_NDA_ACCEPTED: &str = "enquiry.nda_accepted";
+/// Enquiries, to the sender: it may read the listing's confidential details.
+pub const ENQUIRY_ACCESS_GRANTED: &str = "enquiry.access_granted";
 /// A test event sent to one webhook only (never to the inbox).
 pub const WEBHOOK_PING: &str = "webhook.ping";
 

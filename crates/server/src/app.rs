@@ -136,6 +136,12 @@ impl FromRef<AppState> for ttx_matching::MatchingState {
     }
 }
 
+impl FromRef<AppState> for ttx_enquiries::EnquiriesState {
+    fn from_ref(s: &AppState) -> Self {
+        ttx_enquiries::EnquiriesState::new(s.db.clone(), s.config.enquiries.clone())
+    }
+}
+
 impl FromRef<AppState> for ttx_stats::StatsState {
     fn from_ref(s: &AppState) -> Self {
         ttx_stats::StatsState { db: s.db.clone() }
@@ -157,6 +163,7 @@ impl FromRef<AppState> for ttx_stats::StatsState {
         (name = "notifications", description = "In-app inbox and signed webhooks per organisation"),
         (name = "contracts", description = "Technology contract recognition and registration, amendments, the turnover ledger"),
         (name = "matching", description = "Match suggestions both ways, the broker pipeline, subscriptions and matchmaking events"),
+        (name = "enquiries", description = "Enquiries between parties (意向/咨询), contact reveal, confidential listing details under NDA, access logs"),
         (name = "stats", description = "Technology contract turnover (技术合同成交额): reports, series, flows, top parties, exports"),
         (name = "ops", description = "Health, readiness, metadata"),
     )
@@ -190,6 +197,7 @@ pub fn v1_routes() -> OpenApiRouter<AppState> {
         .merge(ttx_notify::router())
         .merge(ttx_contracts::router())
         .merge(ttx_matching::router())
+        .merge(ttx_enquiries::router())
         .merge(ttx_stats::router())
         .merge(ops::meta_router())
 }
@@ -456,7 +464,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
     let documents = documents.layer(RequestBodyLimitLayer::new(
         cfg.documents.max_bytes.saturating_add(64 * 1024),
     ));
-            .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
             .allow_headers([
                 header::AUTHORIZATION,
                 header::CONTENT_TYPE,

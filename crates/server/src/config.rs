@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use ttx_accounts::AccountsConfig;
 pub use ttx_demands::DemandsConfig;
+pub use ttx_enquiries::EnquiriesConfig;
 pub use ttx_matching::MatchingConfig;
 pub use ttx_notify::NotifyConfig;
 
@@ -26,6 +27,8 @@ pub struct Config {
     /// Inbox and webhook delivery.
     pub notify: NotifyConfig,
     pub contracts: ContractsConfig,
+    /// Enquiries between parties: the daily cap per organisation.
+    pub enquiries: EnquiriesConfig,
 }
     /// Documents of listings, proposals and contracts: storage backend and size limit.
     pub documents: ttx_documents::DocumentsConfig,
@@ -110,6 +113,7 @@ impl Default for Config {
             matching: MatchingConfig::default(),
             notify: NotifyConfig::default(),
             contracts: ContractsConfig::default(),
+            enquiries: EnquiriesConfig::default(),
         }
             documents: ttx_documents::DocumentsConfig::default(),
             enquiries: EnquiriesConfig::default(),

@@ -156,6 +156,7 @@ pub const DOMAIN_ERROR_TABLES: &[(&str, ErrorTable)] = &[
     ("notify", ttx_notify::error::ERROR_CODES),
     ("matching", ttx_matching::ERROR_CODES),
     ("contracts", ttx_contracts::ERROR_CODES),
+    ("enquiries", ttx_enquiries::ERROR_CODES),
     ("documents", ttx_documents::ERROR_CODES),
 ];
 
