@@ -50,7 +50,13 @@ pub const ROLES: &[&str] = &[
     "operator",
 ];
 /// `ttx_core::ContractKind`
-pub const CONTRACT_KINDS: &[&str] = &["development", "transfer", "license", "consulting", "service"];
+pub const CONTRACT_KINDS: &[&str] = &[
+    "development",
+    "transfer",
+    "license",
+    "consulting",
+    "service",
+];
 /// `ttx_core::ContractSubKind`
 pub const CONTRACT_SUB_KINDS: &[&str] = &[
     "entrusted_development",

@@ -3,8 +3,8 @@
 use migration::m20261129_000010_checks::CHECKS;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend,
-    EntityTrait, QueryFilter, Statement,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait,
+    QueryFilter, Statement,
 };
 use ttx_accounts::entity::{organization, user};
 use ttx_tests::TestApp;
@@ -93,7 +93,10 @@ async fn every_checked_column_has_its_check_in_the_schema() {
     for c in CHECKS {
         let expected: Vec<String> = match backend {
             DatabaseBackend::Sqlite => {
-                vec![format!("{}_insert", c.name()), format!("{}_update", c.name())]
+                vec![
+                    format!("{}_insert", c.name()),
+                    format!("{}_update", c.name()),
+                ]
             }
             _ => vec![c.name()],
         };

@@ -133,7 +133,10 @@ mod tests {
         assert_eq!(pw("aaaaaaaaaaaa"), ["too_weak"]);
         assert_eq!(pw(&"ab".repeat(65)), ["too_long"]);
         assert!(pw("correct horse").is_empty());
-        assert!(pw(&"ab".repeat(64)).is_empty(), "128 characters are allowed");
+        assert!(
+            pw(&"ab".repeat(64)).is_empty(),
+            "128 characters are allowed"
+        );
         // characters, not bytes
         assert!(pw("密码密码密码密码密码").is_empty());
         assert_eq!(pw("密码密码密码密码密"), ["too_short"]);
@@ -165,8 +168,14 @@ mod tests {
         );
         assert_eq!(check_member_removal(ADMIN, 1), Err(LastAdmin::Removed));
         // with a second admin, or when staying an admin, or for a plain member: allowed
-        assert_eq!(check_member_change(ADMIN, Some(Role::Member), None, 2), Ok(()));
-        assert_eq!(check_member_change(ADMIN, Some(Role::OrgAdmin), Some(true), 1), Ok(()));
+        assert_eq!(
+            check_member_change(ADMIN, Some(Role::Member), None, 2),
+            Ok(())
+        );
+        assert_eq!(
+            check_member_change(ADMIN, Some(Role::OrgAdmin), Some(true), 1),
+            Ok(())
+        );
         assert_eq!(check_member_change(MEMBER, None, Some(false), 1), Ok(()));
         assert_eq!(check_member_removal(ADMIN, 2), Ok(()));
         assert_eq!(check_member_removal(MEMBER, 1), Ok(()));
@@ -181,7 +190,10 @@ mod tests {
     fn roles_follow_the_org_kind() {
         assert!(check_role(OrgKind::Station, Role::StationReviewer).is_ok());
         let e = check_role(OrgKind::University, Role::StationReviewer).unwrap_err();
-        assert_eq!((e.field.as_str(), e.code.as_str()), ("role", "role_not_allowed"));
+        assert_eq!(
+            (e.field.as_str(), e.code.as_str()),
+            ("role", "role_not_allowed")
+        );
     }
 
     #[test]

@@ -26,9 +26,9 @@ impl From<TransitionError> for ServiceError {
         } else {
             ListingError::InvalidTransition
         };
-        ServiceError::new(code)
-            .detail(e.to_string())
-            .with_context(serde_json::json!({"status": e.from.as_str(), "action": e.action.as_str()}))
+        ServiceError::new(code).detail(e.to_string()).with_context(
+            serde_json::json!({"status": e.from.as_str(), "action": e.action.as_str()}),
+        )
     }
 }
 
@@ -48,9 +48,13 @@ mod tests {
 
     #[test]
     fn deleting_a_non_draft_has_its_own_code() {
-        let e = ServiceError::from(crate::domain::transition(Status::Published, Action::Delete).unwrap_err());
+        let e = ServiceError::from(
+            crate::domain::transition(Status::Published, Action::Delete).unwrap_err(),
+        );
         assert!(e.is(ListingError::NotDraft));
-        let e = ServiceError::from(crate::domain::transition(Status::Draft, Action::Withdraw).unwrap_err());
+        let e = ServiceError::from(
+            crate::domain::transition(Status::Draft, Action::Withdraw).unwrap_err(),
+        );
         assert!(e.is(ListingError::InvalidTransition));
         assert_eq!(e.context.unwrap()["status"], "draft");
     }

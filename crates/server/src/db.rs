@@ -114,19 +114,67 @@ mod schema_checks {
         let pairs: Vec<(&str, &[&str], Vec<&str>)> = vec![
             ("OrgKind", checks::ORG_KINDS, codes::<ttx_core::OrgKind>()),
             ("Role", checks::ROLES, codes::<ttx_core::Role>()),
-            ("ContractKind", checks::CONTRACT_KINDS, codes::<ttx_core::ContractKind>()),
-            ("ContractSubKind", checks::CONTRACT_SUB_KINDS, codes::<ttx_core::ContractSubKind>()),
-            ("EntityKind", checks::ENTITY_KINDS, codes::<ttx_core::EntityKind>()),
+            (
+                "ContractKind",
+                checks::CONTRACT_KINDS,
+                codes::<ttx_core::ContractKind>(),
+            ),
+            (
+                "ContractSubKind",
+                checks::CONTRACT_SUB_KINDS,
+                codes::<ttx_core::ContractSubKind>(),
+            ),
+            (
+                "EntityKind",
+                checks::ENTITY_KINDS,
+                codes::<ttx_core::EntityKind>(),
+            ),
             ("IpKind", checks::IP_KINDS, codes::<ttx_core::IpKind>()),
-            ("ListingStatus", checks::LISTING_STATUSES, codes::<ttx_listings::domain::ListingStatus>()),
-            ("DemandStatus", checks::DEMAND_STATUSES, codes::<ttx_demands::domain::DemandStatus>()),
-            ("ProposalStatus", checks::PROPOSAL_STATUSES, codes::<ttx_demands::challenge::ProposalStatus>()),
-            ("ContractStatus", checks::CONTRACT_STATUSES, codes::<ttx_contracts::domain::ContractStatus>()),
-            ("AmendmentKind", checks::AMENDMENT_KINDS, codes::<ttx_contracts::domain::AmendmentKind>()),
-            ("AmendmentStatus", checks::AMENDMENT_STATUSES, codes::<ttx_contracts::domain::AmendmentStatus>()),
-            ("EntryKind", checks::LEDGER_ENTRY_KINDS, ledger_entry_kinds()),
-            ("Stage", checks::MATCH_STAGES, codes::<ttx_matching::pipeline::domain::Stage>()),
-            ("delivery status", checks::DELIVERY_STATUSES, vec![PENDING, DELIVERED, FAILED, CANCELLED]),
+            (
+                "ListingStatus",
+                checks::LISTING_STATUSES,
+                codes::<ttx_listings::domain::ListingStatus>(),
+            ),
+            (
+                "DemandStatus",
+                checks::DEMAND_STATUSES,
+                codes::<ttx_demands::domain::DemandStatus>(),
+            ),
+            (
+                "ProposalStatus",
+                checks::PROPOSAL_STATUSES,
+                codes::<ttx_demands::challenge::ProposalStatus>(),
+            ),
+            (
+                "ContractStatus",
+                checks::CONTRACT_STATUSES,
+                codes::<ttx_contracts::domain::ContractStatus>(),
+            ),
+            (
+                "AmendmentKind",
+                checks::AMENDMENT_KINDS,
+                codes::<ttx_contracts::domain::AmendmentKind>(),
+            ),
+            (
+                "AmendmentStatus",
+                checks::AMENDMENT_STATUSES,
+                codes::<ttx_contracts::domain::AmendmentStatus>(),
+            ),
+            (
+                "EntryKind",
+                checks::LEDGER_ENTRY_KINDS,
+                ledger_entry_kinds(),
+            ),
+            (
+                "Stage",
+                checks::MATCH_STAGES,
+                codes::<ttx_matching::pipeline::domain::Stage>(),
+            ),
+            (
+                "delivery status",
+                checks::DELIVERY_STATUSES,
+                vec![PENDING, DELIVERED, FAILED, CANCELLED],
+            ),
         ];
         for (name, frozen, live) in &pairs {
             let mut a = frozen.to_vec();

@@ -149,7 +149,9 @@ pub const fn registry_is_unique(tables: &[(&str, ErrorTable)]) -> bool {
 
 /// The first code defined by two tables of `registry` (or twice by one), with the names of the
 /// tables that define it.
-pub fn duplicate_code(registry: &[(&'static str, ErrorTable)]) -> Option<(&'static str, &'static str, &'static str)> {
+pub fn duplicate_code(
+    registry: &[(&'static str, ErrorTable)],
+) -> Option<(&'static str, &'static str, &'static str)> {
     let mut seen: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
     for (name, table) in registry {
         for (code, _, _) in table.iter() {
@@ -234,7 +236,8 @@ impl ApiError {
     /// The problem for a registered code (a platform [`ErrorCode`] or a domain crate's code).
     pub fn new(code: impl Registered) -> Self {
         ApiError {
-            status: StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            status: StatusCode::from_u16(code.status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             code: code.code(),
             title: code.title(),
             detail: None,
@@ -455,7 +458,9 @@ impl From<sea_orm::DbErr> for ServiceError {
     }
 }
 
-impl<E: Into<ServiceError> + std::fmt::Display> From<sea_orm::TransactionError<E>> for ServiceError {
+impl<E: Into<ServiceError> + std::fmt::Display> From<sea_orm::TransactionError<E>>
+    for ServiceError
+{
     fn from(e: sea_orm::TransactionError<E>) -> Self {
         match e {
             sea_orm::TransactionError::Connection(db) => ServiceError::internal(db),
@@ -532,7 +537,10 @@ mod tests {
             duplicate_code(&[("a", A), ("b", B), ("clash", CLASH)]),
             Some(("b_one", "b", "clash"))
         );
-        assert_eq!(duplicate_code(&[("twice", TWICE)]), Some(("c", "twice", "twice")));
+        assert_eq!(
+            duplicate_code(&[("twice", TWICE)]),
+            Some(("c", "twice", "twice"))
+        );
     }
 
     #[test]
