@@ -36,7 +36,7 @@ async fn registered(app: &TestApp) -> (i64, String, String) {
             .assert_status(200);
     }
     let c = app.get(&format!("/v1/contracts/{cid}"), Some(&s)).await;
-    let number = c.body["registration_number"].as_str().unwrap().to_string();
+    let number = c.body["registration"]["number"].as_str().unwrap().to_string();
     (cid, number, s)
 }
 

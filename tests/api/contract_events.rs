@@ -201,7 +201,7 @@ async fn every_contract_event_reaches_the_seller_and_the_station_once() {
     act(&app, s, c1, "submit", json!({})).await;
     act(&app, r, c1, "accept", json!({})).await;
     let reg = act(&app, r, c1, "register", json!({})).await;
-    let number = reg["registration_number"].as_str().unwrap().to_string();
+    let number = reg["registration"]["number"].as_str().unwrap().to_string();
     let a = act(
         &app,
         s,

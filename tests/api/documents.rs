@@ -220,11 +220,12 @@ async fn documents_are_checked_stored_by_hash_visible_like_their_owner_and_survi
         .collect();
     assert_eq!(listed, vec![sha(&signed), sha(&annex)]);
 
-    // Downloads: the buyer and (after submission) the station read it; a stranger gets 404.
+    // Downloads: a stranger gets 404, and so does the buyer while the contract is the seller's
+    // draft; after submission the buyer and the station read it.
     let (st, _, _) = app.download(&signed_path, Some(&w.stranger)).await;
     assert_eq!(st, 404);
-    let (st, _, b) = app.download(&signed_path, Some(&w.buyer_member)).await;
-    assert_eq!((st, b), (200, signed.clone()));
+    let (st, _, _) = app.download(&signed_path, Some(&w.buyer_member)).await;
+    assert_eq!(st, 404);
     app.get(
         &format!("/v1/contracts/{cid}/documents"),
         Some(&w.stranger),
@@ -238,6 +239,10 @@ async fn documents_are_checked_stored_by_hash_visible_like_their_owner_and_survi
     }
     let (st, _, b) = app.download(&signed_path, Some(&w.reviewer)).await;
     assert_eq!((st, b), (200, signed.clone()));
+    let (st, _, b) = app.download(&signed_path, Some(&w.buyer_member)).await;
+    assert_eq!((st, b), (200, signed.clone()));
+    let (st, _, _) = app.download(&signed_path, Some(&w.stranger)).await;
+    assert_eq!(st, 404);
 
     // Registered: a new file needs an amendment that lists it; approved, it is added.
     let agreement = pdf("补充协议");
