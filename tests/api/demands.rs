@@ -876,7 +876,8 @@ async fn challenge_proposals_visibility_eligibility_and_winners() {
     assert_eq!(contract["demand_id"], id);
     assert_eq!(contract["proposal_id"], pu);
 
-    // One winner only: a second acceptance is refused.
+    // One winner only: the other proposal left `submitted` for `not_selected` when this one
+    // was accepted (its solver is notified); it can no longer be accepted nor declined.
     let r = app
         .post(
             &format!("/v1/proposals/{pi}/accept"),
@@ -884,25 +885,15 @@ async fn challenge_proposals_visibility_eligibility_and_winners() {
             &json!({}),
         )
         .await;
-    r.assert_problem(409, "challenge_winners_exhausted");
-    assert_eq!(r.body["context"]["max_winners"], 1);
+    r.assert_problem(409, "proposal_invalid_transition");
+    assert!(r.text.contains("not_selected"), "{}", r.text);
     app.post(
         &format!("/v1/proposals/{pi}/decline"),
         Some(&firm.admin_token),
-        &json!({}),
+        &json!({"reason": "已选定其他方案，感谢参与"}),
     )
     .await
-    .assert_problem(422, "validation_failed");
-    let r = app
-        .post(
-            &format!("/v1/proposals/{pi}/decline"),
-            Some(&firm.admin_token),
-            &json!({"reason": "已选定其他方案，感谢参与"}),
-        )
-        .await;
-    r.assert_status(200);
-    assert_eq!(r.body["status"], "declined");
-    assert_eq!(r.body["decline_reason"], "已选定其他方案，感谢参与");
+    .assert_problem(409, "proposal_invalid_transition");
     app.post(
         &format!("{pu_path}/decline"),
         Some(&firm.admin_token),
@@ -942,7 +933,7 @@ async fn challenge_proposals_visibility_eligibility_and_winners() {
     );
     assert!(kinds_in_inbox(&app, &inst.admin_token)
         .await
-        .contains(&"proposal.declined".to_string()));
+        .contains(&"proposal.not_selected".to_string()));
     // A need that is not a challenge is not one.
     let plain = published(&app, &firm.admin_token, "普通需求不是揭榜挂帅", json!({})).await;
     app.get(&format!("/v1/challenges/{plain}"), None)

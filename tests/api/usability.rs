@@ -117,6 +117,7 @@ async fn the_error_table_lists_every_crate_code_once() {
         ("matching", ttx_matching::ERROR_CODES),
         ("contracts", ttx_contracts::ERROR_CODES),
         ("enquiries", ttx_enquiries::ERROR_CODES),
+        ("documents", ttx_documents::ERROR_CODES),
     ];
     for (krate, table) in tables {
         assert!(!table.is_empty(), "{krate}");
