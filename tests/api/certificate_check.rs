@@ -30,13 +30,20 @@ async fn registered(app: &TestApp) -> (i64, String, String) {
         .await;
     r.assert_status(201);
     let cid = r.body["id"].as_i64().unwrap();
-    for (t, a) in [(&s, "submit"), (&reviewer, "accept"), (&reviewer, "register")] {
+    for (t, a) in [
+        (&s, "submit"),
+        (&reviewer, "accept"),
+        (&reviewer, "register"),
+    ] {
         app.post(&format!("/v1/contracts/{cid}/{a}"), Some(t), &json!({}))
             .await
             .assert_status(200);
     }
     let c = app.get(&format!("/v1/contracts/{cid}"), Some(&s)).await;
-    let number = c.body["registration"]["number"].as_str().unwrap().to_string();
+    let number = c.body["registration"]["number"]
+        .as_str()
+        .unwrap()
+        .to_string();
     (cid, number, s)
 }
 
@@ -64,7 +71,10 @@ async fn the_certificate_shows_capitals_and_a_qr_code_and_the_check_confirms_fig
     let check = |q: String| {
         let app = &app;
         let number = number.clone();
-        async move { app.get(&format!("/v1/registrations/{number}{q}"), None).await }
+        async move {
+            app.get(&format!("/v1/registrations/{number}{q}"), None)
+                .await
+        }
     };
     // Without figures: what anyone may know, no amounts.
     let r = check(String::new()).await;
@@ -98,9 +108,12 @@ async fn the_certificate_shows_capitals_and_a_qr_code_and_the_check_confirms_fig
     check("?amount=1".into())
         .await
         .assert_problem(400, "invalid_query");
-    app.get("/v1/registrations/110000209900000001?technology_amount=1", None)
-        .await
-        .assert_problem(404, "not_found");
+    app.get(
+        "/v1/registrations/110000209900000001?technology_amount=1",
+        None,
+    )
+    .await
+    .assert_problem(404, "not_found");
 }
 
 #[tokio::test]
@@ -116,7 +129,10 @@ async fn the_public_check_is_rate_limited_per_address() {
         .assert_status(200);
     }
     let r = app
-        .get(&format!("/v1/registrations/{number}?technology_amount=123450050"), None)
+        .get(
+            &format!("/v1/registrations/{number}?technology_amount=123450050"),
+            None,
+        )
         .await;
     r.assert_problem(429, "too_many_checks");
     let after: u64 = r

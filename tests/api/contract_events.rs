@@ -278,23 +278,32 @@ async fn every_contract_event_reaches_the_seller_and_the_station_once() {
     assert_eq!(inbox(&app, &w.seller.admin_token).await, expected);
     assert_eq!(inbox(&app, r).await, expected, "reviewer's inbox");
     // What the seller reads: the reasons, the number, the ground.
-    let items = app
-        .get("/v1/notifications?limit=100", Some(s))
-        .await
-        .body["items"]
+    let items = app.get("/v1/notifications?limit=100", Some(s)).await.body["items"]
         .as_array()
         .unwrap()
         .clone();
     let of = |k: &str| items.iter().find(|n| n["kind"] == k).unwrap().clone();
-    assert_eq!(of("contract.returned")["data"]["reasons"][0], "缺少技术开发计划附件");
-    assert_eq!(of("contract.registered")["data"]["registration_number"], number);
+    assert_eq!(
+        of("contract.returned")["data"]["reasons"][0],
+        "缺少技术开发计划附件"
+    );
+    assert_eq!(
+        of("contract.registered")["data"]["registration_number"],
+        number
+    );
     assert!(of("contract.registered")["title_zh"]
         .as_str()
         .unwrap()
         .contains(&number));
-    assert_eq!(of("contract.refused")["data"]["refusal_ground"], "not_technology_contract");
+    assert_eq!(
+        of("contract.refused")["data"]["refusal_ground"],
+        "not_technology_contract"
+    );
     assert_eq!(of("contract.refused")["data"]["contract_id"], c2);
-    assert_eq!(of("contract.termination_decided")["data"]["approved"], false);
+    assert_eq!(
+        of("contract.termination_decided")["data"]["approved"],
+        false
+    );
     assert_eq!(of("contract.amendment_decided")["data"]["approved"], true);
 }
 
@@ -451,7 +460,14 @@ async fn contract_events_committed_before_a_crash_arrive_once_after_restart() {
         .await;
     }
     for t in [&st, &sel] {
-        call(&b, Method::POST, "/v1/webhooks", Some(t), json!({"url": rx.url})).await;
+        call(
+            &b,
+            Method::POST,
+            "/v1/webhooks",
+            Some(t),
+            json!({"url": rx.url}),
+        )
+        .await;
     }
     let c = call(
         &b,

@@ -99,7 +99,9 @@ async fn documents_are_checked_stored_by_hash_visible_like_their_owner_and_survi
     let (st, ct, bytes) = app.download(&sheet_path, None).await;
     assert_eq!((st, ct.as_str()), (200, "application/pdf"));
     assert_eq!(bytes, sheet);
-    let l = app.get(&format!("/v1/listings/{lid}/documents"), None).await;
+    let l = app
+        .get(&format!("/v1/listings/{lid}/documents"), None)
+        .await;
     l.assert_status(200);
     assert_eq!(l.body["items"].as_array().unwrap().len(), 1);
     // Others may read but not add (403); the same bytes again are the same document (200).
@@ -183,7 +185,10 @@ async fn documents_are_checked_stored_by_hash_visible_like_their_owner_and_survi
     let forged = pdf("技术开发合同 改过的金额");
     let r = app
         .upload(
-            &format!("/v1/contracts/{cid}/documents?name=合同.pdf&sha256={}", sha(&signed)),
+            &format!(
+                "/v1/contracts/{cid}/documents?name=合同.pdf&sha256={}",
+                sha(&signed)
+            ),
             Some(s),
             "application/pdf",
             forged,
@@ -193,7 +198,10 @@ async fn documents_are_checked_stored_by_hash_visible_like_their_owner_and_survi
     assert_eq!(r.body["context"]["declared"], sha(&signed));
     let r = app
         .upload(
-            &format!("/v1/contracts/{cid}/documents?name=合同.pdf&sha256={}", sha(&signed)),
+            &format!(
+                "/v1/contracts/{cid}/documents?name=合同.pdf&sha256={}",
+                sha(&signed)
+            ),
             Some(s),
             "application/pdf",
             signed.clone(),
@@ -226,16 +234,21 @@ async fn documents_are_checked_stored_by_hash_visible_like_their_owner_and_survi
     assert_eq!(st, 404);
     let (st, _, _) = app.download(&signed_path, Some(&w.buyer_member)).await;
     assert_eq!(st, 404);
-    app.get(
-        &format!("/v1/contracts/{cid}/documents"),
-        Some(&w.stranger),
-    )
-    .await
-    .assert_problem(404, "not_found");
-    for (who, action) in [(s, "submit"), (&w.reviewer, "accept"), (&w.reviewer, "register")] {
-        app.post(&format!("/v1/contracts/{cid}/{action}"), Some(who), &json!({}))
-            .await
-            .assert_status(200);
+    app.get(&format!("/v1/contracts/{cid}/documents"), Some(&w.stranger))
+        .await
+        .assert_problem(404, "not_found");
+    for (who, action) in [
+        (s, "submit"),
+        (&w.reviewer, "accept"),
+        (&w.reviewer, "register"),
+    ] {
+        app.post(
+            &format!("/v1/contracts/{cid}/{action}"),
+            Some(who),
+            &json!({}),
+        )
+        .await
+        .assert_status(200);
     }
     let (st, _, b) = app.download(&signed_path, Some(&w.reviewer)).await;
     assert_eq!((st, b), (200, signed.clone()));
@@ -266,7 +279,10 @@ async fn documents_are_checked_stored_by_hash_visible_like_their_owner_and_survi
     let aid = a.body["id"].as_i64().unwrap();
     let r = app
         .upload(
-            &format!("/v1/contracts/{cid}/documents?name=补充协议.pdf&sha256={}", sha(&agreement)),
+            &format!(
+                "/v1/contracts/{cid}/documents?name=补充协议.pdf&sha256={}",
+                sha(&agreement)
+            ),
             Some(s),
             "application/pdf",
             agreement.clone(),

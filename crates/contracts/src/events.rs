@@ -5,12 +5,12 @@
 use crate::entity::{amendment, contract};
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
+use ttx_core::labels::Labelled;
 use ttx_notify::events::{
     CONTRACT_ACCEPTED, CONTRACT_AMENDMENT_DECIDED, CONTRACT_REFUSED, CONTRACT_REGISTERED,
     CONTRACT_RETURNED, CONTRACT_REVIEW_DUE_SOON, CONTRACT_SUBMITTED, CONTRACT_TERMINATION_DECIDED,
 };
 use ttx_notify::NewEvent;
-use ttx_core::labels::Labelled;
 use ttx_web::ServiceError;
 
 /// What happened to a contract.
@@ -18,10 +18,18 @@ use ttx_web::ServiceError;
 pub enum ContractEvent<'a> {
     Submitted,
     Accepted,
-    Returned { reasons: &'a [String] },
+    Returned {
+        reasons: &'a [String],
+    },
     Registered,
-    Refused { ground: &'a str, text: Option<&'a str> },
-    AmendmentDecided { a: &'a amendment::Model, approved: bool },
+    Refused {
+        ground: &'a str,
+        text: Option<&'a str>,
+    },
+    AmendmentDecided {
+        a: &'a amendment::Model,
+        approved: bool,
+    },
     ReviewDueSoon,
 }
 
@@ -45,7 +53,10 @@ pub fn describe(m: &contract::Model, ev: &ContractEvent) -> (&'static str, Value
             CONTRACT_SUBMITTED,
             data,
             format!("合同「{t}」已提交登记（第 {} 轮）", m.round),
-            format!("Contract “{t}” was submitted for registration (round {})", m.round),
+            format!(
+                "Contract “{t}” was submitted for registration (round {})",
+                m.round
+            ),
         ),
         ContractEvent::Accepted => {
             data["review_due_on"] = json!(m.review_due_on);
@@ -62,7 +73,10 @@ pub fn describe(m: &contract::Model, ev: &ContractEvent) -> (&'static str, Value
                 CONTRACT_RETURNED,
                 data,
                 format!("合同「{t}」被退回补正：{}", reasons.join("；")),
-                format!("Contract “{t}” was returned for correction: {}", reasons.join("; ")),
+                format!(
+                    "Contract “{t}” was returned for correction: {}",
+                    reasons.join("; ")
+                ),
             )
         }
         ContractEvent::Registered => {
@@ -97,7 +111,11 @@ pub fn describe(m: &contract::Model, ev: &ContractEvent) -> (&'static str, Value
             data["decision_note"] = json!(a.decision_note);
             let termination = a.kind == "termination";
             let (kind, zh, en) = if termination {
-                (CONTRACT_TERMINATION_DECIDED, "终止申请", "termination request")
+                (
+                    CONTRACT_TERMINATION_DECIDED,
+                    "终止申请",
+                    "termination request",
+                )
             } else {
                 (CONTRACT_AMENDMENT_DECIDED, "变更申请", "amendment request")
             };

@@ -91,9 +91,12 @@ pub fn check_name(name: &str) -> Result<String, &'static str> {
     if n.chars().count() > 200 {
         return Err("at most 200 characters");
     }
-    if n.chars()
-        .any(|c| c.is_control() || c == '/' || c == '\\' || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
-        || n == "."
+    if n.chars().any(|c| {
+        c.is_control()
+            || c == '/'
+            || c == '\\'
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    }) || n == "."
         || n == ".."
     {
         return Err("no path separators, control or direction characters");
@@ -154,10 +157,7 @@ mod tests {
             sha256_hex(b"abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
-        assert_eq!(
-            parse_sha256(&"AB".repeat(32)),
-            Some("ab".repeat(32))
-        );
+        assert_eq!(parse_sha256(&"AB".repeat(32)), Some("ab".repeat(32)));
         assert_eq!(parse_sha256("abc"), None);
         assert_eq!(parse_sha256(&"g".repeat(64)), None);
         assert_eq!(check_name(" 合同.pdf ").unwrap(), "合同.pdf");

@@ -344,7 +344,10 @@ async fn download(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("sandbox; default-src 'none'"),
     );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=0"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=0"),
+    );
     Ok(r)
 }
 

@@ -70,11 +70,13 @@ pub async fn accept_upload(
         .collect();
     let status = store::status_of(&m)?;
     let Some((listed, add)) = placement(status, &content.documents, &pending, &doc.sha256) else {
-        return Err(ServiceError::new(ContractError::DocumentNotListed).detail(format!(
-            "contract {} is {}: list the document in an amendment first",
-            m.id,
-            status.as_str()
-        )));
+        return Err(
+            ServiceError::new(ContractError::DocumentNotListed).detail(format!(
+                "contract {} is {}: list the document in an amendment first",
+                m.id,
+                status.as_str()
+            )),
+        );
     };
     if add {
         content.documents.push(doc.clone());

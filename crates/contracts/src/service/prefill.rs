@@ -2,16 +2,16 @@
 //! (the developer), the challenger the buyer, the title the challenge's, the amount the bid,
 //! and the links name the challenge and the proposal. The facts are read from the demands
 //! tables (read-only, by column name); the rule is [`draft_from`].
-use crate::error::ContractError;
 use super::draft;
-use crate::domain::Links;
 use crate::domain::command::{DraftSpec, PartyRef};
+use crate::domain::Links;
 use crate::entity::contract;
+use crate::error::ContractError;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use ttx_accounts::Actor;
 use ttx_core::{ContractSubKind, Fen, FieldErrors, TechField};
-use ttx_web::{ServiceError, ErrorCode};
+use ttx_web::{ErrorCode, ServiceError};
 
 /// What an accepted proposal says about the contract that follows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,7 +126,10 @@ async fn load<C: ConnectionTrait>(
         .to_owned();
     let r = conn.query_one(&q).await?.ok_or_else(nf)?;
     let get_i = |c: &str| r.try_get::<i64>("", c).map_err(ServiceError::internal);
-    let get_o = |c: &str| r.try_get::<Option<i64>>("", c).map_err(ServiceError::internal);
+    let get_o = |c: &str| {
+        r.try_get::<Option<i64>>("", c)
+            .map_err(ServiceError::internal)
+    };
     let challenge_id = get_i("challenge_id")?;
     let q = Query::select()
         .columns([t("owner_org_id"), t("title"), t("field")])
@@ -138,7 +141,9 @@ async fn load<C: ConnectionTrait>(
         id,
         status: r.try_get("", "status").map_err(ServiceError::internal)?,
         solver_org_id: get_i("solver_org_id")?,
-        challenger_org_id: d.try_get("", "owner_org_id").map_err(ServiceError::internal)?,
+        challenger_org_id: d
+            .try_get("", "owner_org_id")
+            .map_err(ServiceError::internal)?,
         challenge_id,
         challenge_title: d.try_get("", "title").map_err(ServiceError::internal)?,
         challenge_field: d.try_get("", "field").map_err(ServiceError::internal)?,

@@ -22,7 +22,10 @@ pub async fn remind_due(db: &DatabaseConnection, within_days: i64) -> Result<u64
         .filter(
             Condition::any()
                 .add(contract::Column::ReviewRemindedRound.is_null())
-                .add(Expr::col(contract::Column::ReviewRemindedRound).lt(Expr::col(contract::Column::Round))),
+                .add(
+                    Expr::col(contract::Column::ReviewRemindedRound)
+                        .lt(Expr::col(contract::Column::Round)),
+                ),
         )
         .order_by_asc(contract::Column::Id)
         .limit(500)
