@@ -114,6 +114,15 @@ impl TestApp {
 
     /// Spawns with a config adjusted by `f` (after the test defaults are set).
     pub async fn spawn_with(f: impl FnOnce(&mut Config)) -> TestApp {
+        Self::spawn_with_routes(f, None).await
+    }
+
+    /// Spawns with a config adjusted by `f` and `routes` merged into the real HTTP stack (routes
+    /// that stall, panic or count their calls, to test the middleware around every handler).
+    pub async fn spawn_with_routes(
+        f: impl FnOnce(&mut Config),
+        routes: Option<axum::Router<ttx_server::AppState>>,
+    ) -> TestApp {
         ttx_server::telemetry::init_logs("text", "warn");
         let dir = tempfile::tempdir().expect("tempdir");
         let (url, pg_cleanup) = fresh_database(dir.path()).await;

@@ -14,8 +14,10 @@ pub struct OrgInput {
     pub kind: String,
     pub name: String,
     /// 统一社会信用代码, 18 characters with a valid check character.
+    #[schema(min_length = 18, max_length = 18)]
     pub credit_code: String,
     /// 6-digit GB/T 2260 region code.
+    #[schema(min_length = 6, max_length = 6)]
     pub region_code: String,
     pub description: Option<String>,
     pub website: Option<String>,
@@ -30,6 +32,7 @@ pub struct AdminInput {
     pub email: String,
     pub display_name: String,
     /// 10 to 128 characters.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
 }
 

@@ -47,13 +47,17 @@ impl From<ContactInput> for Contact {
 #[serde(deny_unknown_fields)]
 pub struct ListingInput {
     /// 4 to 200 characters.
+    #[schema(min_length = 4, max_length = 200)]
     pub title: String,
     /// Up to 1,000 characters.
+    #[schema(min_length = 1, max_length = 1000)]
     pub summary: String,
     /// Up to 20,000 characters.
+    #[schema(min_length = 1, max_length = 20000)]
     pub description: String,
     /// At most 10, each up to 50 characters; duplicates are dropped.
     #[serde(default)]
+    #[schema(max_items = 10)]
     pub keywords: Vec<String>,
     pub field: TechField,
     pub trl: Trl,
@@ -174,8 +178,11 @@ impl ListingInput {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListingPatchInput {
+    #[schema(min_length = 4, max_length = 200)]
     pub title: Option<String>,
+    #[schema(min_length = 1, max_length = 1000)]
     pub summary: Option<String>,
+    #[schema(min_length = 1, max_length = 20000)]
     pub description: Option<String>,
     pub keywords: Option<Vec<String>>,
     pub field: Option<TechField>,

@@ -208,7 +208,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .nest("/v1", v1_routes().merge(ttx_documents::router()))
         .merge(ops::ops_router())
         .split_for_parts();
-    api
+    let mut doc = serde_json::to_value(&api).expect("the OpenAPI document serializes");
+    crate::openapi_conform::conform(&mut doc);
+    serde_json::from_value(doc).expect("the conformed document is still OpenAPI")
 }
 
 /// A built application: its state, router and background tasks.
@@ -333,6 +335,12 @@ impl App {
         })
     }
 
+    /// Rebuilds the HTTP stack with `extra` routes merged in (tests).
+    pub fn with_routes(mut self, extra: Router<AppState>) -> App {
+        self.router = build_router_with(self.state.clone(), extra);
+        self
+    }
+
     /// Serves until Ctrl-C / SIGTERM, then drains in-flight requests and stops background work.
     pub async fn serve(self, listener: TcpListener) -> anyhow::Result<()> {
         let App {
@@ -440,10 +448,6 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
     let (v1, _) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/v1", v1_routes())
         .split_for_parts();
-    let v1 = v1.layer(middleware::from_fn_with_state(
-        state.db.clone(),
-        ttx_web::idempotency::layer,
-    ));
     let (ops_routes, _) = ops::ops_router().split_for_parts();
 
     let cors = if cfg.server.cors_origins.is_empty() {
@@ -490,7 +494,6 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         .with_state(state)
         // Innermost first: each `layer` call wraps everything above it.
         .layer(CompressionLayer::new())
-        .layer(cors)
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(cfg.server.request_timeout_secs)))
         .layer(middleware::from_fn(record_metrics))
         .layer(middleware::from_fn(html_security_headers))
@@ -499,6 +502,10 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         .layer(CatchPanicLayer::custom(|_err: Box<dyn std::any::Any + Send>| {
             problem_response(&ApiError::new(ErrorCode::Internal).detail("an unexpected error occurred; it has been logged"))
         }))
+        // Outside the timeout and panic layers, so it sees their answers and releases the key;
+        // inside CORS, so replays get the CORS headers.
+        .layer(middleware::from_fn_with_state(idempotency, ttx_web::idempotency::layer))
+        .layer(cors)
         .layer(
             ServiceBuilder::new()
                 .layer(middleware::from_fn(drop_bad_request_id))

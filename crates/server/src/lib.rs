@@ -2,10 +2,13 @@
 //! endpoints, CLI commands (serve, migrate, seed, admin, openapi).
 pub mod admin;
 pub mod app;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod domain_metrics;
 pub mod ops;
+pub mod openapi_conform;
 pub mod search_ops;
 pub mod seed;
 pub mod telemetry;

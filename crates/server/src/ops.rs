@@ -136,9 +136,15 @@ async fn readyz(State(st): State<AppState>) -> (StatusCode, axum::Json<Readiness
 async fn metrics_text(State(st): State<AppState>) -> Response {
     // Refreshes the search outbox gauges.
     let _ = ttx_search::outbox_lag(&st.db).await;
+    let mut text = st.metrics.render();
+    let indexes: Vec<&str> = crate::app::doc_sources(&st.db).into_keys().collect();
+    match crate::domain_metrics::render(&st.db, &indexes).await {
+        Ok(domain) => text.push_str(&domain),
+        Err(e) => tracing::warn!(error = %e, "domain metrics unavailable"),
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        st.metrics.render(),
+        text,
     )
         .into_response()
 }

@@ -37,7 +37,9 @@ pub fn metrics_handle() -> PrometheusHandle {
                 .expect("valid buckets")
                 .build_recorder();
             let handle = recorder.handle();
-            let _ = metrics::set_global_recorder(recorder);
+            if metrics::set_global_recorder(recorder).is_ok() {
+                crate::domain_metrics::describe();
+            }
             handle
         })
         .clone()

@@ -4,9 +4,19 @@
 //! its response. A retry with the same key and the same request gets the stored response again
 //! (with `Idempotent-Replayed: true`) and writes nothing; the same key with another request is
 //! 422 `idempotency_key_reused`; a retry while the first is still running is 409
-//! `idempotency_in_progress`. Responses of 5xx are not stored, so the client may retry.
-//! Keys are scoped to the caller (a hash of its bearer token, or the anonymous scope) and kept
-//! for 24 hours.
+//! `idempotency_in_progress`. Keys are scoped to the caller (a hash of its bearer token, or the
+//! anonymous scope) and kept for 24 hours.
+//!
+//! What happens when the first request fails:
+//! - the client disconnects: the request runs to its end anyway (it runs in its own task, not in
+//!   the connection's), so its response is stored and the retry replays it;
+//! - the handler panics, times out (408) or answers 5xx: nothing was committed the client can rely
+//!   on, so the reservation is dropped and a retry runs afresh (this middleware sits outside the
+//!   timeout and panic layers, so it sees their answers);
+//! - the process dies (crash, kill -9) while the request runs: the reservation is a lease of
+//!   [`Settings::lease`] (longer than the request timeout); a retry after it has lapsed takes the
+//!   key over and runs. A process killed between the handler's commit and the storing of its
+//!   response is the one case where the retry runs a second time.
 use crate::error::{problem_response, ApiError, ErrorCode};
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -14,13 +24,35 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode}
 use axum::middleware::Next;
 use axum::response::Response;
 use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, SqlErr};
 use sha2::{Digest, Sha256};
+use std::time::Duration;
 
 pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotent-replayed";
 /// Stored responses larger than this are not kept (the key still blocks double writes).
 const MAX_STORED_BODY: usize = 1 << 20;
+
+/// The middleware's state.
+#[derive(Clone)]
+pub struct Settings {
+    pub db: DatabaseConnection,
+    /// How long a reservation without a stored response blocks retries (409) before a retry may
+    /// take it over: longer than the request timeout, so only a dead process's key lapses.
+    pub lease: Duration,
+    /// Largest request body read (a larger one is 413 and the connection is closed).
+    pub body_limit: usize,
+    /// Only requests whose path starts with this are handled (`/v1/`).
+    pub path_prefix: &'static str,
+}
+
+impl Settings {
+    /// The lease for a server whose requests time out after `request_timeout`.
+    pub fn lease_for(request_timeout: Duration) -> Duration {
+        request_timeout + Duration::from_secs(30)
+    }
+}
 
 pub mod entity {
     use sea_orm::entity::prelude::*;
@@ -65,9 +97,9 @@ fn scope_of(headers: &HeaderMap) -> String {
 
 const KEPT_HEADERS: &[HeaderName] = &[header::CONTENT_TYPE, header::LOCATION, header::ETAG];
 
-/// The middleware; the state is the database connection.
-pub async fn layer(State(db): State<DatabaseConnection>, req: Request, next: Next) -> Response {
-    if req.method() != Method::POST {
+/// The middleware (outside the timeout and panic layers).
+pub async fn layer(State(cfg): State<Settings>, req: Request, next: Next) -> Response {
+    if req.method() != Method::POST || !req.uri().path().starts_with(cfg.path_prefix) {
         return next.run(req).await;
     }
     let Some(key) = req.headers().get(HEADER).cloned() else {
@@ -83,10 +115,35 @@ pub async fn layer(State(db): State<DatabaseConnection>, req: Request, next: Nex
         }
     };
     let scope = scope_of(req.headers());
-    let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+    let (mut parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, cfg.body_limit).await {
         Ok(b) => b,
-        Err(_) => return problem_response(&ApiError::new(ErrorCode::PayloadTooLarge)),
+        Err(e) => {
+            let too_large = {
+                let inner = e.into_inner();
+                let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&*inner);
+                let mut found = false;
+                while let Some(s) = src {
+                    if s.is::<http_body_util::LengthLimitError>() {
+                        found = true;
+                        break;
+                    }
+                    src = s.source();
+                }
+                found
+            };
+            if !too_large {
+                // The client went away or sent a broken body: nothing was reserved.
+                return problem_response(
+                    &ApiError::new(ErrorCode::MalformedJson)
+                        .detail("the request body could not be read"),
+                );
+            }
+            let mut r = problem_response(&ApiError::new(ErrorCode::PayloadTooLarge));
+            r.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return r;
+        }
     };
     let fingerprint = sha256_hex(&[
         parts.method.as_str().as_bytes(),
@@ -94,8 +151,33 @@ pub async fn layer(State(db): State<DatabaseConnection>, req: Request, next: Nex
         parts.uri.query().unwrap_or("").as_bytes(),
         &bytes,
     ]);
+    // The stored response is replayed to any client: keep it uncompressed.
+    parts.headers.remove(header::ACCEPT_ENCODING);
 
-    // Reserve the key.
+    // From here on the request runs in its own task: a client that disconnects cancels neither
+    // the reservation nor the handler halfway, so the request ends with its response stored (or
+    // its reservation dropped).
+    let req = Request::from_parts(parts, Body::from(bytes));
+    let task = ttx_core::clock::spawn(async move {
+        reserve_and_run(&cfg, scope, key, fingerprint, req, next).await
+    });
+    match task.await {
+        Ok(resp) => resp,
+        // Storing the response itself failed; the reservation lapses with its lease.
+        Err(e) => problem_response(&ApiError::internal(e)),
+    }
+}
+
+/// Reserves the key (or takes over a lapsed reservation, or answers from the stored response),
+/// then runs the request and stores its response.
+async fn reserve_and_run(
+    cfg: &Settings,
+    scope: String,
+    key: String,
+    fingerprint: String,
+    req: Request,
+    next: Next,
+) -> Response {
     let reserve = ActiveModel {
         scope: Set(scope.clone()),
         key: Set(key.clone()),
@@ -109,29 +191,15 @@ pub async fn layer(State(db): State<DatabaseConnection>, req: Request, next: Nex
     let reserved_id = match Entity::insert(reserve).exec(&cfg.db).await {
         Ok(r) => r.last_insert_id,
         Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-            match claim(&cfg, &scope, &key, &fingerprint).await {
+            match claim(cfg, &scope, &key, &fingerprint).await {
                 Claim::Owned(id) => id,
                 Claim::Answer(resp) => return resp,
             }
         }
         Err(e) => return problem_response(&ApiError::internal(e)),
     };
-
-    // The request runs in its own task: a client that disconnects does not cancel it halfway,
-    // so it ends with its response stored (or its reservation dropped).
-    let req = Request::from_parts(parts, Body::from(bytes));
-    let db = cfg.db.clone();
-    let task = ttx_core::clock::spawn(async move {
-        let resp = next.run(req).await;
-        finish(&db, reserved_id, resp).await
-    });
-    match task.await {
-        Ok(resp) => resp,
-        Err(e) => {
-            let _ = Entity::delete_by_id(reserved_id).exec(&cfg.db).await;
-            problem_response(&ApiError::internal(e))
-        }
-    }
+    let resp = next.run(req).await;
+    finish(&cfg.db, reserved_id, resp).await
 }
 
 /// Stores the response of a reserved request, or drops the reservation when the request failed
@@ -147,7 +215,10 @@ async fn finish(db: &DatabaseConnection, reserved_id: i64, resp: Response) -> Re
     let (mut rparts, rbody) = resp.into_parts();
     let rbytes = match axum::body::to_bytes(rbody, usize::MAX).await {
         Ok(b) => b,
-        Err(e) => return problem_response(&ApiError::internal(e)),
+        Err(e) => {
+            let _ = Entity::delete_by_id(reserved_id).exec(db).await;
+            return problem_response(&ApiError::internal(e));
+        }
     };
     let kept: Vec<(String, String)> = KEPT_HEADERS
         .iter()
@@ -167,7 +238,7 @@ async fn finish(db: &DatabaseConnection, reserved_id: i64, resp: Response) -> Re
         response_body: Set(stored_body),
         ..Default::default()
     };
-    if let Err(e) = Entity::update(update).exec(&db).await {
+    if let Err(e) = Entity::update(update).exec(db).await {
         tracing::error!(error = %e, "failed to store idempotent response");
     }
     rparts
@@ -176,11 +247,29 @@ async fn finish(db: &DatabaseConnection, reserved_id: i64, resp: Response) -> Re
     Response::from_parts(rparts, Body::from(rbytes))
 }
 
-async fn replay(db: &DatabaseConnection, scope: &str, key: &str, fingerprint: &str) -> Response {
+enum Claim {
+    /// The caller now holds the reservation with this id and runs the request.
+    Owned(i64),
+    /// Answer this (a replay, 409 in progress, 422 reused).
+    Answer(Response),
+}
+
+fn in_progress() -> Response {
+    let mut r = problem_response(
+        &ApiError::new(ErrorCode::IdempotencyInProgress).detail("retry shortly"),
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    r
+}
+
+/// The key exists: replay its stored response, or report it in progress, or take over a
+/// reservation whose lease has lapsed (its process died before storing a response).
+async fn claim(cfg: &Settings, scope: &str, key: &str, fingerprint: &str) -> Claim {
     let row = match Entity::find()
         .filter(Column::Scope.eq(scope))
         .filter(Column::Key.eq(key))
-        .one(db)
+        .one(&cfg.db)
         .await
     {
         Ok(Some(r)) => r,

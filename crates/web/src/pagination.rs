@@ -1,4 +1,4 @@
-//! Cursor pagination with a capped page size.
+//! Cursor pagination with a bounded page size (1 to 100).
 use crate::error::{ApiError, ErrorCode};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -6,12 +6,13 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_LIMIT: u64 = 20;
 pub const MAX_LIMIT: u64 = 100;
 
-/// `?limit=&cursor=`; `limit` is capped at 100.
+/// `?limit=&cursor=`; `limit` is 1 to 100, anything else is a 400 `invalid_query`.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// Page size, 1 to 100 (default 20; larger values are capped at 100).
+    /// Page size, 1 to 100 (default 20); any other value is a 400 `invalid_query` naming `limit`.
+    #[param(minimum = 1, maximum = 100)]
     #[serde(default, deserialize_with = "page_limit")]
     pub limit: Option<u64>,
     /// Opaque cursor from the previous page's `next_cursor`.
