@@ -199,11 +199,7 @@ impl ConfidentialInput {
         let data_sheet_notes =
             errs.opt_text("data_sheet_notes", self.data_sheet_notes.as_deref(), max);
         let nda_text = errs.text("nda_text", &self.nda_text, 1, domain::NDA_TEXT_MAX);
-        if errs.is_empty()
-            && description.is_none()
-            && ip_details.is_none()
-            && data_sheet_notes.is_none()
-        {
+        if description.is_none() && ip_details.is_none() && data_sheet_notes.is_none() {
             errs.add(
                 "description",
                 "required",
