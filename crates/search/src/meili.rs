@@ -15,6 +15,13 @@
 //! * Chinese: each text is indexed together with its jieba search-mode words (same
 //!   dictionary as the embedded engine), so 电池 finds 锂电池 here too; highlights are
 //!   computed locally with the embedded engine's analyzer, HTML-escaped.
+//! * Partial Chinese words (钙钛, 钠电): each document also carries the character grams of its
+//!   title, keywords and summary ([`crate::embedded::tokenizer::grams`]), each written as a
+//!   Latin token (`zh` + hex code points) so that Meilisearch neither segments them nor
+//!   tolerates typos in them (typo tolerance is off on that attribute). When a query finds
+//!   nothing, its Chinese runs are replaced by their grams and it is run again.
+//! * English → Chinese: the term table of [`crate::embedded::en_zh`] is given to Meilisearch as
+//!   one-way synonyms (`deep learning` → 深度学习).
 //! * Rebuild fills a temporary index, swaps it with the live one (`/swap-indexes`) and
 //!   deletes the old one.
 
@@ -25,14 +32,18 @@ use async_trait::async_trait;
 use meilisearch_sdk::client::{Client, SwapIndexes};
 use meilisearch_sdk::errors::{Error as MeiliError, ErrorCode};
 use meilisearch_sdk::search::{MatchingStrategies, Selectors};
-use meilisearch_sdk::settings::{FacetingSettings, PaginationSetting, Settings};
+use meilisearch_sdk::settings::{
+    FacetingSettings, PaginationSetting, Settings, TypoToleranceSettings,
+};
 use meilisearch_sdk::task_info::TaskInfo;
 use meilisearch_sdk::tasks::Task;
 use serde::{Deserialize, Serialize};
 use tantivy::tokenizer::TextAnalyzer;
 use tokio::sync::Mutex;
 
-use crate::embedded::tokenizer::{analyzer, jieba, query_terms, subword_analyzer, subwords};
+use crate::embedded::tokenizer::{
+    analyzer, grams, is_han, jieba, query_grams, query_terms, subword_analyzer, subwords,
+};
 
 use crate::engine::{Rebuild, SearchEngine};
 use crate::{
@@ -44,7 +55,7 @@ use crate::{
 /// Searchable attributes in ranking order: each text is followed by its jieba search-mode
 /// words (see [`crate::embedded::tokenizer::subwords`]), because Meilisearch's own Chinese
 /// segmentation keeps 锂电池 whole and would not find it for 电池.
-const SEARCHABLE: [&str; 9] = [
+const SEARCHABLE: [&str; 10] = [
     "title",
     "title_sub",
     "keywords",
@@ -54,6 +65,7 @@ const SEARCHABLE: [&str; 9] = [
     "body",
     "body_sub",
     "org_name",
+    "grams",
 ];
 const FILTERABLE: [&str; 17] = [
     "field",
@@ -156,6 +168,69 @@ struct MeiliDoc<'a> {
     keywords_sub: String,
     summary_sub: String,
     body_sub: String,
+    grams: String,
+}
+
+/// A character gram as one Latin token: `zh` and five hex digits per code point.
+fn gram_token(g: &str) -> String {
+    let mut out = String::with_capacity(2 + 5 * 2);
+    out.push_str("zh");
+    for c in g.chars() {
+        out.push_str(&format!("{:05x}", c as u32));
+    }
+    out
+}
+
+/// The gram tokens of a document's title, keywords and summary, each once.
+fn doc_grams(d: &SearchDoc) -> String {
+    let mut seen = HashSet::new();
+    let mut out: Vec<String> = Vec::new();
+    let texts = std::iter::once(d.title.as_str())
+        .chain(d.keywords.iter().map(String::as_str))
+        .chain(std::iter::once(d.summary.as_str()));
+    for t in texts {
+        for g in grams(t) {
+            if seen.insert(g.clone()) {
+                out.push(gram_token(&g));
+            }
+        }
+    }
+    out.join(" ")
+}
+
+/// The query with each run of Chinese characters replaced by the gram tokens it must have
+/// (`None` when it has no Chinese).
+pub fn gram_query(text: &str) -> Option<String> {
+    if !text.chars().any(is_han) {
+        return None;
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut Vec<String>| {
+        if !run.is_empty() {
+            out.extend(query_grams(run).iter().map(|g| gram_token(g)));
+            run.clear();
+        }
+    };
+    for word in text.split_whitespace() {
+        let mut other = String::new();
+        for c in word.chars() {
+            if is_han(c) {
+                if !other.is_empty() {
+                    out.push(std::mem::take(&mut other));
+                }
+                run.push(c);
+            } else {
+                flush(&mut run, &mut out);
+                other.push(c);
+            }
+        }
+        flush(&mut run, &mut out);
+        if !other.is_empty() {
+            out.push(other);
+        }
+    }
+    Some(out.join(" "))
 }
 
 impl<'a> MeiliDoc<'a> {
@@ -166,6 +241,7 @@ impl<'a> MeiliDoc<'a> {
             keywords_sub: subwords(sub, &d.keywords.join(" ")),
             summary_sub: subwords(sub, &d.summary),
             body_sub: subwords(sub, &d.body),
+            grams: doc_grams(d),
             id: d.id,
             title: &d.title,
             summary: &d.summary,
@@ -363,6 +439,14 @@ impl MeiliEngine {
             .with_sortable_attributes(SORTABLE)
             .with_ranking_rules(RANKING_RULES)
             .with_stop_words(STOP_WORDS)
+            .with_synonyms(crate::embedded::en_zh::synonyms())
+            .with_typo_tolerance(TypoToleranceSettings {
+                enabled: Some(true),
+                disable_on_attributes: Some(vec!["grams".to_string()]),
+                disable_on_words: None,
+                min_word_size_for_typos: None,
+                disable_on_numbers: None,
+            })
             .with_pagination(PaginationSetting {
                 max_total_hits: MAX_OFFSET + MAX_LIMIT,
             })
@@ -507,6 +591,19 @@ impl SearchEngine for MeiliEngine {
         let total_of = |r: &meilisearch_sdk::search::SearchResults<IdOnly>| {
             r.total_hits.or(r.estimated_total_hits).unwrap_or(0) as u64
         };
+        let mut fragments = false;
+        if total_of(&res) == 0 && !q.any_word {
+            // Partial Chinese words: ask for their character grams.
+            if let Some(gq) = gram_query(&text) {
+                let r = self
+                    .run_search(&uid, q, &gq, MatchingStrategies::ALL, offset, limit)
+                    .await?;
+                if total_of(&r) > 0 {
+                    res = r;
+                    fragments = true;
+                }
+            }
+        }
         if total_of(&res) == 0 && text.split_whitespace().nth(1).is_some() {
             res = self
                 .run_search(&uid, q, &text, MatchingStrategies::LAST, offset, limit)
@@ -515,7 +612,18 @@ impl SearchEngine for MeiliEngine {
         let total = total_of(&res);
         let terms: HashSet<String> = if q.highlight && !text.is_empty() {
             let mut qa = analyzer(jieba(), false);
-            query_terms(&mut qa, &text).into_iter().collect()
+            let mut t: HashSet<String> = query_terms(&mut qa, &text).into_iter().collect();
+            for (_, zh) in crate::embedded::en_zh::expansions(&text) {
+                t.extend(zh);
+            }
+            if fragments {
+                t.extend(
+                    text.split(|c: char| !is_han(c))
+                        .filter(|r| !r.is_empty())
+                        .map(str::to_string),
+                );
+            }
+            t
         } else {
             HashSet::new()
         };
@@ -663,6 +771,20 @@ mod tests {
             r#"field IN ["a\" OR field = \"b"] AND trl >= 3 AND ((amount_hi >= 100) OR negotiable_any = true) AND tags = "x\\""#
         );
         assert_eq!(filter_expression(&Filters::default()), None);
+    }
+
+    #[test]
+    fn gram_queries() {
+        assert_eq!(gram_query("battery"), None);
+        assert_eq!(
+            gram_query("钠电 battery"),
+            Some(format!("{} battery", gram_token("钠电")))
+        );
+        assert_eq!(gram_token("钠电"), "zh094a07535");
+        assert_eq!(
+            gram_query("5G钠电池").unwrap(),
+            format!("5G {} {}", gram_token("钠电"), gram_token("电池"))
+        );
     }
 
     #[test]

@@ -43,6 +43,7 @@
 //! reader, so its changes are visible when it returns (batching is the caller's job).
 
 mod collector;
+pub mod en_zh;
 mod query;
 mod schema;
 pub mod tokenizer;

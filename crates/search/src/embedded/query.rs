@@ -5,6 +5,13 @@
 //! * A query word no document contains (e.g. a long compound jieba did not know) is replaced
 //!   by the dictionary words inside it (锂电池组 → 锂电池, 电池) so recall does not depend on
 //!   segmenting the query exactly like the documents.
+//! * Chinese fragments jieba does not know as words (钙钛, 钠电: a run of single characters or
+//!   of words no document contains) are looked up in the character-gram fields instead: the
+//!   fragment's consecutive character pairs must all occur inside one word of the title,
+//!   keywords or summary (see [`super::tokenizer::grams`]).
+//! * English words and phrases found in the English → Chinese term table ([`crate::embedded::en_zh`])
+//!   become one group: the English words, or any of the Chinese terms (`deep learning` finds
+//!   documents saying deep learning or 深度学习).
 //! * A word that matches nothing even in parts is ignored when other words remain.
 //! * Groups are first combined with AND; if that matches nothing the engine retries with
 //!   OR, where documents matching more words score higher (BM25 sums).
@@ -19,65 +26,201 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Searcher, Term};
 
-use super::schema::{text_fields, Fields};
-use super::tokenizer::{index_terms, query_terms};
+use super::schema::{gram_fields, text_fields, Fields};
+use super::tokenizer::{
+    index_terms, is_han_word, is_stopword, query_grams, query_terms, query_tokens,
+};
+use crate::embedded::en_zh;
 use crate::Filters;
 
 /// Weight of a sub-word used in place of an unknown query word.
 const SUBWORD_WEIGHT: f32 = 0.6;
+/// Weight of a Chinese term standing for an English phrase (relative to the English words).
+const TRANSLATION_WEIGHT: f32 = 1.0;
 /// Tie breaker of the per-word disjunction-max over fields.
 const TIE_BREAKER: f32 = 0.25;
 
-/// One query word: the terms that stand for it, with weights.
-#[derive(Clone, Debug)]
-pub struct Group {
-    pub terms: Vec<(String, f32)>,
+/// Where an alternative's terms are looked up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The jieba-analysed text fields (title, keywords, summary, organisation, body).
+    Text,
+    /// The character-gram fields.
+    Grams,
 }
 
-/// Tokenises `text` into groups, expanding words absent from the index.
-pub fn text_groups(
-    fields: &Fields,
-    searcher: &Searcher,
-    query_analyzer: &mut TextAnalyzer,
-    index_analyzer: &mut TextAnalyzer,
-    text: &str,
-) -> tantivy::Result<Vec<Group>> {
-    let words = query_terms(query_analyzer, text);
-    let mut groups = Vec::with_capacity(words.len());
-    let mut dead = Vec::new();
-    for w in words {
-        if doc_freq_any(fields, searcher, &w)? > 0 {
-            groups.push(Group {
-                terms: vec![(w, 1.0)],
-            });
-            continue;
+/// One way a query word can match: all of `terms` (in `target`), scored with `weight`.
+#[derive(Clone, Debug)]
+pub struct Alt {
+    pub terms: Vec<String>,
+    pub target: Target,
+    pub weight: f32,
+}
+
+/// One query word (or phrase, or fragment): documents match it by any of its alternatives.
+#[derive(Clone, Debug)]
+pub struct Group {
+    pub alts: Vec<Alt>,
+    /// Text marked in highlights for this group.
+    pub highlight: Vec<String>,
+}
+
+impl Group {
+    /// A word standing for itself and, with their weights, other terms (sub-words).
+    fn words(terms: Vec<(String, f32)>) -> Group {
+        Group {
+            highlight: terms.iter().map(|(t, _)| t.clone()).collect(),
+            alts: terms
+                .into_iter()
+                .map(|(t, w)| Alt {
+                    terms: vec![t],
+                    target: Target::Text,
+                    weight: w,
+                })
+                .collect(),
         }
-        let mut terms = vec![(w.clone(), 1.0)];
-        for sub in index_terms(index_analyzer, &w) {
-            if sub != w
-                && !terms.iter().any(|(t, _)| *t == sub)
-                && doc_freq_any(fields, searcher, &sub)? > 0
-            {
+    }
+
+    fn key(&self) -> String {
+        let mut k = String::new();
+        for a in &self.alts {
+            k.push_str(&a.terms.join("+"));
+            k.push(if a.target == Target::Grams { '#' } else { '|' });
+        }
+        k
+    }
+}
+
+struct Lookup<'a> {
+    fields: &'a Fields,
+    searcher: &'a Searcher,
+}
+
+impl Lookup<'_> {
+    fn text_df(&self, term: &str) -> tantivy::Result<u64> {
+        doc_freq_in(self.searcher, text_fields(self.fields).map(|(f, _)| f), term)
+    }
+
+    /// Whether every gram of the fragment occurs in the gram fields.
+    fn grams_live(&self, grams: &[String]) -> tantivy::Result<bool> {
+        let fields: Vec<Field> = gram_fields(self.fields).into_iter().map(|(f, _)| f).collect();
+        if fields.is_empty() || grams.is_empty() {
+            return Ok(false);
+        }
+        for g in grams {
+            if doc_freq_in(self.searcher, fields.iter().copied(), g)? == 0 {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// A query word: itself when some document has it, else the dictionary words inside
+    /// it; `Err` holds the word when nothing matches.
+    fn word(&self, index_analyzer: &mut TextAnalyzer, w: &str) -> tantivy::Result<Result<Group, Group>> {
+        if self.text_df(w)? > 0 {
+            return Ok(Ok(Group::words(vec![(w.to_string(), 1.0)])));
+        }
+        let mut terms = vec![(w.to_string(), 1.0)];
+        for sub in index_terms(index_analyzer, w) {
+            if sub != w && !terms.iter().any(|(t, _)| *t == sub) && self.text_df(&sub)? > 0 {
                 terms.push((sub, SUBWORD_WEIGHT));
             }
         }
-        if terms.len() > 1 {
-            groups.push(Group { terms });
-        } else {
-            dead.push(Group { terms });
+        let g = Group::words(terms);
+        Ok(if g.alts.len() > 1 { Ok(g) } else { Err(g) })
+    }
+
+    /// A Chinese fragment looked up by its character grams (and, for one character, as a
+    /// word too).
+    fn fragment(&self, fragment: &str) -> tantivy::Result<Option<Group>> {
+        let grams = query_grams(fragment);
+        if !self.grams_live(&grams)? {
+            return Ok(None);
         }
+        let mut alts = vec![Alt {
+            terms: grams,
+            target: Target::Grams,
+            weight: 1.0,
+        }];
+        if fragment.chars().count() == 1 && self.text_df(fragment)? > 0 {
+            alts.insert(
+                0,
+                Alt {
+                    terms: vec![fragment.to_string()],
+                    target: Target::Text,
+                    weight: 1.0,
+                },
+            );
+        }
+        Ok(Some(Group {
+            alts,
+            highlight: vec![fragment.to_string()],
+        }))
     }
-    // A word no document contains, even in parts, cannot match: ignore it rather than
-    // fail the whole AND query (unless nothing else is left).
-    if groups.is_empty() {
-        groups = dead;
+
+    /// An English phrase of the term table: its words, or any of its Chinese terms.
+    fn phrase(
+        &self,
+        query_analyzer: &mut TextAnalyzer,
+        words: &[String],
+        zh: &[String],
+    ) -> tantivy::Result<Result<Group, Group>> {
+        let mut alts = Vec::new();
+        let mut highlight = Vec::new();
+        let mut live = true;
+        for w in words {
+            if self.text_df(w)? == 0 {
+                live = false;
+            }
+        }
+        let english = Alt {
+            terms: words.to_vec(),
+            target: Target::Text,
+            weight: 1.0,
+        };
+        if live {
+            alts.push(english.clone());
+            highlight.extend(words.iter().cloned());
+        }
+        for t in zh {
+            let parts = query_terms(query_analyzer, t);
+            if parts.is_empty() {
+                continue;
+            }
+            let mut ok = true;
+            for p in &parts {
+                if self.text_df(p)? == 0 {
+                    ok = false;
+                    break;
+                }
+            }
+            if ok {
+                alts.push(Alt {
+                    terms: parts,
+                    target: Target::Text,
+                    weight: TRANSLATION_WEIGHT,
+                });
+                highlight.push(t.clone());
+            }
+        }
+        if alts.is_empty() {
+            return Ok(Err(Group {
+                alts: vec![english],
+                highlight: words.to_vec(),
+            }));
+        }
+        Ok(Ok(Group { alts, highlight }))
     }
-    Ok(groups)
 }
 
-fn doc_freq_any(fields: &Fields, searcher: &Searcher, term: &str) -> tantivy::Result<u64> {
+fn doc_freq_in(
+    searcher: &Searcher,
+    fields: impl IntoIterator<Item = Field>,
+    term: &str,
+) -> tantivy::Result<u64> {
     let mut n = 0;
-    for (f, _) in text_fields(fields) {
+    for f in fields {
         n += searcher.doc_freq(&Term::from_field_text(f, term))?;
         if n > 0 {
             break;
@@ -86,25 +229,165 @@ fn doc_freq_any(fields: &Fields, searcher: &Searcher, term: &str) -> tantivy::Re
     Ok(n)
 }
 
-fn group_query(fields: &Fields, g: &Group) -> Box<dyn Query> {
-    let mut parts: Vec<Box<dyn Query>> = Vec::new();
-    for (field, boost) in text_fields(fields) {
-        for (t, w) in &g.terms {
+/// Tokenises `text` into groups: English phrases of the term table, Chinese fragments
+/// looked up by grams, words absent from the index expanded into the words inside them.
+pub fn text_groups(
+    fields: &Fields,
+    searcher: &Searcher,
+    query_analyzer: &mut TextAnalyzer,
+    index_analyzer: &mut TextAnalyzer,
+    text: &str,
+) -> tantivy::Result<Vec<Group>> {
+    let lk = Lookup { fields, searcher };
+    let toks = query_tokens(query_analyzer, text);
+    let only_stopwords = toks.iter().all(|(t, _, _)| is_stopword(t));
+    let ascii: Vec<Option<&str>> = toks
+        .iter()
+        .map(|(t, _, _)| t.is_ascii().then_some(t.as_str()))
+        .collect();
+    let dict = en_zh::dict();
+    let mut live: Vec<Group> = Vec::new();
+    let mut dead: Vec<Group> = Vec::new();
+    let mut push = |r: Result<Group, Group>, live: &mut Vec<Group>| match r {
+        Ok(g) => {
+            if !live.iter().any(|x| x.key() == g.key()) {
+                live.push(g);
+            }
+        }
+        Err(g) => dead.push(g),
+    };
+    let mut i = 0;
+    while i < toks.len() {
+        let (t, _, _) = &toks[i];
+        if is_stopword(t) && !only_stopwords {
+            i += 1;
+            continue;
+        }
+        if t.is_ascii() {
+            if let Some((n, zh)) = dict.longest_at(&ascii, i) {
+                let words: Vec<String> = toks[i..i + n].iter().map(|x| x.0.clone()).collect();
+                let r = lk.phrase(query_analyzer, &words, zh)?;
+                push(r, &mut live);
+                i += n;
+                continue;
+            }
+            let r = lk.word(index_analyzer, t)?;
+            push(r, &mut live);
+            i += 1;
+            continue;
+        }
+        // A run of adjacent Chinese tokens jieba could not make into known words: single
+        // characters, or words no document has.
+        let mut j = i;
+        while j < toks.len() {
+            let (w, from, _) = &toks[j];
+            let adjacent = j == i || toks[j - 1].2 == *from;
+            let weak = is_han_word(w)
+                && !is_stopword(w)
+                && (w.chars().count() == 1 || lk.text_df(w)? == 0);
+            if !adjacent || !weak {
+                break;
+            }
+            j += 1;
+        }
+        if j > i {
+            let fragment: String = toks[i..j].iter().map(|x| x.0.as_str()).collect();
+            if let Some(g) = lk.fragment(&fragment)? {
+                push(Ok(g), &mut live);
+                i = j;
+                continue;
+            }
+        }
+        // Not a fragment: word by word as before.
+        let end = j.max(i + 1);
+        for (w, _, _) in &toks[i..end] {
+            if is_stopword(w) && !only_stopwords {
+                continue;
+            }
+            let r = lk.word(index_analyzer, w)?;
+            push(r, &mut live);
+        }
+        i = end;
+    }
+    // A word no document contains, even in parts, cannot match: ignore it rather than
+    // fail the whole AND query (unless nothing else is left).
+    if live.is_empty() {
+        let mut seen = Vec::new();
+        dead.retain(|g| {
+            let k = g.key();
+            let new = !seen.contains(&k);
+            seen.push(k);
+            new
+        });
+        return Ok(dead);
+    }
+    Ok(live)
+}
+
+fn term_query(fields: &Fields, target: Target, term: &str, weight: f32) -> Box<dyn Query> {
+    let fs: Vec<(Field, f32)> = match target {
+        Target::Text => text_fields(fields).to_vec(),
+        Target::Grams => gram_fields(fields),
+    };
+    let parts: Vec<Box<dyn Query>> = fs
+        .into_iter()
+        .map(|(field, boost)| {
             let tq = TermQuery::new(
-                Term::from_field_text(field, t),
+                Term::from_field_text(field, term),
                 IndexRecordOption::WithFreqs,
             );
-            parts.push(Box::new(BoostQuery::new(Box::new(tq), boost * w)));
-        }
-    }
+            Box::new(BoostQuery::new(Box::new(tq), boost * weight)) as Box<dyn Query>
+        })
+        .collect();
     Box::new(DisjunctionMaxQuery::with_tie_breaker(parts, TIE_BREAKER))
+}
+
+fn group_query(fields: &Fields, g: &Group) -> Box<dyn Query> {
+    let simple = g
+        .alts
+        .iter()
+        .all(|a| a.terms.len() == 1 && a.target == Target::Text);
+    if simple {
+        // One disjunction-max over every (field, term): a word and its sub-words.
+        let mut parts: Vec<Box<dyn Query>> = Vec::new();
+        for (field, boost) in text_fields(fields) {
+            for a in &g.alts {
+                let tq = TermQuery::new(
+                    Term::from_field_text(field, &a.terms[0]),
+                    IndexRecordOption::WithFreqs,
+                );
+                parts.push(Box::new(BoostQuery::new(Box::new(tq), boost * a.weight)));
+            }
+        }
+        return Box::new(DisjunctionMaxQuery::with_tie_breaker(parts, TIE_BREAKER));
+    }
+    let mut alts: Vec<Box<dyn Query>> = g
+        .alts
+        .iter()
+        .map(|a| {
+            if a.terms.len() == 1 {
+                term_query(fields, a.target, &a.terms[0], a.weight)
+            } else {
+                let must = a
+                    .terms
+                    .iter()
+                    .map(|t| (Occur::Must, term_query(fields, a.target, t, a.weight)))
+                    .collect();
+                Box::new(BooleanQuery::new(must)) as Box<dyn Query>
+            }
+        })
+        .collect();
+    if alts.len() == 1 {
+        return alts.pop().expect("one alternative");
+    }
+    Box::new(DisjunctionMaxQuery::with_tie_breaker(alts, TIE_BREAKER))
 }
 
 /// The terms to highlight for the groups.
 pub fn highlight_terms(groups: &[Group]) -> Vec<(String, f32)> {
     groups
         .iter()
-        .flat_map(|g| g.terms.iter().cloned())
+        .flat_map(|g| g.highlight.iter().map(|t| (t.clone(), 1.0)))
         .collect()
 }
 

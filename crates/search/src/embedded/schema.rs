@@ -6,7 +6,7 @@ use tantivy::schema::{
 };
 use tantivy::TantivyDocument;
 
-use super::tokenizer::INDEX_ANALYZER;
+use super::tokenizer::{GRAM_ANALYZER, INDEX_ANALYZER};
 use crate::SearchDoc;
 
 /// Fast-field names read by the collector.
@@ -55,6 +55,11 @@ pub struct Fields {
     pub deadline: Field,
     pub amount_sort_low: Field,
     pub amount_sort_high: Field,
+    /// Character grams of title and keywords, and of the summary (see
+    /// [`super::tokenizer::grams`]); `None` in an index built before they existed (the
+    /// partial-word fallback is then off until `ttx reindex`).
+    pub grams_head: Option<Field>,
+    pub grams_summary: Option<Field>,
 }
 
 /// Text fields searched by queries with their boosts (title > keywords > summary > body).
@@ -68,6 +73,14 @@ pub fn text_fields(f: &Fields) -> [(Field, f32); 5] {
     ]
 }
 
+/// Gram fields searched for partial Chinese words, with their boosts.
+pub fn gram_fields(f: &Fields) -> Vec<(Field, f32)> {
+    let mut out = Vec::with_capacity(2);
+    out.extend(f.grams_head.map(|g| (g, 2.0)));
+    out.extend(f.grams_summary.map(|g| (g, 1.0)));
+    out
+}
+
 /// Builds the schema and returns it with its field handles.
 pub fn build() -> (Schema, Fields) {
     let mut b = Schema::builder();
@@ -78,6 +91,11 @@ pub fn build() -> (Schema, Fields) {
         .set_indexing_options(indexing.clone())
         .set_stored();
     let text = TextOptions::default().set_indexing_options(indexing);
+    let grams = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(GRAM_ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
     let num_fast = NumericOptions::default().set_indexed().set_fast();
     let keyword = STRING | FAST;
 
@@ -105,6 +123,8 @@ pub fn build() -> (Schema, Fields) {
         deadline: b.add_i64_field(names::DEADLINE, num_fast),
         amount_sort_low: b.add_i64_field(names::AMOUNT_SORT_LOW, FAST),
         amount_sort_high: b.add_i64_field(names::AMOUNT_SORT_HIGH, FAST),
+        grams_head: Some(b.add_text_field("grams_head", grams.clone())),
+        grams_summary: Some(b.add_text_field("grams_summary", grams)),
     };
     (b.build(), fields)
 }
@@ -136,6 +156,8 @@ pub fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
         deadline: g(names::DEADLINE)?,
         amount_sort_low: g(names::AMOUNT_SORT_LOW)?,
         amount_sort_high: g(names::AMOUNT_SORT_HIGH)?,
+        grams_head: g("grams_head").ok(),
+        grams_summary: g("grams_summary").ok(),
     })
 }
 
@@ -162,6 +184,15 @@ pub fn to_tantivy(f: &Fields, d: &SearchDoc) -> TantivyDocument {
     }
     if let Some(o) = &d.org_name {
         doc.add_text(f.org_name, o);
+    }
+    if let Some(g) = f.grams_head {
+        doc.add_text(g, &d.title);
+        for k in &d.keywords {
+            doc.add_text(g, k);
+        }
+    }
+    if let Some(g) = f.grams_summary {
+        doc.add_text(g, &d.summary);
     }
     if !d.field.is_empty() {
         doc.add_text(f.field, &d.field);

@@ -25,6 +25,12 @@ use tantivy_jieba::jieba_rs::Jieba;
 pub const INDEX_ANALYZER: &str = "ttx_zh_index";
 /// Name of the query analyzer registered in every embedded index.
 pub const QUERY_ANALYZER: &str = "ttx_zh_query";
+/// Name of the character-gram analyzer (see [`grams`]) registered in every embedded index.
+pub const GRAM_ANALYZER: &str = "ttx_zh_grams";
+
+/// Pairs of characters of one word are indexed up to this distance apart (钠离子电池 gives
+/// 钠电: 3 apart).
+pub const GRAM_WINDOW: usize = 4;
 
 /// The technical-term user dictionary (one term per line, `#` comments).
 const TERMS: &str = include_str!("../../data/terms.txt");
@@ -201,7 +207,7 @@ pub fn subwords(analyzer: &mut TextAnalyzer, text: &str) -> String {
     seen.join(" ")
 }
 
-/// Registers the index and query analyzers on a tantivy index.
+/// Registers the index, query and gram analyzers on a tantivy index.
 pub fn register(index: &tantivy::Index) {
     let j = jieba();
     index
@@ -210,6 +216,104 @@ pub fn register(index: &tantivy::Index) {
     index
         .tokenizers()
         .register(QUERY_ANALYZER, analyzer(j, false));
+    index
+        .tokenizers()
+        .register(GRAM_ANALYZER, TextAnalyzer::from(GramTokenizer));
+}
+
+/// Whether `c` is a Han (CJK ideograph) character.
+pub fn is_han(c: char) -> bool {
+    matches!(c,
+        '\u{3400}'..='\u{4DBF}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{2FA1F}')
+}
+
+/// Whether `s` is made of Han characters only (and not empty).
+pub fn is_han_word(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(is_han)
+}
+
+/// The character grams of `text`, for finding partial and abbreviated Chinese words
+/// (`钙钛` in 钙钛矿, `钠电` in 钠离子电池), which jieba keeps whole.
+///
+/// For each word of jieba's precise segmentation: every Han character, and every ordered
+/// pair of its Han characters at most [`GRAM_WINDOW`] apart (钠离子电池 → 钠, 离, …, 钠离,
+/// 钠子, 钠电, 钠池, 离子, …); and the pair of characters either side of a word boundary
+/// inside a run of Han text (钙钛矿|电池 → 矿电). Pairs are bounded by words so that 钠电 does
+/// not match 含钠的电解液. A query made of such a fragment asks for its consecutive pairs
+/// ([`query_grams`]).
+pub fn grams(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let j = jieba();
+    let mut prev: Option<(char, usize)> = None;
+    for w in j.cut(text, true) {
+        let chars: Vec<char> = w.word.chars().filter(|c| is_han(*c)).collect();
+        if chars.is_empty() {
+            prev = None;
+            continue;
+        }
+        let first_is_han = w.word.chars().next().is_some_and(is_han);
+        if let Some((c, end)) = prev {
+            if end == w.byte_start && first_is_han {
+                out.push([c, chars[0]].iter().collect());
+            }
+        }
+        for i in 0..chars.len() {
+            out.push(chars[i].to_string());
+            for k in chars.iter().take((i + GRAM_WINDOW + 1).min(chars.len())).skip(i + 1) {
+                out.push([chars[i], *k].iter().collect());
+            }
+        }
+        prev = w
+            .word
+            .chars()
+            .last()
+            .filter(|c| is_han(*c))
+            .map(|c| (c, w.byte_end));
+    }
+    out
+}
+
+/// The grams a query fragment of Han characters must all have: its single character, or
+/// its consecutive pairs (钠电池 → 钠电, 电池).
+pub fn query_grams(fragment: &str) -> Vec<String> {
+    let chars: Vec<char> = fragment.chars().filter(|c| is_han(*c)).collect();
+    let mut out: Vec<String> = Vec::new();
+    if chars.len() == 1 {
+        out.push(chars[0].to_string());
+    }
+    for p in chars.windows(2) {
+        let g: String = p.iter().collect();
+        if !out.contains(&g) {
+            out.push(g);
+        }
+    }
+    out
+}
+
+/// [`grams`] as a tantivy tokenizer (positions are not meaningful).
+#[derive(Clone)]
+pub struct GramTokenizer;
+
+impl Tokenizer for GramTokenizer {
+    type TokenStream<'a> = OwnedTokenStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> OwnedTokenStream {
+        let tokens = grams(text)
+            .into_iter()
+            .enumerate()
+            .map(|(position, text)| Token {
+                offset_from: 0,
+                offset_to: 0,
+                position,
+                text,
+                position_length: 1,
+            })
+            .collect();
+        OwnedTokenStream { tokens, index: 0 }
+    }
 }
 
 /// Tokenises user query text into distinct terms (in order of first appearance); never
@@ -232,6 +336,22 @@ pub fn query_terms(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
     } else {
         content
     }
+}
+
+/// Whether a query word is a function word (dropped when the query has other words).
+pub fn is_stopword(word: &str) -> bool {
+    QUERY_STOPWORDS.contains(&word)
+}
+
+/// The analysed words of query text in order, with their byte ranges in `text`
+/// (duplicates kept, stop words kept).
+pub fn query_tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(String, usize, usize)> {
+    let mut out = Vec::new();
+    let mut stream = analyzer.token_stream(text);
+    while let Some(t) = stream.next() {
+        out.push((t.text.clone(), t.offset_from, t.offset_to));
+    }
+    out
 }
 
 /// All terms the index analyzer produces for `text` (used to expand unknown query words
@@ -280,6 +400,23 @@ mod tests {
         assert_eq!(toks(false, "CRISPR 基因编辑"), ["crispr", "基因编辑"]);
         assert_eq!(toks(false, "Lithium Batteries"), ["lithium", "batteri"]);
         assert_eq!(toks(false, "battery"), ["batteri"]);
+    }
+
+    #[test]
+    fn grams_find_fragments_inside_words() {
+        let g = grams("高效钙钛矿太阳能电池");
+        for want in ["钙钛", "钛矿", "钙", "矿"] {
+            assert!(g.contains(&want.to_string()), "{want} in {g:?}");
+        }
+        let g = grams("钠离子电池正极材料");
+        assert!(g.contains(&"钠电".to_string()), "{g:?}");
+        // Not across unrelated words.
+        let g = grams("含钠的电解液");
+        assert!(!g.contains(&"钠电".to_string()), "{g:?}");
+        assert_eq!(query_grams("钠电"), ["钠电"]);
+        assert_eq!(query_grams("钛"), ["钛"]);
+        assert_eq!(query_grams("钠电池"), ["钠电", "电池"]);
+        assert!(query_grams("abc").is_empty());
     }
 
     #[test]
