@@ -443,8 +443,11 @@ pub(crate) mod tests {
         );
         let mut c = sample();
         c.signed_on = d("1985-01-01");
-        c.term_start = Some(d("2036-11-23"));
+        c.term_start = None;
         c.term_end = Some(d("2035-01-01"));
+        assert!(codes(&c.check(today)).is_empty(), "bounds are inclusive");
+        c.term_start = Some(d("2036-11-23"));
+        c.term_end = None;
         assert!(codes(&c.check(today)).is_empty(), "bounds are inclusive");
         c.term_start = Some(d("2036-11-24"));
         c.term_end = Some(d("2035-01-02"));
