@@ -306,22 +306,51 @@ impl Candidate for Listing {
 }
 
 #[async_trait::async_trait]
-impl Loader for Demands<'_> {
-    type Item = Demand;
-    async fn load(&self, ids: &[i64]) -> ApiResult<HashMap<i64, (Text, Demand)>> {
-        load_demands(self.0, ids).await
+impl Candidate for Demand {
+    const INDEX: &'static str = DEMANDS;
+    fn open_status() -> &'static str {
+        DemandStatus::Open.as_str()
+    }
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn owner_org_id(&self) -> i64 {
+        self.owner_org_id
+    }
+    async fn load_open(
+        db: &DatabaseConnection,
+        ids: &[i64],
+        today: NaiveDate,
+    ) -> ApiResult<HashMap<i64, Demand>> {
+        use ttx_demands::entity::demand::{Column, Entity};
+        let mut out = HashMap::with_capacity(ids.len());
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let rows = Entity::find()
+            .filter(Column::Id.is_in(ids.iter().copied()))
+            .all(db)
+            .await?;
+        for r in &rows {
+            let d = ttx_demands::store::decode(r).map_err(ApiError::internal)?;
+            let status = ttx_demands::domain::effective_status(d.status, d.data.deadline, today);
+            if status == DemandStatus::Open {
+                out.insert(d.id, d);
+            }
+        }
+        Ok(out)
     }
 }
 
-/// Text candidates for `t` in `index`, with their fused relevance, best first.
-async fn candidates<L: Loader>(
+/// The open candidates for text `t`, with their relevance (engine score relative to the best
+/// one), most relevant first.
+async fn candidates<C: Candidate>(
     st: &MatchingState,
-    index: &'static str,
     t: &Text,
     filters: &Filters,
     want: usize,
-    loader: &L,
-) -> ApiResult<(Vec<(i64, f64)>, HashMap<i64, (Text, L::Item)>)> {
+    today: NaiveDate,
+) -> ApiResult<Vec<(f64, C)>> {
     // The need's words, title and keywords first; the engine's BM25 weighs rare words up and
     // common ones down. `query_terms` bounds the work per request (0: the whole text).
     let q: String = if st.cfg.query_terms == 0 {
@@ -336,28 +365,52 @@ async fn candidates<L: Loader>(
             .collect::<Vec<_>>()
             .join(" ")
     };
+    let mut filters = filters.clone();
+    filters.statuses = vec![C::open_status().to_string()];
     let n = st.cfg.candidates.max(want).clamp(10, ttx_search::MAX_LIMIT);
-    let hits = ranked(st, index, q, filters, n).await?;
+    let hits = ranked(st, C::INDEX, q, &filters, n).await?;
     let best = hits.iter().map(|(_, s)| *s).fold(0.0, f64::max);
     // Relevance relative to the best match: BM25 ratios separate a good match from a weak one
     // far more than ranks do, so the other parts reorder only near-equals.
     let mut ids: Vec<(i64, f64)> = hits
         .into_iter()
         .map(|(id, s)| {
-            (
-                id,
-                if best > 0.0 {
-                    (s / best).clamp(0.0, 1.0)
-                } else {
-                    0.0
-                },
-            )
+            let rel = if best > 0.0 {
+                (s / best).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            (id, rel)
         })
         .collect();
     ids.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let wanted: Vec<i64> = ids.iter().map(|(id, _)| *id).collect();
-    let loaded = loader.load(&wanted).await?;
-    Ok((ids, loaded))
+    let mut loaded = C::load_open(&st.db, &wanted, today).await?;
+    Ok(ids
+        .into_iter()
+        .filter_map(|(id, rel)| loaded.remove(&id).map(|c| (rel, c)))
+        .collect())
+}
+
+/// Scores the candidates of other organisations than `exclude`'s, best first, at most `limit`.
+fn best<C: Candidate>(
+    cands: Vec<(f64, C)>,
+    exclude: &HashSet<i64>,
+    limit: usize,
+    score: impl Fn(&C, f64) -> Scored,
+) -> Vec<(Scored, C)> {
+    let mut scored: Vec<(Scored, C)> = cands
+        .into_iter()
+        .filter(|(_, c)| !exclude.contains(&c.owner_org_id()))
+        .map(|(rel, c)| (score(&c, rel), c))
+        .collect();
+    scored.sort_by(|a, b| {
+        b.0.score
+            .total_cmp(&a.0.score)
+            .then_with(|| a.1.id().cmp(&b.1.id()))
+    });
+    scored.truncate(limit);
+    scored
 }
 
 /// The field most of the best text matches share, when one clearly leads.
@@ -434,12 +487,13 @@ fn may_ask(actor: &Actor, owner: i64, public: bool, what: &'static str) -> Resul
     if actor.is_verified_broker() {
         return Ok(());
     }
-    Err(ApiError::forbidden(
-        "suggestions for a need are for its firm and for brokers of verified agencies",
-    ))
+    Err(ApiError::forbidden(match what {
+        "need" => "suggestions for a need are for its firm and for brokers of verified agencies",
+        _ => "suggestions for a listing are for its owner and for brokers of verified agencies",
+    }))
 }
 
-/// The listings that could serve need `id`, best first.
+/// The listings that could serve need `id`, best first, as `actor` may see them.
 pub async fn for_demand(
     st: &MatchingState,
     actor: &Actor,
@@ -465,7 +519,7 @@ pub async fn for_demand(
         .map(|(s, l)| {
             let org = orgs.get(&l.owner_org_id);
             ListingSuggestion {
-                listing: ListingCard::build(l.clone(), org, ListingStatus::Published, false),
+                listing: ListingCard::build(l, org, ListingStatus::Published, false),
                 score: s.score,
                 parts: s.parts,
                 reason_zh: s.reason_zh,
@@ -475,24 +529,8 @@ pub async fn for_demand(
         .collect())
 }
 
-/// Who may ask for a listing's suggestions: its owner (every state), brokers of verified
-/// agencies (published listings), operators.
-fn may_match_listing(actor: &Actor, l: &Listing, published: bool) -> Result<(), ApiError> {
-    if actor.belongs_to(l.owner_org_id) || actor.is_operator() {
-        return Ok(());
-    }
-    if !published {
-        return Err(ApiError::not_found("listing"));
-    }
-    if actor.is_verified_broker() {
-        return Ok(());
-    }
-    Err(ApiError::forbidden(
-        "suggestions for a listing are for its owner and for brokers of verified agencies",
-    ))
-}
-
-/// The open needs listing `id` could serve, best first.
+/// The open needs listing `id` could serve, best first, as `actor` may see them (anonymous
+/// firms stay anonymous).
 pub async fn for_listing(
     st: &MatchingState,
     actor: &Actor,
@@ -525,7 +563,7 @@ pub async fn for_listing(
     Ok(scored
         .into_iter()
         .map(|(s, d)| DemandSuggestion {
-            demand: DemandView::build(d, None, orgs.get(&d.owner_org_id), &viewer, now),
+            demand: DemandView::build(&d, None, orgs.get(&d.owner_org_id), &viewer, now),
             score: s.score,
             parts: s.parts,
             reason_zh: s.reason_zh,
