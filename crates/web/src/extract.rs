@@ -146,16 +146,18 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 }
                 Category::Data => {
                     let field = if path == "." { String::new() } else { path };
-                    let msg = clean_serde_message(&inner.to_string());
-                    let (field, code) = if let Some(missing) = missing_field(&msg) {
+                    let raw = clean_serde_message(&inner.to_string());
+                    // In words a user understands, the field named by its path.
+                    let (code, msg) = crate::serde_msg::explain(&raw);
+                    let (field, code, msg) = if let Some(missing) = missing_field(&raw) {
                         let f = if field.is_empty() {
                             missing
                         } else {
                             format!("{field}.{missing}")
                         };
-                        (f, "required")
+                        (f, "required", "is required".to_string())
                     } else {
-                        (field, "invalid")
+                        (field, code, msg)
                     };
                     Err(ApiError::validation(
                         FieldError::new(if field.is_empty() { "body" } else { &field }, code, msg)

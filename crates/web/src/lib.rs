@@ -13,6 +13,7 @@ pub mod etag;
 pub mod extract;
 pub mod idempotency;
 pub mod pagination;
+pub mod serde_msg;
 
 pub use db::begin_write;
 pub use error::{ApiError, ApiResult, ErrorCode, Registered, ServiceError, ServiceResult};
