@@ -222,6 +222,7 @@ async fn a_listing_created_by_a_disconnected_request_is_replayed_not_duplicated(
     let body = json!({
         "title": "一种锂电池隔膜涂层制备方法",
         "summary": "提高隔膜耐热性能和电解液浸润性的涂层制备方法",
+        "description": "涂层浆料配方与涂布工艺，已完成中试验证。",
         "field": "new_energy",
         "trl": 5,
         "transfer_modes": ["transfer"],
