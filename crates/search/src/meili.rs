@@ -780,7 +780,7 @@ mod tests {
             gram_query("钠电 battery"),
             Some(format!("{} battery", gram_token("钠电")))
         );
-        assert_eq!(gram_token("钠电"), "zh094a07535");
+        assert_eq!(gram_token("钠电"), "zh094a007535");
         assert_eq!(
             gram_query("5G钠电池").unwrap(),
             format!("5G {} {}", gram_token("钠电"), gram_token("电池"))

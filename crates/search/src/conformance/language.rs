@@ -148,7 +148,7 @@ pub(super) async fn english_finds_chinese(cx: &mut Ctx) {
         });
         let plausible = |d: &SearchDoc| {
             let t = all_text(d);
-            t.contains(en) || zh.iter().any(|z| t.contains(z))
+            t.replace('-', " ").contains(en) || zh.iter().any(|z| t.contains(z))
         };
         let r = cx.check_finds(q, &must, &none, plausible).await;
         cx.record(&format!("english {q:?} finds {}", zh.join("/")), r);

@@ -36,7 +36,7 @@ use crate::Filters;
 /// Weight of a sub-word used in place of an unknown query word.
 const SUBWORD_WEIGHT: f32 = 0.6;
 /// Weight of a Chinese term standing for an English phrase (relative to the English words).
-const TRANSLATION_WEIGHT: f32 = 1.0;
+const TRANSLATION_WEIGHT: f32 = 1.5;
 /// Tie breaker of the per-word disjunction-max over fields.
 const TIE_BREAKER: f32 = 0.25;
 
