@@ -83,17 +83,6 @@ pub const PROPOSAL_SUBMITTED: &str = "proposal.submitted";
 pub const PROPOSAL_SHORTLISTED: &str = "proposal.shortlisted";
 pub const PROPOSAL_ACCEPTED: &str = "proposal.accepted";
 pub const PROPOSAL_DECLINED: &str = "proposal.declined";
-/// A listing matching a saved search or a followed need (immediate delivery).
-pub const SUBSCRIPTION_MATCH: &str = "subscription.match";
-/// The day's matches of a subscription with daily delivery.
-pub const SUBSCRIPTION_DIGEST: &str = "subscription.digest";
-/// Broker pipeline (`ttx-matching`): a broker introduced a listing and a need to each other.
-pub const MATCH_INTRODUCED: &str = "match.introduced";
-/// Broker pipeline: one party accepted the introduction (to the other party and the agency).
-pub const MATCH_ACCEPTED: &str = "match.accepted";
-/// Broker pipeline: a party declined the introduction; the match is closed.
-pub const MATCH_DECLINED: &str = "match.declined";
-/// Broker pipeline: both parties accepted; the match is in negotiation.
 /// To a solver: another proposal to the same challenge was accepted; this one leaves `submitted`
 /// / `shortlisted` for `not_selected`.
 pub const PROPOSAL_NOT_SELECTED: &str = "proposal.not_selected";
@@ -113,6 +102,17 @@ pub const CONTRACT_AMENDMENT_DECIDED: &str = "contract.amendment_decided";
 pub const CONTRACT_TERMINATION_DECIDED: &str = "contract.termination_decided";
 /// Contracts: the review deadline of an accepted contract is near (once per review round).
 pub const CONTRACT_REVIEW_DUE_SOON: &str = "contract.review_due_soon";
+/// A listing matching a saved search or a followed need (immediate delivery).
+pub const SUBSCRIPTION_MATCH: &str = "subscription.match";
+/// The day's matches of a subscription with daily delivery.
+pub const SUBSCRIPTION_DIGEST: &str = "subscription.digest";
+/// Broker pipeline (`ttx-matching`): a broker introduced a listing and a need to each other.
+pub const MATCH_INTRODUCED: &str = "match.introduced";
+/// Broker pipeline: one party accepted the introduction (to the other party and the agency).
+pub const MATCH_ACCEPTED: &str = "match.accepted";
+/// Broker pipeline: a party declined the introduction; the match is closed.
+pub const MATCH_DECLINED: &str = "match.declined";
+/// Broker pipeline: both parties accepted; the match is in negotiation.
 pub const MATCH_NEGOTIATING: &str = "match.negotiating";
 /// Broker pipeline: the match is signed, linked to a registered contract.
 pub const MATCH_SIGNED: &str = "match.signed";

@@ -6,7 +6,9 @@
 //! *current* state of each document from its [`DocSource`], and upserts it into the engine
 //! (or deletes it when it is no longer publicly searchable). Because it always reads the
 //! current state, replaying a row is harmless and an old update can never overwrite a newer
-//! one; several workers (e.g. two server instances) may run at once.
+//! one. Several server processes may run a worker each: on PostgreSQL one process at a time
+//! applies a batch (an advisory lock, [`applier_lock`]), the others take over within a poll
+//! interval when it stops or dies.
 //!
 //! Failures (engine down, index locked by a running reindex, source error) leave the rows
 //! unprocessed with `attempts + 1`, `last_error` and an exponential `next_attempt_at`.

@@ -449,6 +449,13 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         .nest("/v1", v1_routes())
         .split_for_parts();
     let (ops_routes, _) = ops::ops_router().split_for_parts();
+    // Document uploads have their own (larger) body limit; everything else the server's.
+    let (documents, _) = OpenApiRouter::new()
+        .nest("/v1", ttx_documents::router())
+        .split_for_parts();
+    let documents = documents.layer(RequestBodyLimitLayer::new(
+        cfg.documents.max_bytes.saturating_add(64 * 1024),
+    ));
 
     let cors = if cfg.server.cors_origins.is_empty() {
         CorsLayer::new()
@@ -461,13 +468,6 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
             .collect();
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
-    // Document uploads have their own (larger) body limit; everything else the server's.
-    let (documents, _) = OpenApiRouter::new()
-        .nest("/v1", ttx_documents::router())
-        .split_for_parts();
-    let documents = documents.layer(RequestBodyLimitLayer::new(
-        cfg.documents.max_bytes.saturating_add(64 * 1024),
-    ));
             .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
             .allow_headers([
                 header::AUTHORIZATION,

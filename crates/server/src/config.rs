@@ -27,13 +27,11 @@ pub struct Config {
     /// Inbox and webhook delivery.
     pub notify: NotifyConfig,
     pub contracts: ContractsConfig,
-    /// Enquiries between parties: the daily cap per organisation.
-    pub enquiries: EnquiriesConfig,
-}
     /// Documents of listings, proposals and contracts: storage backend and size limit.
     pub documents: ttx_documents::DocumentsConfig,
     /// Enquiries between parties: the daily cap per organisation.
     pub enquiries: EnquiriesConfig,
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -85,7 +83,6 @@ pub struct LogConfig {
 pub struct ContractsConfig {
     /// Days a station has to decide after accepting a contract.
     pub review_deadline_days: i64,
-}
     /// A contract under review gets a "deadline near" reminder this many days before its due
     /// date (to the station and the seller side, once per review round).
     pub review_reminder_days: i64,
@@ -99,6 +96,7 @@ pub struct ContractsConfig {
     pub checks_per_minute: u32,
     /// Take the client address from the last `X-Forwarded-For` entry (behind a reverse proxy).
     pub trust_forwarded_for: bool,
+}
 
 impl Default for Config {
     fn default() -> Self {
@@ -113,10 +111,9 @@ impl Default for Config {
             matching: MatchingConfig::default(),
             notify: NotifyConfig::default(),
             contracts: ContractsConfig::default(),
-            enquiries: EnquiriesConfig::default(),
-        }
             documents: ttx_documents::DocumentsConfig::default(),
             enquiries: EnquiriesConfig::default(),
+        }
     }
 }
 
@@ -167,12 +164,12 @@ impl Default for ContractsConfig {
     fn default() -> Self {
         ContractsConfig {
             review_deadline_days: 30,
-        }
             review_reminder_days: 5,
             reminder_interval_secs: 600,
             public_url: None,
             checks_per_minute: 30,
             trust_forwarded_for: false,
+        }
     }
 }
 

@@ -162,8 +162,8 @@ pub const DOMAIN_ERROR_TABLES: &[(&str, ErrorTable)] = &[
     ("notify", ttx_notify::error::ERROR_CODES),
     ("matching", ttx_matching::ERROR_CODES),
     ("contracts", ttx_contracts::ERROR_CODES),
-    ("enquiries", ttx_enquiries::ERROR_CODES),
     ("documents", ttx_documents::ERROR_CODES),
+    ("enquiries", ttx_enquiries::ERROR_CODES),
 ];
 
 /// The whole registry: the platform table, then every domain crate's.
@@ -409,7 +409,8 @@ mod tests {
             + check(ttx_notify::error::NotifyError::ALL)
             + check(ttx_matching::error::MatchingError::ALL)
             + check(ttx_contracts::error::ContractError::ALL)
-            + check(ttx_documents::error::DocumentError::ALL);
+            + check(ttx_documents::error::DocumentError::ALL)
+            + check(ttx_enquiries::error::EnquiryError::ALL);
         assert_eq!(n, all_error_codes().len(), "every table is checked here");
     }
 }
