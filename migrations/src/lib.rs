@@ -13,9 +13,9 @@ mod m20261123_000006_contracts;
 mod m20261129_000007_stats_rollup;
 mod m20261129_000008_matches;
 mod m20261129_000009_subscriptions_events;
-mod m20261129_000011_enquiries;
 /// Public: the server's tests compare its frozen value lists with the enums.
 pub mod m20261129_000010_checks;
+mod m20261129_000011_enquiries;
 mod m20261129_000012_documents;
 
 pub struct Migrator;

@@ -4,7 +4,9 @@
 //! `UPDATE_SCHEMA_SNAPSHOT=1 cargo test -p ttx-migration --test schema` rewrites the snapshot;
 //! only ever do that for a reason stated in the commit.
 use migration::{MigratorTrait, SchemaManager};
-use sea_orm_migration::sea_orm::{ConnectionTrait, ConnectOptions, Database, DatabaseConnection, Statement};
+use sea_orm_migration::sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement,
+};
 
 /// `CREATE` statements of every table and index, in name order.
 pub async fn sqlite_schema(db: &DatabaseConnection) -> String {
@@ -28,12 +30,18 @@ async fn migrations_1_to_9_build_the_schema_of_the_snapshot() {
         m.up(&manager).await.unwrap();
     }
     let schema = sqlite_schema(&db).await;
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schema_m01_m09.sqlite.sql");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/schema_m01_m09.sqlite.sql"
+    );
     if std::env::var("UPDATE_SCHEMA_SNAPSHOT").is_ok_and(|v| v == "1") {
         std::fs::write(path, &schema).unwrap();
     }
     let want = std::fs::read_to_string(path).expect("the snapshot");
-    assert!(schema == want, "the schema of migrations 1-9 changed:\n{schema}");
+    assert!(
+        schema == want,
+        "the schema of migrations 1-9 changed:\n{schema}"
+    );
 }
 
 /// An in-memory SQLite database (one connection: each would have its own).

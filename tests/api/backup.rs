@@ -21,7 +21,11 @@ async fn a_backup_of_a_running_server_restores_with_its_data() {
     let app = TestApp::spawn().await;
     let uni = app.org("university", "320102", true).await;
     let r = app
-        .post("/v1/listings", Some(&uni.admin_token), &listing("备份前的成果一号"))
+        .post(
+            "/v1/listings",
+            Some(&uni.admin_token),
+            &listing("备份前的成果一号"),
+        )
         .await;
     r.assert_status(201);
     let first = r.body["id"].as_i64().unwrap();
@@ -33,7 +37,11 @@ async fn a_backup_of_a_running_server_restores_with_its_data() {
         let mut ids = vec![];
         for i in 0..15 {
             let r = app
-                .post("/v1/listings", Some(&uni.admin_token), &listing(&format!("备份期间的成果{i}号")))
+                .post(
+                    "/v1/listings",
+                    Some(&uni.admin_token),
+                    &listing(&format!("备份期间的成果{i}号")),
+                )
                 .await;
             r.assert_status(201);
             ids.push(r.body["id"].as_i64().unwrap());
@@ -44,7 +52,9 @@ async fn a_backup_of_a_running_server_restores_with_its_data() {
     let report = report.expect("backup");
     assert!(report.bytes > 0);
     // A backup never overwrites.
-    assert!(ttx_server::backup::backup(&app.db, &url, &dest).await.is_err());
+    assert!(ttx_server::backup::backup(&app.db, &url, &dest)
+        .await
+        .is_err());
 
     // Restore into a new place and serve from it.
     let restore_dir = tempfile::tempdir().unwrap();
@@ -66,7 +76,11 @@ async fn a_backup_of_a_running_server_restores_with_its_data() {
                 .output()
                 .await
                 .expect("pg_restore runs");
-            assert!(out.status.success(), "pg_restore: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "pg_restore: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             (restored, Some((admin, name)))
         }
         _ => {
@@ -100,9 +114,13 @@ async fn a_backup_of_a_running_server_restores_with_its_data() {
             .assert_status(200);
     }
     // And the restored deployment takes writes.
-    back.post("/v1/listings", Some(&uni.admin_token), &listing("恢复之后的成果"))
-        .await
-        .assert_status(201);
+    back.post(
+        "/v1/listings",
+        Some(&uni.admin_token),
+        &listing("恢复之后的成果"),
+    )
+    .await
+    .assert_status(201);
     drop(back);
     if let Some((admin, name)) = drop_pg {
         let _ = admin

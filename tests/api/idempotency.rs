@@ -143,7 +143,11 @@ async fn a_retry_after_a_timeout_runs_again() {
     let r = keyed(&app, "/v1/_test/stall-once", "t").await;
     r.assert_status(201);
     assert_eq!(r.body["call"], 2);
-    assert_eq!(calls.finished.load(SeqCst), 1, "the stalled call never finished");
+    assert_eq!(
+        calls.finished.load(SeqCst),
+        1,
+        "the stalled call never finished"
+    );
 }
 
 async fn set_reservation(app: &TestApp, key: &str, age: chrono::Duration) {

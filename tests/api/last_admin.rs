@@ -31,7 +31,11 @@ async fn admins(app: &TestApp, org_id: i64, op: &str) -> usize {
 
 fn one_wins(a: &Resp, b: &Resp) {
     let ok = [a, b].iter().filter(|r| r.status.is_success()).count();
-    assert_eq!(ok, 1, "exactly one succeeds: {} {} / {} {}", a.status, a.text, b.status, b.text);
+    assert_eq!(
+        ok, 1,
+        "exactly one succeeds: {} {} / {} {}",
+        a.status, a.text, b.status, b.text
+    );
     for r in [a, b] {
         if !r.status.is_success() {
             r.assert_problem(409, "invalid_state");

@@ -5,15 +5,15 @@ pub const TTX_BIN: &str = env!("CARGO_BIN_EXE_ttx-under-test");
 
 mod accounts;
 mod backup;
+mod certificate_check;
 mod contract_events;
 mod contracts;
 mod contracts_import_history;
 mod contracts_usability;
-mod certificate_check;
 mod dashboard;
+mod demands;
 mod documents;
 mod enquiries;
-mod demands;
 mod http_details;
 mod idempotency;
 mod input_hygiene;

@@ -6,8 +6,6 @@ use serde_json::{json, Value};
 use ttx_tests::fixtures::{day, WAN};
 use ttx_tests::{Org, Resp, TestApp};
 
-
-
 fn patent(digits12: &str) -> String {
     ttx_listings::patent::PatentNumber::complete(digits12).expect("12 digits")
 }

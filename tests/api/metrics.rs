@@ -7,8 +7,13 @@ use ttx_tests::TestApp;
 
 /// The value of the sample `series` (name with labels, as rendered), if present.
 fn sample(text: &str, series: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
+    text.lines().find_map(|l| {
+        l.strip_prefix(series)?
+            .strip_prefix(' ')?
+            .trim()
+            .parse()
+            .ok()
+    })
 }
 
 fn contract(title: &str, buyer_org: i64) -> serde_json::Value {
@@ -42,7 +47,10 @@ async fn every_metric_has_help_and_the_domain_figures_follow_the_database() {
 
     let m = app.get("/metrics", None).await;
     m.assert_status(200);
-    assert_eq!(sample(&m.text, "ttx_contracts{status=\"draft\"}"), Some(0.0));
+    assert_eq!(
+        sample(&m.text, "ttx_contracts{status=\"draft\"}"),
+        Some(0.0)
+    );
     assert_eq!(sample(&m.text, "ttx_review_overdue"), Some(0.0));
     assert_eq!(sample(&m.text, "ttx_webhook_failures"), Some(0.0));
 
@@ -50,19 +58,31 @@ async fn every_metric_has_help_and_the_domain_figures_follow_the_database() {
     let mut ids = vec![];
     for t in ["指标合同甲", "指标合同乙", "指标合同丙"] {
         let r = app
-            .post("/v1/contracts", Some(&seller.admin_token), &contract(t, buyer.id))
+            .post(
+                "/v1/contracts",
+                Some(&seller.admin_token),
+                &contract(t, buyer.id),
+            )
             .await;
         r.assert_status(201);
         ids.push(r.body["id"].as_i64().unwrap());
     }
     for id in &ids[..2] {
-        app.post(&format!("/v1/contracts/{id}/submit"), Some(&seller.admin_token), &json!({}))
-            .await
-            .assert_status(200);
-    }
-    app.post(&format!("/v1/contracts/{}/accept", ids[0]), Some(&reviewer), &json!({}))
+        app.post(
+            &format!("/v1/contracts/{id}/submit"),
+            Some(&seller.admin_token),
+            &json!({}),
+        )
         .await
         .assert_status(200);
+    }
+    app.post(
+        &format!("/v1/contracts/{}/accept", ids[0]),
+        Some(&reviewer),
+        &json!({}),
+    )
+    .await
+    .assert_status(200);
     let due = chrono::Utc::now().date_naive() - chrono::Duration::days(3);
     let backend = app.db.get_database_backend();
     app.db
@@ -89,8 +109,12 @@ async fn every_metric_has_help_and_the_domain_figures_follow_the_database() {
         .await;
     r.assert_status(201);
     let hook = r.body["webhook"]["id"].as_i64().unwrap();
-    app.post(&format!("/v1/webhooks/{hook}/ping"), Some(&buyer.admin_token), &json!({}))
-        .await;
+    app.post(
+        &format!("/v1/webhooks/{hook}/ping"),
+        Some(&buyer.admin_token),
+        &json!({}),
+    )
+    .await;
 
     let m = app
         .wait_until("/metrics", None, "the failed webhook delivery", |r| {
@@ -105,16 +129,29 @@ async fn every_metric_has_help_and_the_domain_figures_follow_the_database() {
     assert_eq!(sample(t, "ttx_review_queue{kind=\"contract\"}"), Some(2.0));
     assert_eq!(sample(t, "ttx_review_queue{kind=\"amendment\"}"), Some(0.0));
     assert_eq!(sample(t, "ttx_review_overdue"), Some(1.0));
-    assert_eq!(sample(t, "ttx_webhook_deliveries{status=\"failed\"}"), Some(1.0));
+    assert_eq!(
+        sample(t, "ttx_webhook_deliveries{status=\"failed\"}"),
+        Some(1.0)
+    );
     for index in ["listings", "demands"] {
         assert!(
             sample(t, &format!("ttx_search_outbox_lag{{index=\"{index}\"}}")).is_some(),
             "lag of {index} in\n{t}"
         );
-        assert!(sample(t, &format!("ttx_search_outbox_lag_seconds{{index=\"{index}\"}}")).is_some());
+        assert!(sample(
+            t,
+            &format!("ttx_search_outbox_lag_seconds{{index=\"{index}\"}}")
+        )
+        .is_some());
     }
-    assert!(sample(t, "ttx_http_requests_total{method=\"GET\",route=\"/metrics\",status=\"200\"}").is_some()
-        || t.contains("ttx_http_requests_total{"));
+    assert!(
+        sample(
+            t,
+            "ttx_http_requests_total{method=\"GET\",route=\"/metrics\",status=\"200\"}"
+        )
+        .is_some()
+            || t.contains("ttx_http_requests_total{")
+    );
 
     // Every metric has a `# HELP` line and a `# TYPE` line.
     let names = |prefix: &str| -> BTreeSet<String> {
@@ -130,7 +167,10 @@ async fn every_metric_has_help_and_the_domain_figures_follow_the_database() {
     assert!(typed.contains("ttx_contracts"));
     let missing: Vec<_> = typed.difference(&helped).collect();
     assert!(missing.is_empty(), "metrics without # HELP: {missing:?}");
-    for l in t.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+    for l in t
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
         let name = l.split(['{', ' ']).next().unwrap();
         let base = ["_bucket", "_sum", "_count"]
             .iter()

@@ -422,7 +422,13 @@ impl TestApp {
     }
 
     /// Sends raw bytes (an upload) with a `Content-Type`.
-    pub async fn upload(&self, path: &str, token: Option<&str>, content_type: &str, bytes: Vec<u8>) -> Resp {
+    pub async fn upload(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Resp {
         let mut rb = self
             .client
             .post(self.url(path))

@@ -1,7 +1,7 @@
 //! `ttx-accounts`: organisations, users, roles, tokens, jurisdiction and the audit log.
 pub mod audit;
-pub mod domain;
 pub mod auth;
+pub mod domain;
 pub mod dto;
 pub mod entity;
 pub mod routes;

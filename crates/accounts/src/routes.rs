@@ -9,8 +9,7 @@ use std::sync::Arc;
 use ttx_core::{FieldErrors, OrgKind, RegionCode, Role};
 use ttx_web::error::Problem;
 use ttx_web::{
-    ApiJson, ApiPath, ApiQuery, ApiResult, Cursor, IfMatch, Page, PageQuery, RequestId,
-    Versioned,
+    ApiJson, ApiPath, ApiQuery, ApiResult, Cursor, IfMatch, Page, PageQuery, RequestId, Versioned,
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -414,15 +413,8 @@ async fn list_audit(
     };
     let before = page.cursor()?.map(|c| c.id);
     let limit = page.limit();
-    let rows = service::audit_page(
-        &st.db,
-        &actor,
-        q.org_id,
-        q.action.as_deref(),
-        before,
-        limit,
-    )
-    .await?;
+    let rows =
+        service::audit_page(&st.db, &actor, q.org_id, q.action.as_deref(), before, limit).await?;
     Ok(axum::Json(Page::from_rows(
         rows,
         limit,

@@ -5,12 +5,13 @@ use crate::entity::{api_token, organization, station_jurisdiction, user};
 use crate::secrets::{self, PasswordCost};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    TransactionTrait,
 };
 use serde_json::json;
 use ttx_core::{CreditCode, OrgKind, RegionCode, Role};
-use ttx_web::{ServiceError, ErrorCode};
+use ttx_web::{ErrorCode, ServiceError};
 
 /// Account settings.
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
@@ -148,7 +149,8 @@ async fn insert_user<C: ConnectionTrait>(
     .await
     .map_err(|e| {
         if unique_violation(&e) {
-            ServiceError::new(ErrorCode::AlreadyExists).detail("a user with this e-mail already exists")
+            ServiceError::new(ErrorCode::AlreadyExists)
+                .detail("a user with this e-mail already exists")
         } else {
             ServiceError::internal(e)
         }
@@ -357,7 +359,10 @@ pub async fn revoke_token(
     Ok(())
 }
 
-pub async fn get_org(db: &DatabaseConnection, id: i64) -> Result<organization::Model, ServiceError> {
+pub async fn get_org(
+    db: &DatabaseConnection,
+    id: i64,
+) -> Result<organization::Model, ServiceError> {
     organization::Entity::find_by_id(id)
         .one(db)
         .await?

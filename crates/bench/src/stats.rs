@@ -35,7 +35,7 @@ use ttx_contracts::import::{refresh_statistics, validate};
 use ttx_contracts::service::history::insert_registered;
 use ttx_contracts::store::write_txn;
 use ttx_core::{Fen, Labelled, RegionCode, RegionLevel};
-use ttx_server::{App, Config};
+use ttx_server::App;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

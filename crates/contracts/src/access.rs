@@ -19,7 +19,7 @@ use crate::error::ContractError;
 use crate::store;
 use ttx_accounts::Actor;
 use ttx_core::{OrgKind, RegionCode, Role};
-use ttx_web::{ServiceError, ErrorCode};
+use ttx_web::{ErrorCode, ServiceError};
 
 /// How the caller relates to a contract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,7 +92,9 @@ fn denied(actor: &Actor, m: &contract::Model, code: ContractError) -> ServiceErr
     match viewer_of(actor, m) {
         Some(Viewer::Bureau) => ServiceError::new(ContractError::ReadOnlyAccess),
         Some(_) => ServiceError::new(code),
-        None if actor.org_kind == OrgKind::Station && code == ContractError::NotRegisteringStation => {
+        None if actor.org_kind == OrgKind::Station
+            && code == ContractError::NotRegisteringStation =>
+        {
             ServiceError::new(code)
         }
         None => ServiceError::not_found("contract"),

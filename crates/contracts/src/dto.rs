@@ -26,7 +26,6 @@ pub struct PartyInput {
     pub region_code: Option<String>,
 }
 
-
 impl PartyInput {
     pub fn parse(self, f: &str, errs: &mut FieldErrors) -> Option<PartyRef> {
         if let Some(id) = self.org_id {
@@ -251,7 +250,6 @@ pub struct ContractInput {
     pub documents: Vec<DocumentInput>,
 }
 
-
 impl ContractInput {
     pub fn parse(self) -> Result<DraftSpec, FieldErrors> {
         let mut e = FieldErrors::new();
@@ -365,7 +363,6 @@ pub struct ContractPatch {
     pub documents: Option<Vec<DocumentInput>>,
 }
 
-
 impl ContractPatch {
     pub fn parse(self) -> Result<PatchSpec, FieldErrors> {
         let mut e = FieldErrors::new();
@@ -433,7 +430,6 @@ pub struct RegisterRequest {
     pub non_technical_costs: Option<i64>,
     pub note: Option<String>,
 }
-
 
 impl RegisterRequest {
     pub fn parse(self) -> Result<RegisterSpec, FieldErrors> {
@@ -511,7 +507,6 @@ pub struct AmendmentRequest {
     pub term_end: Option<NaiveDate>,
     pub documents: Option<Vec<DocumentInput>>,
 }
-
 
 impl AmendmentRequest {
     pub fn parse(self) -> Result<AmendmentSpec, FieldErrors> {

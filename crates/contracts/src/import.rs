@@ -630,12 +630,18 @@ pub async fn refresh_statistics(db: &DatabaseConnection) -> Result<(), sea_orm::
 
 /// Prints a report for the command line; an error when rows were invalid.
 pub fn print_report(report: &ImportReport, dry_run: bool) -> anyhow::Result<()> {
-    print_outcome(&report.errors, report.rows, &report.by_year, dry_run, |years| {
-        format!(
-            "imported {} contracts, booked in the ledger on their registration dates ({years})",
-            report.imported
-        )
-    })
+    print_outcome(
+        &report.errors,
+        report.rows,
+        &report.by_year,
+        dry_run,
+        |years| {
+            format!(
+                "imported {} contracts, booked in the ledger on their registration dates ({years})",
+                report.imported
+            )
+        },
+    )
 }
 
 /// What an import of `rows` rows prints (the register's and the amendments'): every row error

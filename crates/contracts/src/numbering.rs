@@ -124,7 +124,8 @@ pub async fn next<C: ConnectionTrait>(
                 .ok_or_else(|| ServiceError::internal("registration counter row missing"))?
         }
     };
-    let code = StationCode::parse(&code).ok_or_else(|| ServiceError::internal("bad station code"))?;
+    let code =
+        StationCode::parse(&code).ok_or_else(|| ServiceError::internal("bad station code"))?;
     RegistrationNumber::new(year, code, seq as u64)
         .ok_or_else(|| ServiceError::internal("registration number out of range"))
 }

@@ -15,9 +15,7 @@ use std::sync::Arc;
 use ttx_accounts::{Actor, MaybeActor};
 use ttx_core::{ContractKind, Labelled};
 use ttx_web::error::Problem;
-use ttx_web::{
-    ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, IfMatch, Page, Versioned,
-};
+use ttx_web::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, IfMatch, Page, Versioned};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// State the contract routes need.
@@ -82,8 +80,7 @@ fn detail_view(
     viewer: Option<Viewer>,
 ) -> ApiResult<ContractView> {
     let status = store::status_of(&m)?;
-    let overdue =
-        crate::domain::content::review_overdue(m.review_due_on, crate::service::today());
+    let overdue = crate::domain::content::review_overdue(m.review_due_on, crate::service::today());
     ContractView::build(m, actions_for(viewer, actor.role, status, overdue))
 }
 
@@ -491,8 +488,7 @@ fn public_base(settings: &Settings, headers: &HeaderMap) -> String {
         .filter(|h| {
             !h.is_empty()
                 && h.len() <= 255
-                && h
-                    .chars()
+                && h.chars()
                     .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
         })
         .unwrap_or("localhost");
@@ -524,7 +520,11 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PeerAddr {
 
 /// The client's address: the connection's peer, or behind a trusted reverse proxy the last
 /// `X-Forwarded-For` entry.
-fn client_ip(settings: &Settings, peer: Option<std::net::SocketAddr>, headers: &HeaderMap) -> std::net::IpAddr {
+fn client_ip(
+    settings: &Settings,
+    peer: Option<std::net::SocketAddr>,
+    headers: &HeaderMap,
+) -> std::net::IpAddr {
     if settings.trust_forwarded_for {
         let forwarded = headers
             .get_all("x-forwarded-for")
@@ -532,7 +532,7 @@ fn client_ip(settings: &Settings, peer: Option<std::net::SocketAddr>, headers: &
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .filter_map(|s| s.trim().parse::<std::net::IpAddr>().ok())
-            .last();
+            .next_back();
         if let Some(ip) = forwarded {
             return ip;
         }

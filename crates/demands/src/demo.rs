@@ -440,6 +440,7 @@ pub async fn seed(db: &DatabaseConnection, orgs: DemoOrgs) -> Result<DemoReport,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain;
 
     #[test]
     fn demo_needs_are_valid_and_published_ones_complete() {

@@ -1,7 +1,7 @@
 //! HTTP request types of needs, challenges and proposals, and their parsing into domain
 //! values (all field errors at once). Response types are in [`crate::view`].
-pub use crate::command::{CloseOutcome, NewDemand, NewProposal};
 use crate::challenge::{self, ChallengeTerms, Criterion};
+pub use crate::command::{CloseOutcome, NewDemand, NewProposal};
 use crate::domain::{self, Budget, Contact, DemandData, DemandPatch, ResearchType};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -69,7 +69,6 @@ pub struct DemandInput {
     /// Publish at once (default: save as a draft).
     pub publish: Option<bool>,
 }
-
 
 fn parse_region(errs: &mut FieldErrors, field: &str, raw: Option<&str>) -> Option<RegionCode> {
     let raw = raw.map(str::trim).filter(|s| !s.is_empty())?;
@@ -308,7 +307,6 @@ impl ChallengeCreate {
     }
 }
 
-
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CloseInput {
@@ -344,7 +342,6 @@ pub struct ProposalInput {
     /// Asking price in fen.
     pub price: Fen,
 }
-
 
 impl ProposalInput {
     pub fn parse(self) -> Result<NewProposal, FieldErrors> {

@@ -13,7 +13,8 @@ use sea_orm::DatabaseConnection;
 use ttx_accounts::{Actor, MaybeActor};
 use ttx_web::error::Problem;
 use ttx_web::{
-    ApiJson, ApiPath, ApiQuery, ApiResult, Cursor, IfMatch, OptionalJson, Page, PageQuery, Versioned,
+    ApiJson, ApiPath, ApiQuery, ApiResult, Cursor, IfMatch, OptionalJson, Page, PageQuery,
+    Versioned,
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 use ttx_accounts::Actor;
 use ttx_core::{FieldErrors, Labelled, TechField, TransferMode};
 use ttx_search::{params, FacetField, Filters, SearchDoc, SearchQuery, SortOrder, DEMANDS};
-use ttx_web::{ServiceError, ServiceResult, ErrorCode};
+use ttx_web::{ErrorCode, ServiceError, ServiceResult};
 
 /// Longest query text accepted.
 pub const MAX_QUERY_CHARS: usize = 200;

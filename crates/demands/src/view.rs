@@ -121,7 +121,11 @@ impl DemandView {
         viewer: &Viewer,
         now: DateTime<Utc>,
     ) -> Self {
-        let status = domain::effective_status(d.status, d.data.deadline, ttx_core::clock::beijing_date(now));
+        let status = domain::effective_status(
+            d.status,
+            d.data.deadline,
+            ttx_core::clock::beijing_date(now),
+        );
         let data = &d.data;
         let owner_side = domain::shows_contact(d.owner_org_id, viewer);
         let manage = domain::can_manage(d.owner_org_id, d.created_by, viewer);

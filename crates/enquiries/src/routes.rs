@@ -92,7 +92,7 @@ async fn create_enquiry(
 pub struct ListParams {
     /// `sent` (by the caller's organisation) or `received` (about its listings and needs).
     #[serde(rename = "box")]
-    #[param(rename = "box")]
+    #[param(rename = "box", inline)]
     pub mailbox: Mailbox,
     pub status: Option<EnquiryStatus>,
     pub listing_id: Option<i64>,

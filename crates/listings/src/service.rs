@@ -326,7 +326,12 @@ pub async fn delete(st: &ListingsState, actor: &Actor, id: i64) -> ServiceResult
 
 /// Publish, withdraw or mark transacted. Owners do all three; operators may withdraw a
 /// published listing (moderation).
-pub async fn act(st: &ListingsState, actor: &Actor, id: i64, action: Action) -> ServiceResult<Seen> {
+pub async fn act(
+    st: &ListingsState,
+    actor: &Actor,
+    id: i64,
+    action: Action,
+) -> ServiceResult<Seen> {
     let (now, today) = now_and_today();
     let txn = store::write_txn(&st.db).await?;
     let cur = load_for_update(&txn, id).await?;

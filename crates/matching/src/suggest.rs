@@ -438,8 +438,7 @@ pub async fn listings_for_need(
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<(Scored, Listing)>> {
     let today = ttx_core::clock::beijing_date(now);
-    let cands: Vec<(f64, Listing)> =
-        candidates(st, &demand_text(d), filters, limit, today).await?;
+    let cands: Vec<(f64, Listing)> = candidates(st, &demand_text(d), filters, limit, today).await?;
     let mut profile = need_profile(d);
     if profile.field.is_none() {
         let fields: Vec<String> = cands
@@ -465,8 +464,7 @@ pub async fn needs_for_listing(
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<(Scored, Demand)>> {
     let today = ttx_core::clock::beijing_date(now);
-    let cands: Vec<(f64, Demand)> =
-        candidates(st, &listing_text(l), filters, limit, today).await?;
+    let cands: Vec<(f64, Demand)> = candidates(st, &listing_text(l), filters, limit, today).await?;
     let lp = listing_profile(l);
     let ts = now.timestamp();
     Ok(best(cands, exclude, limit, |d, rel| {

@@ -27,8 +27,16 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "Proposal not selected (another was accepted)",
     ),
     (CONTRACT_SUBMITTED, "合同已提交登记", "Contract submitted"),
-    (CONTRACT_ACCEPTED, "合同已受理", "Contract accepted for review"),
-    (CONTRACT_RETURNED, "合同被退回补正", "Contract returned for correction"),
+    (
+        CONTRACT_ACCEPTED,
+        "合同已受理",
+        "Contract accepted for review",
+    ),
+    (
+        CONTRACT_RETURNED,
+        "合同被退回补正",
+        "Contract returned for correction",
+    ),
     (CONTRACT_REGISTERED, "合同已登记", "Contract registered"),
     (CONTRACT_REFUSED, "合同不予登记", "Contract refused"),
     (
@@ -67,7 +75,11 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (ENQUIRY_ACCEPTED, "咨询已被接受", "Enquiry accepted"),
     (ENQUIRY_DECLINED, "咨询已被婉拒", "Enquiry declined"),
     (ENQUIRY_CLOSED, "咨询已关闭", "Enquiry closed"),
-    (ENQUIRY_NDA_ACCEPTED, "对方已签署保密协议", "NDA accepted by the enquirer"),
+    (
+        ENQUIRY_NDA_ACCEPTED,
+        "对方已签署保密协议",
+        "NDA accepted by the enquirer",
+    ),
     (
         ENQUIRY_ACCESS_GRANTED,
         "已获准查看保密信息",

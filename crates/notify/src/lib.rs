@@ -21,9 +21,9 @@ pub mod worker;
 
 pub use config::NotifyConfig;
 
+pub use events::{emit, wake, Emitted, NewEvent};
+pub use routes::{router, NotifyState};
 /// The write transaction ([`ttx_web::begin_write`]), re-exported for the crates that take it
 /// from here.
 pub use ttx_web::begin_write;
-pub use events::{emit, wake, Emitted, NewEvent};
-pub use routes::{router, NotifyState};
 pub use worker::DeliveryWorker;

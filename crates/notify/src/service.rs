@@ -2,6 +2,7 @@
 //! change is one transaction with its audit entry.
 use crate::config::NotifyConfig;
 use crate::entity::{attempt, delivery, event, notification, webhook};
+use crate::error::NotifyError;
 use crate::signature::new_secret;
 use crate::worker::{CANCELLED, PENDING};
 use sea_orm::sea_query::Expr;
@@ -13,7 +14,6 @@ use serde_json::json;
 use std::collections::HashMap;
 use ttx_accounts::audit::{self, Target};
 use ttx_accounts::Actor;
-use crate::error::NotifyError;
 use ttx_web::ServiceError;
 
 /// A validated new webhook.
@@ -288,7 +288,10 @@ pub async fn mark_read(
 /// Marks all of the caller's notifications read; returns how many changed.
 pub async fn mark_all_read(db: &DatabaseConnection, actor: &Actor) -> Result<u64, ServiceError> {
     let res = notification::Entity::update_many()
-        .col_expr(notification::Column::ReadAt, Expr::value(ttx_core::clock::now()))
+        .col_expr(
+            notification::Column::ReadAt,
+            Expr::value(ttx_core::clock::now()),
+        )
         .filter(notification::Column::UserId.eq(actor.user_id))
         .filter(notification::Column::ReadAt.is_null())
         .exec(db)

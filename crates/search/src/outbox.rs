@@ -115,7 +115,9 @@ pub async fn outbox_lag<C: ConnectionTrait>(db: &C) -> Result<OutboxLag, DbErr> 
         .one(db)
         .await?;
     let age = oldest.map(|r| {
-        let ms = (ttx_core::clock::now() - r.created_at).num_milliseconds().max(0);
+        let ms = (ttx_core::clock::now() - r.created_at)
+            .num_milliseconds()
+            .max(0);
         ms as f64 / 1000.0
     });
     metrics::gauge!("ttx_search_outbox_pending").set(pending as f64);

@@ -9,8 +9,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use migration::{Migrator, MigratorTrait, SchemaManager};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, Database, DatabaseConnection, EntityTrait,
-    FromQueryResult, IntoActiveModel, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Database, DatabaseConnection, EntityTrait, FromQueryResult,
+    IntoActiveModel, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use ttx_search::outbox::{enqueue_many, entity as outbox};
 use ttx_search::{
@@ -40,7 +40,9 @@ impl TestDb {
 /// A fresh database with only the search outbox migration applied.
 async fn fresh_db() -> TestDb {
     let dir = tempfile::tempdir().unwrap();
-    let fresh = ttx_testdb::from_env(dir.path(), "ttx_search").await.unwrap();
+    let fresh = ttx_testdb::from_env(dir.path(), "ttx_search")
+        .await
+        .unwrap();
     let pg = fresh.pg.clone();
     let db = Database::connect(&fresh.url).await.unwrap();
     let m = Migrator::migrations()

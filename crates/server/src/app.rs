@@ -289,14 +289,19 @@ impl App {
         };
         let (shutdown, rx) = watch::channel(false);
         #[allow(unused_mut)]
-        let mut tasks = vec![ttx_core::clock::spawn(prune_idempotency_keys(db.clone(), rx.clone()))];
-        tasks.push(outbox_worker.spawn(rx.clone()));
-        tasks.push(ttx_core::clock::spawn(ttx_demands::service::expiry::expiry_loop(
+        let mut tasks = vec![ttx_core::clock::spawn(prune_idempotency_keys(
             db.clone(),
-            search.outbox.clone(),
-            Duration::from_secs(config.demands.expiry_interval_secs.max(1)),
             rx.clone(),
-        )));
+        ))];
+        tasks.push(outbox_worker.spawn(rx.clone()));
+        tasks.push(ttx_core::clock::spawn(
+            ttx_demands::service::expiry::expiry_loop(
+                db.clone(),
+                search.outbox.clone(),
+                Duration::from_secs(config.demands.expiry_interval_secs.max(1)),
+                rx.clone(),
+            ),
+        ));
         if config.notify.worker_enabled {
             tasks.push(
                 ttx_notify::DeliveryWorker::new(db.clone(), config.notify.clone())
@@ -320,11 +325,13 @@ impl App {
             ));
         }
         if config.matching.push_interval_secs > 0 {
-            tasks.push(ttx_core::clock::spawn(ttx_matching::subscriptions::job::job_loop(
-                ttx_matching::MatchingState::from_ref(&state),
-                Duration::from_secs(config.matching.push_interval_secs),
-                rx.clone(),
-            )));
+            tasks.push(ttx_core::clock::spawn(
+                ttx_matching::subscriptions::job::job_loop(
+                    ttx_matching::MatchingState::from_ref(&state),
+                    Duration::from_secs(config.matching.push_interval_secs),
+                    rx.clone(),
+                ),
+            ));
         }
         let router = build_router(state.clone());
         Ok(App {
@@ -353,8 +360,8 @@ impl App {
             listener,
             router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
         let _ = shutdown.send(true);
         for t in tasks {
             let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
@@ -378,8 +385,8 @@ impl App {
             listener,
             router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
-            .with_graceful_shutdown(stop)
-            .await;
+        .with_graceful_shutdown(stop)
+        .await;
         let _ = shutdown.send(true);
         for t in tasks {
             t.abort();
@@ -468,7 +475,13 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
             .collect();
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
-            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
             .allow_headers([
                 header::AUTHORIZATION,
                 header::CONTENT_TYPE,

@@ -20,9 +20,16 @@ pub struct BackupReport {
 
 /// Backs up the database at `url` (through `db`, the connection to it) into `dest`, which must
 /// not exist yet.
-pub async fn backup(db: &DatabaseConnection, url: &str, dest: &Path) -> anyhow::Result<BackupReport> {
+pub async fn backup(
+    db: &DatabaseConnection,
+    url: &str,
+    dest: &Path,
+) -> anyhow::Result<BackupReport> {
     if dest.exists() {
-        bail!("{} exists already; a backup never overwrites", dest.display());
+        bail!(
+            "{} exists already; a backup never overwrites",
+            dest.display()
+        );
     }
     if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;

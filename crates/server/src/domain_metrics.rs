@@ -8,23 +8,59 @@ use sea_orm::{
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use ttx_contracts::domain::{AmendmentStatus, ContractStatus};
-use ttx_core::Labelled;
 use ttx_contracts::entity::{amendment, contract};
+use ttx_core::Labelled;
 
 /// Help text of every metric the process records itself (`# HELP` lines need a description).
 pub const DESCRIBED: &[(&str, &str)] = &[
-    ("ttx_http_requests_total", "HTTP requests answered, by method, route and status"),
-    ("ttx_http_request_duration_seconds", "Time to answer an HTTP request, by method and route"),
-    ("ttx_search_outbox_pending", "Search index updates not yet applied (all indexes)"),
-    ("ttx_search_outbox_oldest_seconds", "Age of the oldest search index update not yet applied (all indexes)"),
-    ("ttx_search_outbox_applied_total", "Search index updates applied by this process, by index"),
-    ("ttx_search_outbox_failures_total", "Search index updates that failed in this process (retried), by index"),
-    ("ttx_notify_events_total", "Notification events emitted, by kind"),
-    ("ttx_webhook_attempts_total", "Webhook delivery attempts by this process, by result"),
-    ("ttx_demands_expired_total", "Technical needs closed because their deadline passed"),
-    ("ttx_listings_expired_total", "Listings expired because their validity ended"),
-    ("ttx_listings_search_seconds", "Time of a listing search, by whether it is the owner's own search"),
-    ("ttx_listings_imported_total", "Listings created or updated by bulk import"),
+    (
+        "ttx_http_requests_total",
+        "HTTP requests answered, by method, route and status",
+    ),
+    (
+        "ttx_http_request_duration_seconds",
+        "Time to answer an HTTP request, by method and route",
+    ),
+    (
+        "ttx_search_outbox_pending",
+        "Search index updates not yet applied (all indexes)",
+    ),
+    (
+        "ttx_search_outbox_oldest_seconds",
+        "Age of the oldest search index update not yet applied (all indexes)",
+    ),
+    (
+        "ttx_search_outbox_applied_total",
+        "Search index updates applied by this process, by index",
+    ),
+    (
+        "ttx_search_outbox_failures_total",
+        "Search index updates that failed in this process (retried), by index",
+    ),
+    (
+        "ttx_notify_events_total",
+        "Notification events emitted, by kind",
+    ),
+    (
+        "ttx_webhook_attempts_total",
+        "Webhook delivery attempts by this process, by result",
+    ),
+    (
+        "ttx_demands_expired_total",
+        "Technical needs closed because their deadline passed",
+    ),
+    (
+        "ttx_listings_expired_total",
+        "Listings expired because their validity ended",
+    ),
+    (
+        "ttx_listings_search_seconds",
+        "Time of a listing search, by whether it is the owner's own search",
+    ),
+    (
+        "ttx_listings_imported_total",
+        "Listings created or updated by bulk import",
+    ),
 ];
 
 /// Registers the help texts with the installed recorder (call once it is installed).
@@ -103,8 +139,16 @@ pub async fn render(db: &DatabaseConnection, indexes: &[&str]) -> Result<String,
         "ttx_review_queue",
         "Work waiting for registration stations, by kind (contract in review, amendment request)",
     );
-    out.line("ttx_review_queue", &[("kind", "contract")], in_review as f64);
-    out.line("ttx_review_queue", &[("kind", "amendment")], amendments as f64);
+    out.line(
+        "ttx_review_queue",
+        &[("kind", "contract")],
+        in_review as f64,
+    );
+    out.line(
+        "ttx_review_queue",
+        &[("kind", "amendment")],
+        amendments as f64,
+    );
     let overdue = contract::Entity::find()
         .filter(contract::Column::Status.eq(ContractStatus::Accepted.as_str()))
         .filter(contract::Column::ReviewDueOn.lt(ttx_contracts::service::today()))

@@ -98,7 +98,10 @@ fn conform_operation(method: &str, op: &mut Map<String, Value>) {
         ));
     }
     if required_header("If-Match") {
-        add.push(("428", "An If-Match header with the current ETag is required"));
+        add.push((
+            "428",
+            "An If-Match header with the current ETag is required",
+        ));
     }
 
     let responses = op
@@ -141,10 +144,7 @@ fn conform_operation(method: &str, op: &mut Map<String, Value>) {
             if p["in"] == "query" && p["name"] == "limit" {
                 if let Some(schema) = p.get_mut("schema").and_then(Value::as_object_mut) {
                     schema.insert("minimum".into(), json!(1));
-                    schema.insert(
-                        "maximum".into(),
-                        json!(ttx_web::pagination::MAX_LIMIT),
-                    );
+                    schema.insert("maximum".into(), json!(ttx_web::pagination::MAX_LIMIT));
                 }
             }
         }
@@ -172,7 +172,9 @@ mod tests {
         }}}});
         conform(&mut doc);
         let op = &doc["paths"]["/x/{id}"]["patch"];
-        for code in ["400", "401", "403", "404", "412", "413", "415", "422", "428"] {
+        for code in [
+            "400", "401", "403", "404", "412", "413", "415", "422", "428",
+        ] {
             assert!(
                 op["responses"][code]["content"]["application/problem+json"].is_object(),
                 "{code}: {}",

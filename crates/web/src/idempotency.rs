@@ -255,9 +255,8 @@ enum Claim {
 }
 
 fn in_progress() -> Response {
-    let mut r = problem_response(
-        &ApiError::new(ErrorCode::IdempotencyInProgress).detail("retry shortly"),
-    );
+    let mut r =
+        problem_response(&ApiError::new(ErrorCode::IdempotencyInProgress).detail("retry shortly"));
     r.headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     r

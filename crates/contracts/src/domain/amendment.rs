@@ -136,7 +136,10 @@ mod termination_tests {
         assert!(check_termination_date(signed, None).is_ok());
         assert!(check_termination_date(signed, Some(signed)).is_ok());
         let e = check_termination_date(signed, Some(signed.pred_opt().unwrap())).unwrap_err();
-        assert_eq!((e.field.as_str(), e.code.as_str()), ("effective_on", "before_signing"));
+        assert_eq!(
+            (e.field.as_str(), e.code.as_str()),
+            ("effective_on", "before_signing")
+        );
     }
 }
 

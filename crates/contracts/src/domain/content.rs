@@ -602,7 +602,13 @@ mod review_and_registration_rules {
             (e.field.as_str(), e.code.as_str()),
             ("non_technical_costs", "exceeds_contract_amount")
         );
-        assert_eq!(registrable_technology_amount(Fen(100), Fen(100)), Ok(Fen(0)));
-        assert_eq!(registrable_technology_amount(Fen(100), Fen(30)), Ok(Fen(70)));
+        assert_eq!(
+            registrable_technology_amount(Fen(100), Fen(100)),
+            Ok(Fen(0))
+        );
+        assert_eq!(
+            registrable_technology_amount(Fen(100), Fen(30)),
+            Ok(Fen(70))
+        );
     }
 }

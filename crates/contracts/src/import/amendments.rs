@@ -768,13 +768,19 @@ pub async fn import_file(
 
 /// Prints a report for the command line; an error when rows were invalid.
 pub fn print_report(report: &ChangesReport, dry_run: bool) -> anyhow::Result<()> {
-    super::print_outcome(&report.errors, report.rows, &report.by_year, dry_run, |years| {
-        format!(
+    super::print_outcome(
+        &report.errors,
+        report.rows,
+        &report.by_year,
+        dry_run,
+        |years| {
+            format!(
             "imported {} amendments and {} terminations, booked in the ledger on the dates they \
              were decided ({years})",
             report.amendments, report.terminations
         )
-    })
+        },
+    )
 }
 
 #[cfg(test)]

@@ -2,10 +2,10 @@
 //! by a reviewer of the registering station; an approval books the ledger.
 use super::{actor_jurisdiction, audit, lock, resolve, resolve_all, today};
 use crate::access;
+use crate::domain::command::AmendmentSpec;
 use crate::domain::{
     fingerprint, ledger, Action, AmendmentChanges, AmendmentKind, AmendmentStatus,
 };
-use crate::domain::command::AmendmentSpec;
 use crate::entity::{amendment, contract};
 use crate::error::ContractError;
 use crate::events::{self, ContractEvent};
@@ -183,7 +183,9 @@ pub async fn decide(
         .filter(|a| a.contract_id == m.id)
         .ok_or_else(|| ServiceError::not_found("amendment"))?;
     let status: AmendmentStatus = a.status.parse().map_err(ServiceError::internal)?;
-    let new_status = status.decide(approve).map_err(ServiceError::invalid_state)?;
+    let new_status = status
+        .decide(approve)
+        .map_err(ServiceError::invalid_state)?;
     let kind: AmendmentKind = a.kind.parse().map_err(ServiceError::internal)?;
     let now = ttx_core::clock::now();
     let mut am_a: amendment::ActiveModel = a.clone().into();

@@ -1,9 +1,9 @@
 //! The seller side: drafts, edits, submission to the competent station.
 use super::{audit, lock, org_party, resolve, resolve_all, today, SELLER_KINDS};
 use crate::access;
+use crate::domain::command::{DraftSpec, PatchSpec};
 use crate::domain::content::choose_station;
 use crate::domain::{Action, ContractContent, ContractStatus};
-use crate::domain::command::{DraftSpec, PatchSpec};
 use crate::entity::contract;
 use crate::error::ContractError;
 use crate::events::{self, ContractEvent};
@@ -17,7 +17,7 @@ use serde_json::json;
 use ttx_accounts::entity::{organization, station_jurisdiction as sj};
 use ttx_accounts::Actor;
 use ttx_core::{FieldErrors, OrgKind, RegionCode};
-use ttx_web::{ServiceError, IfMatch};
+use ttx_web::{IfMatch, ServiceError};
 
 /// Creates a draft written by the caller's organisation as seller.
 pub async fn create(
@@ -245,11 +245,13 @@ pub async fn submit(
     let station = match station_choice {
         Some(s) if candidates.iter().any(|(id, _)| *id == s) => s,
         Some(s) => {
-            return Err(ServiceError::new(ContractError::StationOutsideJurisdiction).detail(format!(
-                "station {s} is not a verified station whose jurisdiction covers {} ({})",
-                region.as_string(),
-                region.full_name()
-            )))
+            return Err(
+                ServiceError::new(ContractError::StationOutsideJurisdiction).detail(format!(
+                    "station {s} is not a verified station whose jurisdiction covers {} ({})",
+                    region.as_string(),
+                    region.full_name()
+                )),
+            )
         }
         None => match m.station_id {
             Some(prev) if candidates.iter().any(|(id, _)| *id == prev) => prev,

@@ -15,8 +15,8 @@ pub mod query;
 pub mod remind;
 pub mod review;
 
-use crate::domain::Party;
 use crate::domain::command::PartyRef;
+use crate::domain::Party;
 use crate::entity::contract;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, EntityTrait, QuerySelect};
 use serde_json::Value;
@@ -58,7 +58,10 @@ pub fn today() -> chrono::NaiveDate {
 
 /// Loads a contract and locks its row until the transaction ends (PostgreSQL; SQLite
 /// transactions here hold the write lock already).
-pub(crate) async fn lock(txn: &DatabaseTransaction, id: i64) -> Result<contract::Model, ServiceError> {
+pub(crate) async fn lock(
+    txn: &DatabaseTransaction,
+    id: i64,
+) -> Result<contract::Model, ServiceError> {
     contract::Entity::find_by_id(id)
         .lock_exclusive()
         .one(txn)

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use ttx_accounts::entity::organization;
 use ttx_accounts::Actor;
 use ttx_core::{ContractKind, Fen, OrgKind};
-use ttx_web::{ServiceError, Cursor};
+use ttx_web::{Cursor, ServiceError};
 
 /// A contract the caller may see, with how they see it.
 pub async fn get(
@@ -272,10 +272,12 @@ pub async fn certificate(
 ) -> Result<(contract::Model, String), ServiceError> {
     let (m, _) = get(db, actor, id).await?;
     if m.registration_number.is_none() {
-        return Err(ServiceError::new(ContractError::NotRegistered).detail(format!(
-            "the contract is {}; only a registered contract has a certificate",
-            m.status
-        )));
+        return Err(
+            ServiceError::new(ContractError::NotRegistered).detail(format!(
+                "the contract is {}; only a registered contract has a certificate",
+                m.status
+            )),
+        );
     }
     let name = station_name(db, m.station_id.unwrap_or_default()).await?;
     Ok((m, name))

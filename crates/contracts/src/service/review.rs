@@ -1,9 +1,9 @@
 //! The station: acceptance, registration, return for correction, refusal.
 use super::{actor_jurisdiction, audit, lock, today, Settings};
 use crate::access;
+use crate::domain::command::RegisterSpec;
 use crate::domain::content::{review_due_on, review_overdue};
 use crate::domain::{ledger, Action, ContractStatus, RefusalGround};
-use crate::domain::command::RegisterSpec;
 use crate::entity::{contract, round};
 use crate::error::ContractError;
 use crate::events::{self, ContractEvent};
@@ -16,7 +16,7 @@ use sea_orm::{
 };
 use serde_json::json;
 use ttx_accounts::Actor;
-use ttx_web::{ServiceError, ErrorCode};
+use ttx_web::{ErrorCode, ServiceError};
 
 /// Locks the contract and checks the actor is its station's reviewer and the transition is
 /// allowed.
@@ -297,10 +297,15 @@ pub async fn return_for_correction(
     reasons: Vec<String>,
 ) -> Result<contract::Model, ServiceError> {
     let (txn, m, to) = begin_station_action(db, actor, id, Action::Return).await?;
-    if let Some(due) = m.review_due_on.filter(|_| review_overdue(m.review_due_on, today())) {
-        return Err(ServiceError::new(ContractError::ReviewOverdue).detail(format!(
-            "the review was due on {due}; register or refuse the contract"
-        )));
+    if let Some(due) = m
+        .review_due_on
+        .filter(|_| review_overdue(m.review_due_on, today()))
+    {
+        return Err(
+            ServiceError::new(ContractError::ReviewOverdue).detail(format!(
+                "the review was due on {due}; register or refuse the contract"
+            )),
+        );
     }
     close_round(
         &txn,

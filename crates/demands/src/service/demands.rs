@@ -1,9 +1,9 @@
 //! Use cases of needs: create, edit, publish, close.
 use super::{load_visible, reload, save, viewer_of, Loaded};
 use crate::challenge::{ChallengeTerms, Decision, ProposalStatus};
+use crate::command::{CloseOutcome, NewDemand};
 use crate::completeness::{self, Completeness};
 use crate::domain::{self, Action, DemandData, DemandStatus};
-use crate::command::{CloseOutcome, NewDemand};
 use crate::dto::ParsedPatch;
 use crate::entity::{challenge, demand, proposal};
 use crate::error;
@@ -43,7 +43,11 @@ fn require_manage(d: &Demand, actor: &Actor) -> Result<(), ServiceError> {
 }
 
 fn status_now(d: &Demand, now: DateTime<Utc>) -> DemandStatus {
-    domain::effective_status(d.status, d.data.deadline, ttx_core::clock::beijing_date(now))
+    domain::effective_status(
+        d.status,
+        d.data.deadline,
+        ttx_core::clock::beijing_date(now),
+    )
 }
 
 /// Checks that publishing is allowed now: deadline ahead, complete enough, and for a

@@ -10,7 +10,7 @@ use crate::store::{self, Challenge, Demand, OrgInfo};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use ttx_accounts::Actor;
 use ttx_core::{OrgKind, Role};
-use ttx_web::{ServiceError, ErrorCode};
+use ttx_web::{ErrorCode, ServiceError};
 
 /// What the rules need to know about a caller.
 pub fn viewer_of(actor: Option<&Actor>) -> Viewer {
@@ -59,8 +59,7 @@ pub async fn load_visible<C: ConnectionTrait>(
 ) -> Result<Loaded, ServiceError> {
     let not_found = || ServiceError::not_found("need");
     let d = store::find(conn, id).await?.ok_or_else(not_found)?;
-    let status =
-        domain::effective_status(d.status, d.data.deadline, ttx_core::clock::today());
+    let status = domain::effective_status(d.status, d.data.deadline, ttx_core::clock::today());
     let mut readable = domain::can_read(status, d.owner_org_id, viewer, false);
     if !readable && d.is_challenge {
         readable = domain::can_read(

@@ -1,8 +1,8 @@
 //! Use cases of proposals: submit, read, shortlist, accept, decline.
 use super::{load_visible, reload, save, viewer_of};
 use crate::challenge::{self, Decision, ProposalStatus};
-use crate::domain::{self, Action, DemandStatus};
 use crate::command::NewProposal;
+use crate::domain::{self, Action, DemandStatus};
 use crate::entity::{challenge as challenge_entity, demand, proposal};
 use crate::error;
 use crate::state::DemandsState;
@@ -18,7 +18,7 @@ use ttx_accounts::audit::{self, Target};
 use ttx_accounts::Actor;
 use ttx_core::RegionCode;
 use ttx_search::DEMANDS;
-use ttx_web::{ServiceError, ErrorCode};
+use ttx_web::{ErrorCode, ServiceError};
 
 /// A proposal with what its view needs.
 #[derive(Clone, Debug)]
@@ -65,7 +65,11 @@ pub async fn submit(
     if d.owner_org_id == actor.org_id {
         return Err(error::ineligible(&challenge::Ineligible::OwnChallenge));
     }
-    let status = domain::effective_status(d.status, d.data.deadline, ttx_core::clock::beijing_date(now));
+    let status = domain::effective_status(
+        d.status,
+        d.data.deadline,
+        ttx_core::clock::beijing_date(now),
+    );
     if !challenge::open_for_proposals(status) {
         return Err(error::challenge_not_open(status.as_str()));
     }
@@ -289,7 +293,11 @@ pub async fn decide(
             "only the member who posted the challenge and the organisation's admins decide",
         ));
     }
-    let status = domain::effective_status(d.status, d.data.deadline, ttx_core::clock::beijing_date(now));
+    let status = domain::effective_status(
+        d.status,
+        d.data.deadline,
+        ttx_core::clock::beijing_date(now),
+    );
     if !challenge::open_for_decisions(status) {
         return Err(error::challenge_not_open(status.as_str()));
     }
@@ -340,9 +348,8 @@ pub async fn decide(
         .exec(&txn)
         .await?;
     if res.rows_affected != 1 {
-        return Err(
-            ServiceError::new(ErrorCode::Conflict).detail("the proposal was changed meanwhile; retry")
-        );
+        return Err(ServiceError::new(ErrorCode::Conflict)
+            .detail("the proposal was changed meanwhile; retry"));
     }
     if decision == Decision::Accept && d.status != DemandStatus::InNegotiation {
         let to = domain::transition(status, Action::Negotiate).map_err(error::transition)?;

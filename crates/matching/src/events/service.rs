@@ -24,7 +24,7 @@ use ttx_demands::domain::{DemandStatus, Viewer};
 use ttx_demands::store::Demand;
 use ttx_listings::domain::ListingStatus;
 use ttx_listings::store::Listing;
-use ttx_web::{ServiceError, ServiceResult, Cursor};
+use ttx_web::{Cursor, ServiceError, ServiceResult};
 
 pub const LISTING: &str = "listing";
 pub const DEMAND: &str = "demand";
@@ -58,7 +58,11 @@ async fn org_ref<C: ConnectionTrait>(conn: &C, id: i64) -> Result<OrgRef, DbErr>
 }
 
 /// The event, for a member of its organiser organisation (404 for anyone else).
-async fn load_own<C: ConnectionTrait>(conn: &C, actor: &Actor, id: i64) -> ServiceResult<event::Model> {
+async fn load_own<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    id: i64,
+) -> ServiceResult<event::Model> {
     event::Entity::find_by_id(id)
         .one(conn)
         .await?
@@ -67,7 +71,11 @@ async fn load_own<C: ConnectionTrait>(conn: &C, actor: &Actor, id: i64) -> Servi
 }
 
 /// Creates an event organised by the caller's organisation.
-pub async fn create(db: &DatabaseConnection, actor: &Actor, n: NewEvent) -> ServiceResult<EventView> {
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    n: NewEvent,
+) -> ServiceResult<EventView> {
     require_organiser(actor)?;
     let now = ttx_core::clock::now();
     let txn = ttx_notify::begin_write(db).await?;

@@ -24,7 +24,7 @@ use ttx_demands::domain::DemandStatus;
 use ttx_demands::entity::demand;
 use ttx_listings::domain::ListingStatus;
 use ttx_listings::entity::listing;
-use ttx_web::{ServiceError, Cursor, ErrorCode};
+use ttx_web::{Cursor, ErrorCode, ServiceError};
 
 /// Ids per `IN (…)` list.
 const CHUNK: usize = 500;
@@ -107,7 +107,10 @@ fn demand_status(d: &demand::Model) -> Option<DemandStatus> {
 }
 
 /// Loads the names a set of matches refers to.
-pub async fn names<C: ConnectionTrait>(conn: &C, ms: &[matches::Model]) -> Result<Names, ServiceError> {
+pub async fn names<C: ConnectionTrait>(
+    conn: &C,
+    ms: &[matches::Model],
+) -> Result<Names, ServiceError> {
     let mut n = Names::default();
     let uniq = |f: &dyn Fn(&matches::Model) -> Vec<i64>| -> Vec<i64> {
         ms.iter()
@@ -274,7 +277,9 @@ pub async fn open(
         .one(&txn)
         .await?
     {
-        return Err(ServiceError::new(MatchingError::Exists).with_context(json!({"match_id": existing.id})));
+        return Err(
+            ServiceError::new(MatchingError::Exists).with_context(json!({"match_id": existing.id}))
+        );
     }
     let now = ttx_core::clock::now();
     let m = matches::ActiveModel {
@@ -749,7 +754,10 @@ pub async fn feedback(
 }
 
 /// Every stored answer as JSON Lines, oldest first (operators).
-pub async fn export_feedback(db: &DatabaseConnection, actor: &Actor) -> Result<Vec<u8>, ServiceError> {
+pub async fn export_feedback(
+    db: &DatabaseConnection,
+    actor: &Actor,
+) -> Result<Vec<u8>, ServiceError> {
     actor.require_operator()?;
     let mut out = Vec::new();
     let mut after = 0i64;

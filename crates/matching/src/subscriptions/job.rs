@@ -22,7 +22,7 @@
 use super::domain::{self, Delivery, Found, Kind};
 use crate::entity::{subscription, subscription_job_state as job_state, subscription_push};
 use crate::score;
-use crate::suggest::{self, MatchFilters};
+use crate::suggest;
 use crate::MatchingState;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::OnConflict;
@@ -35,8 +35,6 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use tokio::sync::watch;
 use ttx_accounts::entity::organization;
-use ttx_accounts::Actor;
-use ttx_core::{Labelled, OrgKind, Role};
 use ttx_listings::domain::ListingStatus;
 use ttx_listings::entity::listing;
 use ttx_listings::store::Listing;
@@ -153,7 +151,10 @@ pub async fn job_loop(st: MatchingState, every: Duration, mut stop: watch::Recei
     }
 }
 
-async fn load_subs(db: &DatabaseConnection, rows: Vec<subscription::Model>) -> ServiceResult<Vec<Sub>> {
+async fn load_subs(
+    db: &DatabaseConnection,
+    rows: Vec<subscription::Model>,
+) -> ServiceResult<Vec<Sub>> {
     let org_ids: Vec<i64> = rows.iter().map(|r| r.org_id).collect();
     let mut orgs: HashMap<i64, organization::Model> = HashMap::new();
     for chunk in org_ids.chunks(500) {
@@ -302,18 +303,18 @@ async fn push_window(
 
 /// The matcher's suggestions for a followed need (by listing id), as its firm sees them; none
 /// when the need is gone or no longer a draft or open.
-async fn follow_scores(st: &MatchingState, sub: &Sub) -> ServiceResult<HashMap<i64, score::Scored>> {
+async fn follow_scores(
+    st: &MatchingState,
+    sub: &Sub,
+) -> ServiceResult<HashMap<i64, score::Scored>> {
     let (Some(demand_id), Some(_)) = (sub.m.demand_id, sub.org.as_ref()) else {
         return Ok(HashMap::new());
     };
     let Some(d) = ttx_demands::store::find(&st.db, demand_id).await? else {
         return Ok(HashMap::new());
     };
-    let status = ttx_demands::domain::effective_status(
-        d.status,
-        d.data.deadline,
-        ttx_core::clock::today(),
-    );
+    let status =
+        ttx_demands::domain::effective_status(d.status, d.data.deadline, ttx_core::clock::today());
     use ttx_demands::domain::DemandStatus;
     if d.owner_org_id != sub.m.org_id || !matches!(status, DemandStatus::Draft | DemandStatus::Open)
     {
@@ -321,9 +322,15 @@ async fn follow_scores(st: &MatchingState, sub: &Sub) -> ServiceResult<HashMap<i
     }
     // As the firm sees it on `GET /v1/demands/{id}/matches`: never its own listings.
     let exclude: HashSet<i64> = [d.owner_org_id].into_iter().collect();
-    let scored =
-        suggest::listings_for_need(st, &d, &sub.filters, FOLLOW_LIMIT, &exclude, ttx_core::clock::now())
-            .await?;
+    let scored = suggest::listings_for_need(
+        st,
+        &d,
+        &sub.filters,
+        FOLLOW_LIMIT,
+        &exclude,
+        ttx_core::clock::now(),
+    )
+    .await?;
     Ok(scored.into_iter().map(|(s, l)| (l.id, s)).collect())
 }
 

@@ -13,7 +13,7 @@ use ttx_accounts::audit::{self, Target as AuditTarget};
 use ttx_accounts::Actor;
 use ttx_core::{OrgKind, Role};
 use ttx_demands::domain::DemandStatus;
-use ttx_web::{ServiceError, ServiceResult, Cursor};
+use ttx_web::{Cursor, ServiceError, ServiceResult};
 
 fn not_found() -> ServiceError {
     ServiceError::not_found("subscription")
@@ -99,7 +99,10 @@ pub async fn create(
 }
 
 /// Push counts of subscriptions, by id.
-async fn counts<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> ServiceResult<HashMap<i64, PushCounts>> {
+async fn counts<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[i64],
+) -> ServiceResult<HashMap<i64, PushCounts>> {
     let mut out: HashMap<i64, PushCounts> =
         ids.iter().map(|i| (*i, PushCounts::default())).collect();
     if ids.is_empty() {
@@ -186,7 +189,11 @@ pub async fn list(
 const RECENT: u64 = 20;
 
 /// One subscription with its latest pushes.
-pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i64) -> ServiceResult<SubscriptionView> {
+pub async fn get(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+) -> ServiceResult<SubscriptionView> {
     let m = load_own(db, actor, id).await?;
     let c = counts(db, &[id]).await?.remove(&id).unwrap_or_default();
     let pushes = subscription_push::Entity::find()

@@ -158,8 +158,14 @@ mod tests {
     fn table_loads_and_finds_technical_terms() {
         let d = dict();
         assert!(d.len() > 1000, "{} keys", d.len());
-        assert!(d.get("deep learning").unwrap().contains(&"深度学习".to_string()));
-        assert!(d.get("neural network").unwrap().contains(&"神经网络".to_string()));
+        assert!(d
+            .get("deep learning")
+            .unwrap()
+            .contains(&"深度学习".to_string()));
+        assert!(d
+            .get("neural network")
+            .unwrap()
+            .contains(&"神经网络".to_string()));
         assert_eq!(d.get("machine learning").unwrap()[0], "机器学习");
         assert!(d.get("chip").unwrap().contains(&"芯片".to_string()));
         assert!(d.get("ai").unwrap().contains(&"人工智能".to_string()));

@@ -98,12 +98,19 @@ struct Lookup<'a> {
 
 impl Lookup<'_> {
     fn text_df(&self, term: &str) -> tantivy::Result<u64> {
-        doc_freq_in(self.searcher, text_fields(self.fields).map(|(f, _)| f), term)
+        doc_freq_in(
+            self.searcher,
+            text_fields(self.fields).map(|(f, _)| f),
+            term,
+        )
     }
 
     /// Whether every gram of the fragment occurs in the gram fields.
     fn grams_live(&self, grams: &[String]) -> tantivy::Result<bool> {
-        let fields: Vec<Field> = gram_fields(self.fields).into_iter().map(|(f, _)| f).collect();
+        let fields: Vec<Field> = gram_fields(self.fields)
+            .into_iter()
+            .map(|(f, _)| f)
+            .collect();
         if fields.is_empty() || grams.is_empty() {
             return Ok(false);
         }
@@ -117,7 +124,11 @@ impl Lookup<'_> {
 
     /// A query word: itself when some document has it, else the dictionary words inside
     /// it; `Err` holds the word when nothing matches.
-    fn word(&self, index_analyzer: &mut TextAnalyzer, w: &str) -> tantivy::Result<Result<Group, Group>> {
+    fn word(
+        &self,
+        index_analyzer: &mut TextAnalyzer,
+        w: &str,
+    ) -> tantivy::Result<Result<Group, Group>> {
         if self.text_df(w)? > 0 {
             return Ok(Ok(Group::words(vec![(w.to_string(), 1.0)])));
         }

@@ -262,7 +262,11 @@ pub fn grams(text: &str) -> Vec<String> {
         }
         for i in 0..chars.len() {
             out.push(chars[i].to_string());
-            for k in chars.iter().take((i + GRAM_WINDOW + 1).min(chars.len())).skip(i + 1) {
+            for k in chars
+                .iter()
+                .take((i + GRAM_WINDOW + 1).min(chars.len()))
+                .skip(i + 1)
+            {
                 out.push([chars[i], *k].iter().collect());
             }
         }
