@@ -451,7 +451,7 @@ async fn anonymous_firm_is_hidden_from_public_reads_and_the_index_but_not_from_b
     // The engine itself (the one the server is configured with), read beside the server:
     // neither the firm's name nor its id finds
     // the anonymous need.
-    use ttx_search::{Filters, SearchEngine, SearchQuery, DEMANDS};
+    use ttx_search::{Filters, SearchQuery, DEMANDS};
     let engine = ttx_server::search_ops::engine_from_config(&app.config).unwrap();
     let hits = |r: ttx_search::SearchResults| r.hits.iter().map(|h| h.id).collect::<Vec<_>>();
     let by_org = SearchQuery {
