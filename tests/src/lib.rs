@@ -144,6 +144,17 @@ impl TestApp {
         if let Some(routes) = routes {
             app = app.with_routes(routes);
         }
+        TestApp::serve(app, config, clock, dir, pg_cleanup).await
+    }
+
+    /// Serves `app` on a random local port until the returned `TestApp` stops it.
+    async fn serve(
+        app: App,
+        config: Config,
+        clock: ttx_core::Clock,
+        dir: tempfile::TempDir,
+        pg_cleanup: Option<(String, String)>,
+    ) -> TestApp {
         let db = app.state.db.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -394,31 +405,9 @@ impl TestApp {
         let app = App::build_with_clock(config.clone(), clock.clone())
             .await
             .expect("app rebuilds");
-        let db = app.state.db.clone();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = app
-                .serve_until(listener, async move {
-                    let _ = rx.await;
-                })
-                .await;
-        });
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir"));
-        TestApp {
-            addr,
-            base: format!("http://{addr}"),
-            client: reqwest::Client::builder().build().unwrap(),
-            db,
-            config,
-            clock,
-            dir,
-            stop: Some(tx),
-            pg_cleanup: self.pg_cleanup.take(),
-        }
+        let pg_cleanup = self.pg_cleanup.take();
+        TestApp::serve(app, config, clock, dir, pg_cleanup).await
     }
 
     /// Sends raw bytes (an upload) with a `Content-Type`.
