@@ -80,3 +80,25 @@ pub fn listing_body(
         "publish": true
     })
 }
+
+/// An open need (published at once) about desulphurisation gypsum, with its contact; for the
+/// tests of enquiries and the broker pipeline.
+pub fn need_body(title: &str, anonymous: bool) -> serde_json::Value {
+    serde_json::json!({
+        "title": title,
+        "problem": format!("{title}：电厂烟气脱硫产生的脱硫石膏渣堆存量大，杂质多、白度低，现有工艺无法稳定制成合格的建材石膏，占地和环保压力大。"),
+        "key_points": "脱硫石膏渣除杂提纯；高强石膏转晶工艺；产品强度与白度稳定控制。",
+        "goals": "脱硫石膏渣综合利用率达到90%以上，制成的高强石膏强度达标，完成连续三个月的产线验证。",
+        "keywords": ["脱硫石膏", "资源化利用", "高强石膏"],
+        "field": "environment",
+        "research_type": "applied",
+        "modes": ["license"],
+        "trl_min": 5,
+        "trl_max": 8,
+        "budget": {"kind": "range", "min": 50 * WAN, "max": 200 * WAN},
+        "deadline": day(60),
+        "anonymous": anonymous,
+        "contact": {"name": "需求对接人", "phone": "13812345678", "email": "needs@firm.test"},
+        "publish": true
+    })
+}
