@@ -1,4 +1,5 @@
 //! HTTP types of matchmaking events and their parsing, gathering every field error.
+use super::command::{EntryTarget, NewEvent};
 use super::domain::{self, Outcome, Tally};
 use crate::entity::{matchmaking_event, matchmaking_pairing};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -23,19 +24,6 @@ pub struct EventInput {
     pub tables: Option<i32>,
     /// Length of a slot in minutes, 5 to 240.
     pub slot_minutes: Option<i32>,
-}
-
-/// A validated new event.
-#[derive(Clone, Debug, PartialEq)]
-pub struct NewEvent {
-    pub title: String,
-    pub description: String,
-    pub venue: String,
-    pub date: NaiveDate,
-    pub start_time: String,
-    pub slots: i32,
-    pub tables: i32,
-    pub slot_minutes: i32,
 }
 
 fn bounded(errs: &mut FieldErrors, name: &str, v: Option<i32>, lo: i32, hi: i32) -> i32 {
@@ -119,13 +107,6 @@ impl EventInput {
 pub struct EntryInput {
     pub listing_id: Option<i64>,
     pub demand_id: Option<i64>,
-}
-
-/// What an entry registers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EntryTarget {
-    Listing(i64),
-    Demand(i64),
 }
 
 impl EntryInput {

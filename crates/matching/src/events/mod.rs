@@ -5,6 +5,7 @@
 //! presented, pairings held, intents, signed contracts and their registered amounts from the
 //! ledger. The organiser organisation sees everything; the report is public once the event is
 //! over; anyone else gets 404.
+pub mod command;
 pub mod domain;
 pub mod dto;
 pub mod schedule;

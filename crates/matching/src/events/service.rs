@@ -1,6 +1,7 @@
 //! Use cases of matchmaking events. The organiser organisation sees and changes everything
 //! (its members with an organiser role); anyone else gets 404, except for the report of an
 //! event that is over, which is public.
+use super::command::{EntryTarget, NewEvent};
 use super::domain::{self, Held, Outcome};
 use super::dto::*;
 use super::schedule::{self, Candidate};

@@ -1,5 +1,6 @@
 //! HTTP request bodies and queries of the pipeline, and their parsing into checked values,
 //! gathering every field error.
+use super::command::{FeedbackSpec, FunnelScope, OpenSpec};
 use super::domain::{ClosingReason, Stage};
 use serde::Deserialize;
 use ttx_core::FieldErrors;
@@ -23,13 +24,6 @@ pub struct MatchOpenRequest {
     /// An open need of another organisation.
     pub demand_id: i64,
     /// The broker's note (seen by the broker's agency, never by the parties).
-    pub note: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenSpec {
-    pub listing_id: i64,
-    pub demand_id: i64,
     pub note: Option<String>,
 }
 
@@ -131,14 +125,6 @@ pub struct MatchFeedbackRequest {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FeedbackSpec {
-    pub demand_id: i64,
-    pub listing_id: i64,
-    pub relevant: bool,
-    pub note: Option<String>,
-}
-
 impl MatchFeedbackRequest {
     pub fn parse(self) -> Result<FeedbackSpec, FieldErrors> {
         let mut e = FieldErrors::new();
@@ -163,13 +149,6 @@ pub struct FunnelQuery {
     pub broker: Option<i64>,
     /// An agency's organisation id: the pipelines of all its brokers.
     pub agency: Option<i64>,
-}
-
-/// Whose funnel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FunnelScope {
-    Broker(i64),
-    Agency(i64),
 }
 
 impl FunnelQuery {

@@ -22,6 +22,7 @@
 //! - [`service`]: the use cases (one transaction each, with history, audit, notifications);
 //! - [`dto`], [`view`], [`routes`]: HTTP; [`notices`]: the notification events.
 pub mod access;
+pub mod command;
 pub mod domain;
 pub mod dto;
 pub mod notices;

@@ -2,8 +2,8 @@
 //! audit entry (`ttx_accounts::audit::record`) and its notification events (`ttx_notify::emit`),
 //! so a step, its record and its notices commit together or not at all.
 use super::access::{self, Viewer};
+use super::command::{FeedbackSpec, FunnelScope, OpenSpec};
 use super::domain::{self, CloseReason, ClosingReason, MatchAction, Response, Side, Stage, State};
-use super::dto::{FeedbackSpec, OpenSpec};
 use super::notices::{self, Addressee};
 use super::view::{DemandInfo, Names, OrgInfo};
 use crate::entity::{match_event, match_feedback, matches};
@@ -783,9 +783,8 @@ pub async fn export_feedback(
 async fn funnel_scope<C: ConnectionTrait>(
     conn: &C,
     actor: &Actor,
-    scope: super::dto::FunnelScope,
+    scope: FunnelScope,
 ) -> Result<sea_orm::sea_query::SimpleExpr, ServiceError> {
-    use super::dto::FunnelScope;
     match scope {
         FunnelScope::Broker(uid) => {
             let u = user::Entity::find_by_id(uid)
@@ -825,7 +824,7 @@ async fn funnel_scope<C: ConnectionTrait>(
 pub async fn funnel(
     db: &DatabaseConnection,
     actor: &Actor,
-    scope: super::dto::FunnelScope,
+    scope: FunnelScope,
 ) -> Result<super::view::FunnelView, ServiceError> {
     use super::view::{FunnelContract, FunnelSigned, FunnelStage, FunnelView};
     use ttx_contracts::entity::{contract, ledger_entry};
@@ -919,8 +918,8 @@ pub async fn funnel(
         })
         .collect();
     let (broker, agency) = match scope {
-        super::dto::FunnelScope::Broker(b) => (Some(b), None),
-        super::dto::FunnelScope::Agency(a) => (None, Some(a)),
+        FunnelScope::Broker(b) => (Some(b), None),
+        FunnelScope::Agency(a) => (None, Some(a)),
     };
     Ok(FunnelView {
         broker,

@@ -1,4 +1,5 @@
 //! HTTP types of subscriptions and their parsing, gathering every field error.
+use super::command::{NewSubscription, Target};
 use super::domain::{Delivery, Kind};
 use crate::entity::{subscription, subscription_push};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -125,21 +126,6 @@ pub struct SubscriptionInput {
     /// `immediate` (default) or `daily` (one digest a day).
     #[serde(default)]
     pub delivery: Delivery,
-}
-
-/// A validated new subscription.
-#[derive(Clone, Debug, PartialEq)]
-pub struct NewSubscription {
-    pub name: Option<String>,
-    pub target: Target,
-    pub filters: Filters,
-    pub delivery: Delivery,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Target {
-    Search(String),
-    Demand(i64),
 }
 
 impl SubscriptionInput {

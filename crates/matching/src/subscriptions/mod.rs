@@ -6,6 +6,7 @@
 //! - [`domain`]: the rules (dedup, cap, window, saved-search relevance), pure;
 //! - [`dto`], [`service`]: the HTTP types and use cases;
 //! - [`job`]: the push job ([`job::run_once`], [`job::job_loop`]).
+pub mod command;
 pub mod domain;
 pub mod dto;
 pub mod job;

@@ -1,7 +1,8 @@
 //! Use cases of subscriptions: create, list, read, delete (the owner organisation's members
 //! only; to anyone else a subscription does not exist).
+use super::command::{NewSubscription, Target};
 use super::domain::{self, Kind};
-use super::dto::{NewSubscription, PushCounts, PushView, SubscriptionView, Target};
+use super::dto::{PushCounts, PushView, SubscriptionView};
 use crate::entity::{subscription, subscription_push};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
