@@ -82,7 +82,7 @@ pub async fn put(
         });
     }
     actor.require_role(&[Role::OrgAdmin, Role::Member])?;
-    let now = crate::now();
+    let now = ttx_core::clock::now();
     let txn = begin_write(&st.db).await?;
     let cur = find(&txn, listing_id).await?;
     match (&cur, if_match) {
@@ -220,7 +220,7 @@ pub async fn get(st: &EnquiriesState, actor: &Actor, listing_id: i64) -> ApiResu
             Some(actor.user_id),
             Disclosure::ConfidentialRead,
             e.nda_version,
-            crate::now(),
+            ttx_core::clock::now(),
         )
         .await?;
         txn.commit().await?;
@@ -277,7 +277,7 @@ pub async fn contact(
             Some(actor.user_id),
             Disclosure::ContactRead,
             None,
-            crate::now(),
+            ttx_core::clock::now(),
         )
         .await?;
         txn.commit().await?;

@@ -19,14 +19,6 @@ ttx_web::error_codes! {
 /// `(code, status, title)` of every enquiries-specific problem.
 pub const ERROR_CODES: ttx_web::error::ErrorTable = EnquiryError::TABLE;
 
-pub const ENQUIRY_INVALID_TRANSITION: EnquiryError = EnquiryError::InvalidTransition;
-pub const ENQUIRY_DUPLICATE: EnquiryError = EnquiryError::Duplicate;
-pub const ENQUIRY_DAILY_LIMIT: EnquiryError = EnquiryError::DailyLimit;
-pub const ENQUIRY_SUBJECT_CLOSED: EnquiryError = EnquiryError::SubjectClosed;
-pub const NDA_REQUIRED: EnquiryError = EnquiryError::NdaRequired;
-pub const NDA_VERSION_MISMATCH: EnquiryError = EnquiryError::NdaVersionMismatch;
-pub const NDA_NOT_ACCEPTED: EnquiryError = EnquiryError::NdaNotAccepted;
-
 /// The problem for one of the codes above.
 pub fn err(code: EnquiryError) -> ApiError {
     ApiError::new(code)
@@ -50,7 +42,7 @@ pub fn refused(
                 .iter()
                 .map(|a| a.as_str())
                 .collect();
-            err(ENQUIRY_INVALID_TRANSITION)
+            err(EnquiryError::InvalidTransition)
                 .detail(format!(
                     "an enquiry that is {} does not allow {} now; allowed: {}",
                     status.as_str(),
@@ -85,9 +77,9 @@ pub fn may_not_send(r: SendRefusal) -> ApiError {
 /// A refused NDA acceptance or grant.
 pub fn grant(r: GrantRefusal, accepting: bool) -> ApiError {
     match (r, accepting) {
-        (GrantRefusal::NoNda, _) => err(NDA_REQUIRED),
-        (GrantRefusal::NdaNotAccepted, true) => err(NDA_VERSION_MISMATCH),
-        (GrantRefusal::NdaNotAccepted, false) => err(NDA_NOT_ACCEPTED),
+        (GrantRefusal::NoNda, _) => err(EnquiryError::NdaRequired),
+        (GrantRefusal::NdaNotAccepted, true) => err(EnquiryError::NdaVersionMismatch),
+        (GrantRefusal::NdaNotAccepted, false) => err(EnquiryError::NdaNotAccepted),
     }
 }
 
@@ -105,11 +97,11 @@ mod tests {
         }
         assert_eq!(
             grant(GrantRefusal::NdaNotAccepted, true).code,
-            NDA_VERSION_MISMATCH.code()
+            EnquiryError::NdaVersionMismatch.code()
         );
         assert_eq!(
             grant(GrantRefusal::NdaNotAccepted, false).code,
-            NDA_NOT_ACCEPTED.code()
+            EnquiryError::NdaNotAccepted.code()
         );
     }
 }

@@ -29,8 +29,3 @@ pub mod service;
 pub use config::{EnquiriesConfig, EnquiriesState};
 pub use error::ERROR_CODES;
 pub use routes::router;
-
-/// The current instant.
-pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now()
-}

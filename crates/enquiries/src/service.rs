@@ -4,7 +4,7 @@
 use crate::confidential;
 use crate::domain::{self, Action, Disclosure, EnquiryStatus, Purpose, Side, SubjectType};
 use crate::entity::{disclosure, enquiry, message, nda_acceptance, quota};
-use crate::error::{self, err, ENQUIRY_DAILY_LIMIT, ENQUIRY_DUPLICATE, ENQUIRY_SUBJECT_CLOSED};
+use crate::error::{self, err, EnquiryError};
 use crate::notices;
 use crate::EnquiriesState;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -64,17 +64,13 @@ pub struct Item {
     pub contact: Contact,
 }
 
-fn today(now: DateTime<Utc>) -> NaiveDate {
-    ttx_listings::domain::today(now)
-}
-
 /// Loads a listing or need, whoever asks (`None` when it does not exist).
 pub async fn item<C: ConnectionTrait>(
     conn: &C,
     kind: SubjectType,
     id: i64,
 ) -> Result<Option<Item>, DbErr> {
-    let day = today(crate::now());
+    let day = ttx_core::clock::today();
     Ok(match kind {
         SubjectType::Listing => listing::Entity::find_by_id(id).one(conn).await?.map(|l| {
             let status = l
@@ -226,7 +222,7 @@ async fn take_quota(
         .exec(txn)
         .await?;
     if res.rows_affected == 0 {
-        return Err(err(ENQUIRY_DAILY_LIMIT)
+        return Err(err(EnquiryError::DailyLimit)
             .detail(format!(
                 "at most {cap} enquiries a day per organisation; try again tomorrow (Beijing time)"
             ))
@@ -292,7 +288,7 @@ pub async fn create(st: &EnquiriesState, actor: &Actor, n: NewEnquiry) -> ApiRes
         ));
     }
     if !it.takes_enquiries {
-        return Err(err(ENQUIRY_SUBJECT_CLOSED).detail(match kind {
+        return Err(err(EnquiryError::SubjectClosed).detail(match kind {
             SubjectType::Listing => "only published listings take enquiries",
             SubjectType::Demand => "only open needs take enquiries",
         }));
@@ -313,7 +309,7 @@ pub async fn create(st: &EnquiriesState, actor: &Actor, n: NewEnquiry) -> ApiRes
             }
         }
     }
-    let now = crate::now();
+    let now = ttx_core::clock::now();
     let key = domain::open_key(EnquiryStatus::Open, kind, id, actor.org_id)
         .expect("an open enquiry is live");
     let txn = begin_write(&st.db).await?;
@@ -324,7 +320,13 @@ pub async fn create(st: &EnquiriesState, actor: &Actor, n: NewEnquiry) -> ApiRes
     {
         return Err(duplicate(ex.id));
     }
-    take_quota(&txn, actor.org_id, today(now), st.cfg.daily_limit_per_org).await?;
+    take_quota(
+        &txn,
+        actor.org_id,
+        ttx_core::clock::beijing_date(now),
+        st.cfg.daily_limit_per_org,
+    )
+    .await?;
     let row = enquiry::ActiveModel {
         subject_type: Set(kind.as_str().to_string()),
         subject_id: Set(id),
@@ -356,7 +358,7 @@ pub async fn create(st: &EnquiriesState, actor: &Actor, n: NewEnquiry) -> ApiRes
     let e = match row.insert(&txn).await {
         Ok(e) => e,
         Err(e) if is_unique_violation(&e) => {
-            return Err(err(ENQUIRY_DUPLICATE)
+            return Err(err(EnquiryError::Duplicate)
                 .detail("your organisation already has an enquiry under way about this item"))
         }
         Err(e) => return Err(e.into()),
@@ -381,7 +383,7 @@ pub async fn create(st: &EnquiriesState, actor: &Actor, n: NewEnquiry) -> ApiRes
 }
 
 fn duplicate(existing: i64) -> ApiError {
-    err(ENQUIRY_DUPLICATE)
+    err(EnquiryError::Duplicate)
         .detail(format!(
             "your organisation's enquiry {existing} about this item is under way; \
              continue it or close it first"
@@ -437,7 +439,7 @@ pub async fn get(
                 Some(actor.user_id),
                 Disclosure::ContactRead,
                 None,
-                crate::now(),
+                ttx_core::clock::now(),
             )
             .await?;
             txn.commit().await?;
@@ -586,7 +588,7 @@ pub async fn post_message(
     id: i64,
     body: String,
 ) -> ApiResult<message::Model> {
-    let now = crate::now();
+    let now = ttx_core::clock::now();
     let txn = begin_write(&st.db).await?;
     let (e, side, status, to) = begin_step(&txn, actor, id, Action::Message).await?;
     let msg = insert_message(&txn, &e, actor, side, &body, now).await?;
@@ -625,7 +627,7 @@ pub async fn accept(
     note: Option<String>,
     grant: bool,
 ) -> ApiResult<Seen> {
-    let now = crate::now();
+    let now = ttx_core::clock::now();
     let txn = begin_write(&st.db).await?;
     let (e, side, _, to) = begin_step(&txn, actor, id, Action::Accept).await?;
     if let Some(n) = &note {
@@ -673,7 +675,7 @@ pub async fn decline(
     id: i64,
     reason: String,
 ) -> ApiResult<Seen> {
-    let now = crate::now();
+    let now = ttx_core::clock::now();
     let txn = begin_write(&st.db).await?;
     let (e, side, _, to) = begin_step(&txn, actor, id, Action::Decline).await?;
     let am = enquiry::ActiveModel {
@@ -700,7 +702,7 @@ pub async fn close(
     id: i64,
     reason: Option<String>,
 ) -> ApiResult<Seen> {
-    let now = crate::now();
+    let now = ttx_core::clock::now();
     let txn = begin_write(&st.db).await?;
     let (e, side, _, to) = begin_step(&txn, actor, id, Action::Close).await?;
     let am = enquiry::ActiveModel {
@@ -734,7 +736,7 @@ pub async fn accept_nda(
     id: i64,
     version: i32,
 ) -> ApiResult<Seen> {
-    let now = crate::now();
+    let now = ttx_core::clock::now();
     let txn = begin_write(&st.db).await?;
     let (e, side, _, _) = begin_step(&txn, actor, id, Action::AcceptNda).await?;
     let conf = match subject_of(&e)? {
@@ -788,7 +790,7 @@ pub async fn accept_nda(
 /// The owner grants the sender access to the listing's confidential parts (the sender must
 /// have accepted the current NDA version). Granting again changes nothing.
 pub async fn grant(st: &EnquiriesState, actor: &Actor, id: i64) -> ApiResult<Seen> {
-    let now = crate::now();
+    let now = ttx_core::clock::now();
     let txn = begin_write(&st.db).await?;
     let (e, side, _, _) = begin_step(&txn, actor, id, Action::Grant).await?;
     let title = title_of(&txn, &e).await?;

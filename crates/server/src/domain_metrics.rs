@@ -174,7 +174,7 @@ pub async fn render(db: &DatabaseConnection, indexes: &[&str]) -> Result<String,
         .await?;
     let mut lag: BTreeMap<String, (i64, f64)> =
         indexes.iter().map(|i| (i.to_string(), (0, 0.0))).collect();
-    let now = chrono::Utc::now();
+    let now = ttx_core::clock::now();
     for (index, n, oldest_id) in rows {
         let age = match ob::Entity::find_by_id(oldest_id).one(db).await? {
             Some(r) => (now - r.created_at).num_milliseconds().max(0) as f64 / 1000.0,
