@@ -39,6 +39,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use ttx_accounts::audit::{self, AuditCtx, Target};
 use ttx_accounts::entity::organization;
+use ttx_core::text::TextKind;
 use ttx_core::{
     ContractSubKind, CreditCode, EntityKind, Fen, IpKind, Labelled, OrgKind, RegionCode, TechField,
 };
@@ -172,14 +173,27 @@ impl RowParser<'_> {
         }
         v
     }
+    /// A one-line text value through the same hygiene as the API ([`ttx_core::text::clean`]:
+    /// NFC, trimmed, no control characters or bidi overrides), within `min..=max` characters.
     fn text(&mut self, k: &str, min: usize, max: usize) -> Option<String> {
-        let v = self.req(k)?;
+        let raw = self.req(k)?;
+        let v = self.clean(k, &raw, TextKind::Line)?;
         let n = v.chars().count();
         if n < min || n > max {
             self.err(k, format!("must be {min} to {max} characters"));
             return None;
         }
         Some(v)
+    }
+    /// `raw` through [`ttx_core::text::clean`]; its refusal becomes a row error on `k`.
+    fn clean(&mut self, k: &str, raw: &str, kind: TextKind) -> Option<String> {
+        match ttx_core::text::clean(raw, kind) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.err(k, e.message);
+                None
+            }
+        }
     }
     fn date(&mut self, k: &str, required: bool) -> Option<NaiveDate> {
         let v = if required {
@@ -307,7 +321,12 @@ pub fn parse_row(line: usize, f: &Fields, today: NaiveDate) -> Result<ParsedRow,
     let buyer = p.party("buyer");
     let tech_field: Option<TechField> = p.vocab("tech_field", true);
     let ip_kind: Option<IpKind> = p.vocab("ip_kind", false);
-    let programme_source = p.opt("programme_source").map(str::to_string);
+    let programme_source = match p.opt("programme_source").map(str::to_string) {
+        Some(raw) => p
+            .clean("programme_source", &raw, TextKind::Line)
+            .filter(|v| !v.is_empty()),
+        None => None,
+    };
     if programme_source
         .as_ref()
         .is_some_and(|s| s.chars().count() > 200)
@@ -729,6 +748,38 @@ mod tests {
         );
         assert_eq!(r.registered.recognised, ContractSubKind::GeneralService);
         assert!(r.registered.imported);
+    }
+
+    /// Found by the property tests (`tests/import_properties.rs`): a NUL in a title was accepted
+    /// (PostgreSQL cannot store it, so the whole import failed with a database error), as were
+    /// other control characters and bidi overrides the API refuses.
+    #[test]
+    fn text_columns_get_the_api_hygiene() {
+        let mut f = good();
+        let code = CreditCode::complete("12110108MB0000011")
+            .unwrap()
+            .to_string();
+        f.insert("seller_credit_code".into(), code);
+        for (field, value) in [
+            ("title", "一\u{0}一"),
+            ("seller_name", "北辰\u{202E}大学"),
+            ("buyer_name", "张\u{1b}三"),
+            ("programme_source", "国家\n计划"),
+        ] {
+            let mut bad = f.clone();
+            bad.insert(field.into(), value.into());
+            let errs = parse_row(4, &bad, today()).unwrap_err();
+            assert!(errs.iter().any(|e| e.field == field), "{field}: {errs:?}");
+        }
+        // NFC and trimming as in the API; a value of invisible characters only is empty.
+        f.insert("title".into(), " Cafe\u{301} 技术服务 ".into());
+        f.insert("programme_source".into(), "\u{200B}".into());
+        let r = parse_row(4, &f, today()).unwrap();
+        assert_eq!(r.registered.content.title, "Caf\u{e9} 技术服务");
+        assert_eq!(r.registered.content.programme_source, None);
+        f.insert("title".into(), "\u{200B}\u{200B}\u{200B}".into());
+        let errs = parse_row(4, &f, today()).unwrap_err();
+        assert!(errs.iter().any(|e| e.field == "title"), "{errs:?}");
     }
 
     #[test]

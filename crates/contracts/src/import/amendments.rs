@@ -50,6 +50,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use ttx_accounts::audit::{self, AuditCtx, Target};
 use ttx_accounts::entity::organization;
+use ttx_core::text::TextKind;
 use ttx_core::{
     ContractSubKind, CreditCode, EntityKind, Fen, IpKind, Labelled, RegionCode, TechField,
 };
@@ -256,7 +257,12 @@ pub fn parse_row(line: usize, f: &Fields, today: NaiveDate) -> Result<ChangeRow,
     if decided_on.is_some_and(|d| d > today) {
         p.err("decided_on", "in the future");
     }
-    let reason = p.opt("reason").map(str::to_string);
+    let reason = match p.opt("reason").map(str::to_string) {
+        Some(raw) => p
+            .clean("reason", &raw, TextKind::Long)
+            .filter(|v| !v.is_empty()),
+        None => None,
+    };
     if reason.as_ref().is_some_and(|r| r.chars().count() > 2000) {
         p.err("reason", "at most 2000 characters");
     }
@@ -833,6 +839,23 @@ mod tests {
         assert_eq!(t.kind, AmendmentKind::Termination);
         assert_eq!(t.edits, Edits::default());
         assert_eq!(t.reason.as_deref(), Some("双方协商解除"));
+    }
+
+    /// The reason is long text with the API's hygiene: newlines kept, a NUL refused.
+    #[test]
+    fn the_reason_gets_the_api_hygiene() {
+        let row = |reason: &str| {
+            fields(&[
+                ("registration_number", "2019110108000123"),
+                ("kind", "termination"),
+                ("decided_on", "2021-01-05"),
+                ("reason", reason),
+            ])
+        };
+        let t = parse_row(3, &row(" 双方协商\r\n解除 "), today()).unwrap();
+        assert_eq!(t.reason.as_deref(), Some("双方协商\n解除"));
+        let errs = parse_row(3, &row("双方\u{0}解除"), today()).unwrap_err();
+        assert!(errs.iter().any(|e| e.field == "reason"), "{errs:?}");
     }
 
     #[test]
