@@ -26,6 +26,7 @@ mod matching;
 mod metrics;
 mod notifications;
 mod platform;
+mod rate_limits;
 mod schema_checks;
 mod stats;
 mod stats_techme;

@@ -60,6 +60,10 @@ impl Resp {
     }
 }
 
+/// The rate limits (per token and per address, a minute) a [`TestApp`] runs with unless the test
+/// sets its own: never reached by the suite, but the limiter still counts every request.
+pub const TEST_RATE_LIMIT: u32 = 1_000_000;
+
 /// A running application for one test.
 pub struct TestApp {
     pub addr: std::net::SocketAddr,
@@ -135,6 +139,10 @@ impl TestApp {
         // Cheaper password hashing keeps the suite fast; the algorithm is the same.
         config.accounts.password_cost.memory_kib = 4096;
         config.accounts.password_cost.iterations = 1;
+        // The suite sends many requests from one address and token: limits far above what a
+        // test sends (a test of the limits sets its own).
+        config.server.rate_limit.per_token_per_minute = TEST_RATE_LIMIT;
+        config.server.rate_limit.per_address_per_minute = TEST_RATE_LIMIT;
         meili_from_env(&mut config);
         f(&mut config);
         let clock = ttx_core::Clock::manual();

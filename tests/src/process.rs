@@ -36,7 +36,15 @@ impl ChildServer {
             .env("TTX_SERVER__BIND", &addr)
             .env("TTX_LOG__LEVEL", "warn")
             .env("TTX_ACCOUNTS__PASSWORD_COST__MEMORY_KIB", "4096")
-            .env("TTX_ACCOUNTS__PASSWORD_COST__ITERATIONS", "1");
+            .env("TTX_ACCOUNTS__PASSWORD_COST__ITERATIONS", "1")
+            .env(
+                "TTX_SERVER__RATE_LIMIT__PER_TOKEN_PER_MINUTE",
+                crate::TEST_RATE_LIMIT.to_string(),
+            )
+            .env(
+                "TTX_SERVER__RATE_LIMIT__PER_ADDRESS_PER_MINUTE",
+                crate::TEST_RATE_LIMIT.to_string(),
+            );
         for (k, v) in env {
             cmd.env(k, v);
         }

@@ -413,6 +413,8 @@ pub(crate) async fn start(engine: &str, outbox_batch: u64) -> anyhow::Result<Run
     );
     config.search.engine = engine.to_string();
     config.search.outbox_batch_size = outbox_batch;
+    // The load comes from one address: the rate limits would measure themselves.
+    config.server.rate_limit = ttx_server::config::RateLimitConfig::off();
     if engine == "meilisearch" {
         config.search.meili_url = std::env::var("MEILI_URL").ok();
         config.search.meili_api_key = std::env::var("MEILI_API_KEY")

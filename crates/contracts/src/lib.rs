@@ -25,7 +25,6 @@ pub mod events;
 pub mod import;
 pub mod ledger;
 pub mod numbering;
-pub mod ratelimit;
 pub mod rollup;
 pub mod routes;
 pub mod service;
@@ -33,5 +32,5 @@ pub mod store;
 pub mod view;
 
 pub use error::ERROR_CODES;
-pub use routes::{router, ContractsState};
+pub use routes::{router, CheckLimiter, ContractsState};
 pub use service::Settings;

@@ -18,20 +18,22 @@ use ttx_web::error::Problem;
 use ttx_web::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, IfMatch, Page, Versioned};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+/// The per-address limit of the public registration check: the platform's rate limiter, keyed
+/// by client address. Without a limit the check could be used to guess a certificate's figures.
+pub type CheckLimiter = ttx_web::ratelimit::Limiter<std::net::IpAddr>;
+
 /// State the contract routes need.
 #[derive(Clone)]
 pub struct ContractsState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     /// The per-address limit of the public registration check (shared by all requests).
-    pub checks: Arc<crate::ratelimit::CheckLimiter>,
+    pub checks: Arc<CheckLimiter>,
 }
 
 impl ContractsState {
     pub fn new(db: DatabaseConnection, settings: Settings) -> Self {
-        let checks = Arc::new(crate::ratelimit::CheckLimiter::new(
-            settings.checks_per_minute,
-        ));
+        let checks = Arc::new(CheckLimiter::new(settings.checks_per_minute));
         ContractsState {
             db,
             settings: Arc::new(settings),
@@ -40,7 +42,7 @@ impl ContractsState {
     }
 
     /// Shares a limiter kept by the application (the state is built per request).
-    pub fn with_checks(mut self, checks: Arc<crate::ratelimit::CheckLimiter>) -> Self {
+    pub fn with_checks(mut self, checks: Arc<CheckLimiter>) -> Self {
         self.checks = checks;
         self
     }
@@ -518,29 +520,6 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PeerAddr {
     }
 }
 
-/// The client's address: the connection's peer, or behind a trusted reverse proxy the last
-/// `X-Forwarded-For` entry.
-fn client_ip(
-    settings: &Settings,
-    peer: Option<std::net::SocketAddr>,
-    headers: &HeaderMap,
-) -> std::net::IpAddr {
-    if settings.trust_forwarded_for {
-        let forwarded = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|s| s.trim().parse::<std::net::IpAddr>().ok())
-            .next_back();
-        if let Some(ip) = forwarded {
-            return ip;
-        }
-    }
-    peer.map(|p| p.ip())
-        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
-}
-
 /// Figures to confirm against a registration: what the certificate shows.
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -606,8 +585,11 @@ async fn verify_registration(
     ApiPath(number): ApiPath<String>,
     ApiQuery(q): ApiQuery<CheckQuery>,
 ) -> ApiResult<Response> {
-    let ip = client_ip(&st.settings, peer, &headers);
-    if let Err(secs) = st.checks.check(ip, std::time::Instant::now()) {
+    let ip = ttx_web::ratelimit::client_ip(st.settings.trust_forwarded_for, peer, &headers);
+    if let ttx_web::ratelimit::Decision::Refused {
+        retry_after: secs, ..
+    } = st.checks.check(ip, ttx_core::clock::now())
+    {
         let e = ttx_web::ApiError::new(crate::error::ContractError::TooManyChecks)
             .detail(format!("retry in {secs} s"));
         let mut r = ttx_web::error::problem_response(&e);

@@ -45,7 +45,9 @@ pub struct AppState {
     /// Where uploaded documents are stored.
     pub documents: ttx_documents::Storage,
     /// The per-address limit of public registration checks.
-    pub registration_checks: Arc<ttx_contracts::ratelimit::CheckLimiter>,
+    pub registration_checks: Arc<ttx_contracts::CheckLimiter>,
+    /// The per-token and per-address rate limits of every request.
+    pub rate_limits: Arc<ttx_web::ratelimit::RateLimits>,
 }
 
 impl FromRef<AppState> for ttx_documents::DocumentsState {
@@ -118,7 +120,7 @@ impl FromRef<AppState> for ttx_contracts::ContractsState {
                 review_deadline_days: s.config.contracts.review_deadline_days,
                 public_url: s.config.contracts.public_url.clone(),
                 checks_per_minute: s.config.contracts.checks_per_minute,
-                trust_forwarded_for: s.config.contracts.trust_forwarded_for,
+                trust_forwarded_for: s.config.trust_forwarded_for(),
             },
         )
         .with_checks(s.registration_checks.clone())
@@ -283,8 +285,13 @@ impl App {
             clock: clock.clone(),
             documents: ttx_documents::Storage::from_config(&config.documents, &config.data_dir)
                 .context("opening the document storage")?,
-            registration_checks: Arc::new(ttx_contracts::ratelimit::CheckLimiter::new(
+            registration_checks: Arc::new(ttx_contracts::CheckLimiter::new(
                 config.contracts.checks_per_minute,
+            )),
+            rate_limits: Arc::new(ttx_web::ratelimit::RateLimits::new(
+                config.server.rate_limit.per_token_per_minute,
+                config.server.rate_limit.per_address_per_minute,
+                config.trust_forwarded_for(),
             )),
         };
         let (shutdown, rx) = watch::channel(false);
@@ -443,6 +450,7 @@ pub fn build_router(state: AppState) -> Router {
 pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
     let cfg = state.config.clone();
     let clock = state.clock.clone();
+    let rate_limits = state.rate_limits.clone();
     let idempotency = ttx_web::idempotency::Settings {
         db: state.db.clone(),
         lease: ttx_web::idempotency::Settings::lease_for(Duration::from_secs(
@@ -488,7 +496,15 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
                 header::IF_MATCH,
                 HeaderName::from_static("idempotency-key"),
             ])
-            .expose_headers([header::ETAG, header::LOCATION, REQUEST_ID])
+            .expose_headers([
+                header::ETAG,
+                header::LOCATION,
+                REQUEST_ID,
+                header::RETRY_AFTER,
+                HeaderName::from_static("ratelimit-limit"),
+                HeaderName::from_static("ratelimit-remaining"),
+                HeaderName::from_static("ratelimit-reset"),
+            ])
     };
 
     Router::new()
@@ -518,6 +534,8 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         // Outside the timeout and panic layers, so it sees their answers and releases the key;
         // inside CORS, so replays get the CORS headers.
         .layer(middleware::from_fn_with_state(idempotency, ttx_web::idempotency::layer))
+        // Before any work (idempotency keys included); inside CORS, so a 429 gets its headers.
+        .layer(middleware::from_fn_with_state(rate_limits, ttx_web::ratelimit::layer))
         .layer(cors)
         .layer(
             ServiceBuilder::new()

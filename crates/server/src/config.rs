@@ -42,6 +42,43 @@ pub struct ServerConfig {
     pub request_timeout_secs: u64,
     /// Allowed CORS origins; empty means no cross-origin access.
     pub cors_origins: Vec<String>,
+    /// Take the client address from the last `X-Forwarded-For` entry (behind a reverse proxy):
+    /// for the rate limits and the registration check's limit. (`contracts.trust_forwarded_for`,
+    /// its old place, still works.)
+    pub trust_forwarded_for: bool,
+    /// Requests per minute per bearer token and per client address; 429 with `Retry-After` above.
+    pub rate_limit: RateLimitConfig,
+}
+
+/// Rate limits of every route except `/healthz`, `/readyz` and `/metrics`: a fixed one-minute
+/// window per key, counted by each process.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RateLimitConfig {
+    /// Requests a minute per bearer token (0: no limit).
+    pub per_token_per_minute: u32,
+    /// Requests a minute per client address without a token (0: no limit); also the number of
+    /// requests with an invalid token an address may send in a minute.
+    pub per_address_per_minute: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig {
+            per_token_per_minute: 600,
+            per_address_per_minute: 120,
+        }
+    }
+}
+
+impl RateLimitConfig {
+    /// No limits.
+    pub fn off() -> Self {
+        RateLimitConfig {
+            per_token_per_minute: 0,
+            per_address_per_minute: 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -94,7 +131,7 @@ pub struct ContractsConfig {
     /// Public registration checks (`GET /v1/registrations/{number}`) per client address and
     /// minute; 429 with `Retry-After` above (0: no limit).
     pub checks_per_minute: u32,
-    /// Take the client address from the last `X-Forwarded-For` entry (behind a reverse proxy).
+    /// Old place of `server.trust_forwarded_for` (either one set: trusted).
     pub trust_forwarded_for: bool,
 }
 
@@ -124,6 +161,8 @@ impl Default for ServerConfig {
             body_limit_bytes: 1024 * 1024,
             request_timeout_secs: 30,
             cors_origins: vec![],
+            trust_forwarded_for: false,
+            rate_limit: RateLimitConfig::default(),
         }
     }
 }
@@ -209,6 +248,12 @@ impl Config {
         }
     }
 
+    /// Whether `X-Forwarded-For` names the client (`server.trust_forwarded_for`, or its old key
+    /// `contracts.trust_forwarded_for`).
+    pub fn trust_forwarded_for(&self) -> bool {
+        self.server.trust_forwarded_for || self.contracts.trust_forwarded_for
+    }
+
     pub fn index_dir(&self) -> PathBuf {
         self.data_dir.join("index")
     }
@@ -232,6 +277,31 @@ mod tests {
             assert_eq!(c.server.request_timeout_secs, 5);
             assert_eq!(c.database.url, "sqlite://x.db");
             assert_eq!(c.contracts.review_deadline_days, 30);
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn rate_limits_and_forwarded_for() {
+        figment::Jail::expect_with(|jail| {
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(c.server.rate_limit.per_token_per_minute, 600);
+            assert_eq!(c.server.rate_limit.per_address_per_minute, 120);
+            assert!(!c.trust_forwarded_for());
+            jail.create_file(
+                "ttx.toml",
+                "[server.rate_limit]\nper_token_per_minute = 0\n[contracts]\ntrust_forwarded_for = true\n",
+            )?;
+            jail.set_env("TTX_SERVER__RATE_LIMIT__PER_ADDRESS_PER_MINUTE", "7");
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(c.server.rate_limit.per_token_per_minute, 0);
+            assert_eq!(c.server.rate_limit.per_address_per_minute, 7);
+            assert!(c.trust_forwarded_for(), "the old key still works");
+            jail.create_file("ttx.toml", "[server]\ntrust_forwarded_for = true\n")?;
+            assert!(Config::load(None)
+                .map_err(|e| e.to_string())?
+                .trust_forwarded_for());
             Ok(())
         });
     }

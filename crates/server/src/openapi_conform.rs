@@ -19,16 +19,17 @@ pub fn conform(doc: &mut Value) {
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };
-    for item in paths.values_mut() {
+    for (path, item) in paths.iter_mut() {
+        let limited = !ttx_web::ratelimit::EXEMPT_PATHS.contains(&path.as_str());
         for m in METHODS {
             if let Some(op) = item.get_mut(*m).and_then(Value::as_object_mut) {
-                conform_operation(m, op);
+                conform_operation(m, op, limited);
             }
         }
     }
 }
 
-fn conform_operation(method: &str, op: &mut Map<String, Value>) {
+fn conform_operation(method: &str, op: &mut Map<String, Value>, rate_limited: bool) {
     let params: Vec<Value> = op
         .get("parameters")
         .and_then(Value::as_array)
@@ -95,6 +96,12 @@ fn conform_operation(method: &str, op: &mut Map<String, Value>) {
         add.push((
             "412",
             "The resource was changed by someone else (stale If-Match)",
+        ));
+    }
+    if rate_limited {
+        add.push((
+            "429",
+            "Too many requests from this token or address (`rate_limited`): retry after `Retry-After` seconds",
         ));
     }
     if required_header("If-Match") {
@@ -173,7 +180,7 @@ mod tests {
         conform(&mut doc);
         let op = &doc["paths"]["/x/{id}"]["patch"];
         for code in [
-            "400", "401", "403", "404", "412", "413", "415", "422", "428",
+            "400", "401", "403", "404", "412", "413", "415", "422", "428", "429",
         ] {
             assert!(
                 op["responses"][code]["content"]["application/problem+json"].is_object(),
@@ -186,5 +193,13 @@ mod tests {
         assert!(op["responses"]["409"].is_null(), "no Idempotency-Key here");
         assert_eq!(op["parameters"][2]["schema"]["minimum"], 1);
         assert_eq!(op["parameters"][2]["schema"]["maximum"], 100);
+
+        let mut doc =
+            json!({"paths": {"/healthz": {"get": {"responses": {"200": {"description": "ok"}}}}}});
+        conform(&mut doc);
+        assert!(
+            doc["paths"]["/healthz"]["get"]["responses"]["429"].is_null(),
+            "probes are not rate limited"
+        );
     }
 }

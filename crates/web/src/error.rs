@@ -191,6 +191,7 @@ error_codes! {
     ValidationFailed = ("validation_failed", 422, "The input is invalid"),
     IdempotencyKeyReused = ("idempotency_key_reused", 422, "This Idempotency-Key was used with a different request"),
     PreconditionRequired = ("precondition_required", 428, "An If-Match header with the current ETag is required"),
+    RateLimited = ("rate_limited", 429, "Too many requests; retry after the seconds in Retry-After"),
     Timeout = ("timeout", 503, "The request took too long"),
     Unavailable = ("unavailable", 503, "The service is not ready"),
     SearchUnavailable = ("search_unavailable", 503, "Search is temporarily unavailable"),

@@ -5,7 +5,8 @@
 //! - [`extract`]: JSON, query and path extractors whose rejections are problems, never 500s;
 //! - [`pagination`]: opaque cursors and capped page sizes;
 //! - [`etag`]: `ETag` on reads, `If-Match` on updates;
-//! - [`idempotency`]: `Idempotency-Key` on creating POSTs.
+//! - [`idempotency`]: `Idempotency-Key` on creating POSTs;
+//! - [`ratelimit`]: per-token and per-address rate limits (429 with `Retry-After`).
 
 pub mod db;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod etag;
 pub mod extract;
 pub mod idempotency;
 pub mod pagination;
+pub mod ratelimit;
 pub mod serde_msg;
 
 pub use db::begin_write;
