@@ -4,6 +4,7 @@
 pub const TTX_BIN: &str = env!("CARGO_BIN_EXE_ttx-under-test");
 
 mod accounts;
+mod authz_matrix;
 mod backup;
 mod certificate_check;
 mod contract_events;
