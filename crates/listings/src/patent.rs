@@ -107,8 +107,14 @@ impl PatentNumber {
             let rb = rest.as_bytes();
             if rb.len() >= 8 && rb[rb.len() - 1].is_ascii_alphabetic() {
                 let digits = &rb[..rb.len() - 1];
-                if (7..=9).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit) {
-                    let code = rb[rb.len() - 1];
+                let code = rb[rb.len() - 1];
+                // `CN` + 8 digits + `X` is an old application number whose check character is
+                // X (`CN97123456X`), not a publication number with a kind code X.
+                let old_application = digits.len() == 8 && code == b'X';
+                if (7..=9).contains(&digits.len())
+                    && digits.iter().all(u8::is_ascii_digit)
+                    && !old_application
+                {
                     let kind = PatentType::of_kind_code(code)
                         .ok_or(PatentError::KindCode(char::from(code)))?;
                     return Ok(PatentNumber {
@@ -223,6 +229,34 @@ mod tests {
             .expect("some serial gives X");
         assert!(parse(&format!("{x}.X")).is_ok());
         assert_eq!(check_char(b"12345"), None);
+    }
+
+    /// Found by the property tests (`tests/patent_properties.rs`): an 8-digit application
+    /// number whose check character is X, written with `CN` and without the dot, was taken for
+    /// a publication number with kind code X and refused.
+    #[test]
+    fn cn_and_an_old_application_number_ending_in_x() {
+        let d = (0..100_000u32)
+            .map(|n| format!("971{n:05}"))
+            .find(|d| check_char(d.as_bytes()) == Some('X'))
+            .expect("some serial gives X");
+        let canonical = format!("{d}.X");
+        for s in [
+            format!("CN{d}X"),
+            format!("cn{d}x"),
+            format!("CN {d}X"),
+            format!("{d}X"),
+            format!("CN{d}.X"),
+        ] {
+            assert_eq!(
+                parse(&s).map(|p| p.as_str().to_string()),
+                Ok(canonical.clone()),
+                "{s}"
+            );
+        }
+        // Publication numbers keep their kind codes, and X is none.
+        assert!(parse(&format!("CN{d}B")).is_ok_and(|p| !p.is_application()));
+        assert_eq!(parse("CN1234567X"), Err(PatentError::KindCode('X')));
     }
 
     #[test]
