@@ -17,6 +17,7 @@ mod m20261129_000009_subscriptions_events;
 pub mod m20261129_000010_checks;
 mod m20261129_000011_enquiries;
 mod m20261129_000012_documents;
+mod m20261129_000020_listing_withdrawal_licences;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000010_checks::Migration),
             Box::new(m20261129_000011_enquiries::Migration),
             Box::new(m20261129_000012_documents::Migration),
+            Box::new(m20261129_000020_listing_withdrawal_licences::Migration),
         ]
     }
 }

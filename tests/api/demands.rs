@@ -36,13 +36,20 @@ async fn published(app: &TestApp, token: &str, title: &str, patch: Value) -> i64
     r.body["id"].as_i64().unwrap()
 }
 
+/// The ids in an answer, in order: a search's `hits[].demand`, or a list's `items[]`.
 fn ids(r: &Resp) -> Vec<i64> {
-    r.body["items"]
-        .as_array()
-        .unwrap_or(&vec![])
-        .iter()
-        .map(|i| i["id"].as_i64().unwrap())
-        .collect()
+    match r.body["hits"].as_array() {
+        Some(hits) => hits
+            .iter()
+            .map(|h| h["demand"]["id"].as_i64().unwrap())
+            .collect(),
+        None => r.body["items"]
+            .as_array()
+            .unwrap_or(&vec![])
+            .iter()
+            .map(|i| i["id"].as_i64().unwrap())
+            .collect(),
+    }
 }
 
 fn sorted(mut v: Vec<i64>) -> Vec<i64> {
@@ -429,12 +436,12 @@ async fn anonymous_firm_is_hidden_from_public_reads_and_the_index_but_not_from_b
             ids(r).contains(&hidden)
         })
         .await;
-    let hit = r.body["items"]
+    let hit = &r.body["hits"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|i| i["id"] == hidden)
-        .unwrap();
+        .find(|h| h["demand"]["id"] == hidden)
+        .unwrap()["demand"];
     assert_eq!(hit["org"], Value::Null);
     assert!(!r.text.contains(&name));
     let by_name = format!("/v1/demands?q={}", q(&name));
@@ -485,12 +492,12 @@ async fn anonymous_firm_is_hidden_from_public_reads_and_the_index_but_not_from_b
 
     // A verified broker's search shows the firm.
     let r = app.get(&title_q, Some(&broker)).await;
-    let hit = r.body["items"]
+    let hit = &r.body["hits"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|i| i["id"] == hidden)
-        .unwrap();
+        .find(|h| h["demand"]["id"] == hidden)
+        .unwrap()["demand"];
     assert_eq!(hit["org"]["name"], name.as_str());
 }
 
@@ -610,7 +617,7 @@ async fn search_filters_facets_sort_and_paging() {
         .get("/v1/demands?facets=field,modes,status,tags&limit=1", None)
         .await;
     r.assert_status(200);
-    assert_eq!(r.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(r.body["hits"].as_array().unwrap().len(), 1);
     let f = &r.body["facets"];
     assert_eq!(f["field"], json!({"new_energy": 3, "new_materials": 1}));
     assert_eq!(
@@ -1092,4 +1099,216 @@ async fn needs_expire_at_their_deadline() {
         .await;
     r.assert_status(200);
     assert_eq!(r.body["status"], "open");
+}
+
+/// The keys of a JSON object, sorted.
+fn keys(v: &Value) -> Vec<String> {
+    let mut k: Vec<String> = v
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {v}"))
+        .keys()
+        .cloned()
+        .collect();
+    k.sort();
+    k
+}
+
+#[tokio::test]
+async fn listings_and_needs_search_answer_in_the_same_shape() {
+    let app = TestApp::spawn().await;
+    let firm = app.org("enterprise", "320505", false).await;
+    let uni = app.org("university", "110108", false).await;
+    let need_id = published(&app, &firm.admin_token, "钠离子电池正极材料量产", json!({})).await;
+    let listing_id = app
+        .create(
+            "/v1/listings",
+            &uni.admin_token,
+            &ttx_tests::fixtures::listing_body(
+                "钠离子电池正极材料制备技术",
+                "一种钠离子电池层状氧化物正极材料的制备方法，已完成中试。",
+                &["钠离子电池", "正极材料"],
+                "new_energy",
+            ),
+        )
+        .await;
+    let word = q("钠离子电池");
+    let needs = app
+        .wait_until(
+            &format!("/v1/demands?q={word}&facets=field"),
+            None,
+            "the need in the index",
+            |r| ids(r) == vec![need_id],
+        )
+        .await;
+    let listings = app
+        .wait_until(
+            &format!("/v1/listings?q={word}&facets=field"),
+            None,
+            "the listing in the index",
+            |r| r.body["hits"][0]["listing"]["id"] == listing_id,
+        )
+        .await;
+
+    // Same top-level keys (the needs search also carries the deprecated `items` for one
+    // release), same hit keys with the card under `demand` / `listing`.
+    let mut need_keys = keys(&needs.body);
+    need_keys.retain(|k| k != "items");
+    assert_eq!(need_keys, keys(&listings.body));
+    assert_eq!(
+        keys(&listings.body),
+        vec!["facets", "hits", "next_cursor", "total"]
+    );
+    let need_hit = &needs.body["hits"][0];
+    let listing_hit = &listings.body["hits"][0];
+    let rename = |k: Vec<String>, from: &str| -> Vec<String> {
+        let mut k: Vec<String> = k
+            .into_iter()
+            .map(|k| if k == from { "card".into() } else { k })
+            .collect();
+        k.sort();
+        k
+    };
+    assert_eq!(
+        rename(keys(need_hit), "demand"),
+        rename(keys(listing_hit), "listing")
+    );
+    assert_eq!(keys(need_hit), vec!["demand", "highlights", "score"]);
+    assert!(need_hit["score"].as_f64().unwrap() > 0.0, "{need_hit}");
+    assert!(need_hit["highlights"]["title"]
+        .as_str()
+        .unwrap()
+        .contains("<em>"));
+    assert_eq!(needs.body["total"], 1);
+    assert_eq!(needs.body["facets"]["field"]["new_energy"], 1);
+    assert_eq!(
+        listings.body["facets"]["field"],
+        needs.body["facets"]["field"]
+    );
+
+    // The deprecated `items` still lists the same needs in the old shape.
+    let items = needs.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["id"], need_id);
+    assert_eq!(items[0]["title"], need_hit["demand"]["title"]);
+
+    // `mine=true` answers the same shape.
+    let mine = app
+        .get("/v1/demands?mine=true", Some(&firm.admin_token))
+        .await;
+    mine.assert_status(200);
+    assert_eq!(keys(&mine.body), keys(&needs.body));
+    assert_eq!(keys(&mine.body["hits"][0]), keys(need_hit));
+
+    // The OpenAPI document marks `items` deprecated.
+    let doc = app.get("/openapi.json", None).await;
+    doc.assert_status(200);
+    let schemas = &doc.body["components"]["schemas"];
+    let resp = &schemas["DemandSearchResponse"];
+    let items_schema = resp["allOf"]
+        .as_array()
+        .and_then(|all| all.iter().find(|s| s["properties"]["items"].is_object()))
+        .map(|s| &s["properties"]["items"])
+        .or_else(|| resp["properties"].get("items"))
+        .unwrap_or_else(|| panic!("no items in DemandSearchResponse: {resp}"));
+    assert_eq!(items_schema["deprecated"], true, "{items_schema}");
+}
+
+#[tokio::test]
+async fn amounts_may_be_given_in_yuan() {
+    let app = TestApp::spawn().await;
+    let firm = app.org("enterprise", "320505", false).await;
+    let uni = app.org("university", "110108", false).await;
+    let t = firm.admin_token.as_str();
+
+    // A budget in 元 (decimal strings, full-width digits read as digits) reads back in fen.
+    let r = app
+        .post(
+            "/v1/demands",
+            Some(t),
+            &need(
+                "以元填写预算的需求二",
+                json!({"budget": {"kind": "range", "min_yuan": "1000000", "max_yuan": "２000000.5"}}),
+            ),
+        )
+        .await;
+    r.assert_status(201);
+    assert_eq!(
+        r.body["budget"],
+        json!({"kind": "range", "min": 100_000_000, "max": 200_000_050})
+    );
+    // Both forms with the same amount: fine; different amounts: 422 naming the field.
+    let r = app
+        .post(
+            "/v1/demands",
+            Some(t),
+            &need(
+                "两种写法一致的预算",
+                json!({"budget": {"kind": "range", "min": 100_000_000, "min_yuan": "1000000.00", "max": 200_000_000}}),
+            ),
+        )
+        .await;
+    r.assert_status(201);
+    let r = app
+        .post(
+            "/v1/demands",
+            Some(t),
+            &need(
+                "两种写法不一致的预算",
+                json!({"budget": {"kind": "range", "min": 100_000_000, "min_yuan": "1000000.01", "max_yuan": "1e7"}}),
+            ),
+        )
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(
+        r.error_fields(),
+        vec!["budget.min_yuan", "budget.max_yuan"],
+        "{}",
+        r.text
+    );
+    assert_eq!(r.body["errors"][0]["code"], "amount_mismatch");
+    assert_eq!(r.body["errors"][1]["code"], "invalid_amount");
+    // Neither form: required.
+    let r = app
+        .post(
+            "/v1/demands",
+            Some(t),
+            &need(
+                "缺少金额的预算",
+                json!({"budget": {"kind": "range", "max_yuan": "-5"}}),
+            ),
+        )
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.error_fields(), vec!["budget.min", "budget.max_yuan"]);
+    // Grouping commas are refused (1,234 reads as 1.234 in some hands).
+    let r = app
+        .post(
+            "/v1/demands",
+            Some(t),
+            &need(
+                "千分位逗号的预算",
+                json!({"budget": {"kind": "range", "min_yuan": "1,000,000", "max": 200_000_000}}),
+            ),
+        )
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.error_fields(), vec!["budget.min_yuan"]);
+
+    // A proposal's price in 元; one form is required.
+    let ch = challenge(&app, &firm, "以元报价的揭榜挂帅", 1).await;
+    let base = format!("/v1/challenges/{ch}/proposals");
+    let mut body = proposal(0);
+    body.as_object_mut().unwrap().remove("price");
+    let r = app.post(&base, Some(&uni.admin_token), &body).await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.error_fields(), vec!["price"]);
+    body["price_yuan"] = json!("1800000.00");
+    body["price"] = json!(180 * WAN + 1);
+    let r = app.post(&base, Some(&uni.admin_token), &body).await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.error_fields(), vec!["price_yuan"]);
+    body.as_object_mut().unwrap().remove("price");
+    let r = app.post(&base, Some(&uni.admin_token), &body).await;
+    r.assert_status(201);
+    assert_eq!(r.body["price"], 180 * WAN);
 }

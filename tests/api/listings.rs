@@ -1160,3 +1160,290 @@ async fn crash_loses_no_acknowledged_listing() {
     );
     server.kill();
 }
+
+/// Audit entries of `action` on listing `id`, as the owner organisation's admin reads them.
+async fn audit_details(app: &TestApp, admin: &str, action: &str, id: i64) -> Vec<Value> {
+    let r = app.get("/v1/audit?limit=100", Some(admin)).await;
+    r.assert_status(200);
+    r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == action && e["target_id"] == id.to_string())
+        .map(|e| e["detail"].clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn withdrawing_takes_a_reason_the_owner_reads() {
+    let app = TestApp::spawn().await;
+    let uni = app.org("university", "110108", false).await;
+    let other = app.org("enterprise", "310115", false).await;
+    let op = app.operator().await;
+    let owner = uni.admin_token.as_str();
+    let id = published(&app, owner, "可撤回理由的成果", json!({})).await;
+    let path = format!("/v1/listings/{id}");
+
+    // Too long, or not text: 422 naming the field; nothing changes.
+    let r = app
+        .post(
+            &format!("{path}/withdraw"),
+            Some(owner),
+            &json!({"reason": "长".repeat(501)}),
+        )
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.error_fields(), vec!["reason"]);
+    app.post(
+        &format!("{path}/withdraw"),
+        Some(owner),
+        &json!({"reason": 5}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    app.post(
+        &format!("{path}/withdraw"),
+        Some(owner),
+        &json!({"why": "x"}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    assert_eq!(app.get(&path, None).await.body["status"], "published");
+
+    // The owner's reason: in its view and in the audit log, never in public reads.
+    let reason = "已与某企业达成独家合作意向，暂停对外推广";
+    let r = app
+        .post(
+            &format!("{path}/withdraw"),
+            Some(owner),
+            &json!({"reason": format!("  {reason}  ")}),
+        )
+        .await;
+    r.assert_status(200);
+    assert_eq!(r.body["status"], "withdrawn");
+    assert_eq!(r.body["withdrawal_reason"], reason);
+    assert_eq!(
+        app.get(&path, Some(owner)).await.body["withdrawal_reason"],
+        reason
+    );
+    app.get(&path, Some(&other.admin_token))
+        .await
+        .assert_problem(404, "not_found");
+    let details = audit_details(&app, owner, "listing.withdraw", id).await;
+    assert_eq!(details.len(), 1, "{details:?}");
+    assert_eq!(details[0]["reason"], reason);
+
+    // Published again: the reason is gone; the public never saw it.
+    let r = app
+        .post(&format!("{path}/publish"), Some(owner), &json!({}))
+        .await;
+    r.assert_status(200);
+    assert!(r.body.get("withdrawal_reason").is_none(), "{}", r.text);
+    let public = app.get(&path, None).await;
+    assert!(!public.text.contains(reason), "{}", public.text);
+
+    // No body still withdraws (the owner may leave the reason out).
+    let r = app
+        .post_raw(&format!("{path}/withdraw"), Some(owner), None, "")
+        .await;
+    r.assert_status(200);
+    assert!(r.body.get("withdrawal_reason").is_none(), "{}", r.text);
+    app.post(&format!("{path}/publish"), Some(owner), &json!({}))
+        .await
+        .assert_status(200);
+
+    // An operator taking it down must say why; the owner reads it.
+    app.post(&format!("{path}/withdraw"), Some(&op), &json!({}))
+        .await
+        .assert_problem(422, "validation_failed");
+    let why = "标题与内容不符，请修改后重新发布";
+    app.post(
+        &format!("{path}/withdraw"),
+        Some(&op),
+        &json!({"reason": why}),
+    )
+    .await
+    .assert_status(200);
+    let r = app.get(&path, Some(owner)).await;
+    assert_eq!(r.body["status"], "withdrawn");
+    assert_eq!(r.body["withdrawal_reason"], why);
+    let details = audit_details(&app, owner, "listing.withdraw", id).await;
+    assert!(
+        details
+            .iter()
+            .any(|d| d["reason"] == why && d["moderation"] == true),
+        "{details:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_non_exclusive_licence_keeps_the_listing_open() {
+    let app = TestApp::spawn().await;
+    let uni = app.org("university", "110108", false).await;
+    let owner = uni.admin_token.as_str();
+    let id = published(
+        &app,
+        owner,
+        "可普通许可的成果",
+        json!({"transfer_modes": ["license", "transfer"]}),
+    )
+    .await;
+    let path = format!("/v1/listings/{id}");
+    let deal = |body: Value| {
+        let app = &app;
+        let path = path.clone();
+        async move {
+            app.post(&format!("{path}/transacted"), Some(owner), &body)
+                .await
+        }
+    };
+
+    // Two non-exclusive licensees: recorded, the listing stays published and searchable.
+    for n in 1..=2 {
+        let r = deal(json!({"mode": "license", "licence_scope": "non_exclusive"})).await;
+        r.assert_status(200);
+        assert_eq!(r.body["status"], "published", "{}", r.text);
+        assert_eq!(r.body["licences_granted"], n);
+        assert!(r.body["last_transacted_at"].is_string());
+    }
+    let public = app.get(&path, None).await;
+    public.assert_status(200);
+    assert_eq!(public.body["licences_granted"], 2);
+    drained(&app).await;
+    let r = app.get("/v1/listings", None).await;
+    assert!(hit_ids(&r).contains(&id), "{}", r.text);
+
+    // Deals that do not fit: 422 naming the field.
+    let r = deal(json!({"mode": "license"})).await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.error_fields(), vec!["licence_scope"]);
+    let r = deal(json!({"mode": "equity"})).await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.error_fields(), vec!["mode"]);
+    let r = deal(json!({"mode": "transfer", "licence_scope": "sole"})).await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.error_fields(), vec!["licence_scope"]);
+    deal(json!({"mode": "license", "licence_scope": "forever"}))
+        .await
+        .assert_problem(422, "validation_failed");
+    // An exclusive licence would take the licensees' rights away.
+    deal(json!({"mode": "license", "licence_scope": "exclusive"}))
+        .await
+        .assert_problem(409, "listing_licence_conflict");
+    assert_eq!(app.get(&path, None).await.body["status"], "published");
+
+    // A transfer is final.
+    let r = deal(json!({"mode": "transfer"})).await;
+    r.assert_status(200);
+    assert_eq!(r.body["status"], "transacted");
+    assert_eq!(r.body["licences_granted"], 2);
+    deal(json!({"mode": "license", "licence_scope": "non_exclusive"}))
+        .await
+        .assert_problem(409, "listing_invalid_transition");
+    let details = audit_details(&app, owner, "listing.transacted", id).await;
+    assert_eq!(details.len(), 3, "{details:?}");
+    assert!(details
+        .iter()
+        .any(|d| d["deal"]["licence_scope"] == "non_exclusive"
+            && d["deal"]["stays_open"] == true
+            && d["to"] == "published"));
+
+    // An exclusive licence on a fresh listing is final too.
+    let other = published(
+        &app,
+        owner,
+        "独占许可的成果",
+        json!({"transfer_modes": ["license"]}),
+    )
+    .await;
+    let r = app
+        .post(
+            &format!("/v1/listings/{other}/transacted"),
+            Some(owner),
+            &json!({"mode": "license", "licence_scope": "exclusive"}),
+        )
+        .await;
+    r.assert_status(200);
+    assert_eq!(r.body["status"], "transacted");
+    assert_eq!(r.body["licences_granted"], 0);
+}
+
+#[tokio::test]
+async fn listing_prices_may_be_given_in_yuan() {
+    let app = TestApp::spawn().await;
+    let uni = app.org("university", "110108", false).await;
+    let t = uni.admin_token.as_str();
+    let r = create(
+        &app,
+        t,
+        &listing(
+            "以元标价的成果",
+            json!({"price": {"kind": "fixed", "amount_yuan": "12.50"}}),
+        ),
+    )
+    .await;
+    r.assert_status(201);
+    assert_eq!(r.body["price"], json!({"kind": "fixed", "amount": 1250}));
+    let path = format!("/v1/listings/{}", r.body["id"]);
+    // A patch in 元 too; both forms agreeing is fine.
+    let r = app
+        .patch(
+            &path,
+            Some(t),
+            &r.etag(),
+            &json!({"price": {"kind": "range", "min_yuan": "100000", "max": 30_000_000, "max_yuan": "300000.00"}}),
+        )
+        .await;
+    r.assert_status(200);
+    assert_eq!(
+        r.body["price"],
+        json!({"kind": "range", "min": 10_000_000, "max": 30_000_000})
+    );
+    // Different amounts, too many decimals, an exponent, nothing: 422 naming each field.
+    let r = create(
+        &app,
+        t,
+        &listing(
+            "金额有误的成果",
+            json!({"price": {"kind": "range", "min": 100, "min_yuan": "2.00", "max_yuan": "1.234"}}),
+        ),
+    )
+    .await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.error_fields(), vec!["price.min_yuan", "price.max_yuan"]);
+    for (price, field) in [
+        (
+            json!({"kind": "fixed", "amount_yuan": "1e3"}),
+            "price.amount_yuan",
+        ),
+        (
+            json!({"kind": "fixed", "amount_yuan": "-3"}),
+            "price.amount_yuan",
+        ),
+        (
+            json!({"kind": "fixed", "amount_yuan": "99999999999999999"}),
+            "price.amount_yuan",
+        ),
+        (json!({"kind": "fixed"}), "price.amount"),
+    ] {
+        let r = create(&app, t, &listing("金额有误的成果", json!({"price": price}))).await;
+        r.assert_problem(422, "validation_failed");
+        assert_eq!(r.error_fields(), vec![field], "{}", r.text);
+    }
+    // A number where the 元 string goes is a shape error naming the field.
+    let r = create(
+        &app,
+        t,
+        &listing(
+            "金额有误的成果",
+            json!({"price": {"kind": "fixed", "amount_yuan": 12.5}}),
+        ),
+    )
+    .await;
+    r.assert_problem(422, "validation_failed");
+    assert!(
+        r.error_fields().iter().all(|f| f.starts_with("price")),
+        "{}",
+        r.text
+    );
+}

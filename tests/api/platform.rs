@@ -1,5 +1,6 @@
 //! HTTP conventions: problems, limits, docs, OpenAPI, health, idempotency.
 use serde_json::{json, Value};
+use std::collections::HashSet;
 use ttx_tests::TestApp;
 
 #[tokio::test]
@@ -238,4 +239,113 @@ async fn meta_endpoints() {
         .unwrap()
         .iter()
         .any(|e| e["code"] == "precondition_failed" && e["status"] == 412));
+}
+
+/// Every string enum of the OpenAPI document, with where it was found.
+fn openapi_enums(v: &Value, path: &str, out: &mut Vec<(String, Vec<String>)>) {
+    match v {
+        Value::Object(o) => {
+            if let Some(Value::Array(vals)) = o.get("enum") {
+                let codes: Vec<String> = vals
+                    .iter()
+                    .filter_map(|c| c.as_str().map(str::to_string))
+                    .collect();
+                if !codes.is_empty() {
+                    out.push((path.to_string(), codes));
+                }
+            }
+            for (k, v) in o {
+                openapi_enums(v, &format!("{path}/{k}"), out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                openapi_enums(v, &format!("{path}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Enums of the API that are not user-facing labels, each with the reason.
+const UNLABELLED_ENUMS: &[(&[&str], &str)] = &[(
+    &["csv", "json", "xlsx"],
+    "file formats of the statistics export, shown as is",
+)];
+
+#[tokio::test]
+async fn every_enum_of_the_api_has_a_vocabulary_with_chinese_labels() {
+    let app = TestApp::spawn().await;
+    let vocab = app.get("/v1/meta/vocabularies", None).await;
+    vocab.assert_status(200);
+    let vocab = vocab.body.as_object().unwrap().clone();
+    // Each vocabulary: codes once, each with a Chinese and an English label.
+    for (name, entries) in &vocab {
+        let mut seen = HashSet::new();
+        for e in entries.as_array().unwrap() {
+            let code = e["code"].as_str().unwrap();
+            assert!(seen.insert(code), "{name}: {code} listed twice");
+            let zh = e["zh"].as_str().unwrap_or("");
+            assert!(
+                zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{name}: {code} has no Chinese label ({zh:?})"
+            );
+            assert!(!e["en"].as_str().unwrap_or("").is_empty(), "{name}: {code}");
+        }
+    }
+    for name in [
+        "listing_statuses",
+        "ip_statuses",
+        "refusal_grounds",
+        "notification_kinds",
+        "enquiry_statuses",
+        "enquiry_purposes",
+        "match_stages",
+        "proposal_statuses",
+        "demand_statuses",
+        "contract_statuses",
+        "trl_stages",
+        "licence_scopes",
+    ] {
+        assert!(vocab.contains_key(name), "no vocabulary {name}");
+    }
+    let codes_of = |name: &str| -> HashSet<String> {
+        vocab[name]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Every notification kind the webhooks accept is labelled.
+    let kinds = codes_of("notification_kinds");
+    assert!(kinds.contains("contract.registered") && kinds.contains("enquiry.received"));
+
+    // Walk the OpenAPI document: every enum must be covered by one vocabulary.
+    let doc = app.get("/openapi.json", None).await;
+    doc.assert_status(200);
+    let mut enums = vec![];
+    openapi_enums(&doc.body, "", &mut enums);
+    assert!(enums.len() > 20, "only {} enums found", enums.len());
+    let mut missing = vec![];
+    for (path, codes) in &enums {
+        let excluded = UNLABELLED_ENUMS
+            .iter()
+            .any(|(set, _)| codes.iter().all(|c| set.contains(&c.as_str())));
+        if excluded {
+            continue;
+        }
+        let covered = vocab.keys().any(|name| {
+            let have = codes_of(name);
+            codes.iter().all(|c| have.contains(c))
+        });
+        if !covered {
+            missing.push(format!("{path}: {codes:?}"));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "enums of the API without a vocabulary in /v1/meta/vocabularies:\n{}",
+        missing.join("\n")
+    );
 }

@@ -166,9 +166,211 @@ impl std::ops::Neg for Fen {
     }
 }
 
+/// Parses an amount in 元 as a person types it into a form (`"12.50"`, `"１２.５"`), the one
+/// parser of every `*_yuan` request field:
+///
+/// * plain decimal digits, at most 2 after the point (`"12"`, `"12.5"`, `"0.01"`); surrounding
+///   whitespace is ignored;
+/// * full-width digits and the full-width point (`"１２．５"`, as a Chinese input method gives
+///   them) are read as their ASCII forms;
+/// * refused: a sign (`"-1"`, `"+1"`), an exponent (`"1e3"`), grouping commas (`"1,234"`, which
+///   some write for 1.234), a bare point (`"12."`, `".5"`), inner spaces, more than 2 decimals,
+///   and amounts above [`MAX_INPUT_FEN`].
+pub fn parse_yuan_input(input: &str) -> Result<Fen, MoneyError> {
+    let s: String = input
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '\u{ff10}'..='\u{ff19}' => char::from(b'0' + (c as u32 - 0xff10) as u8),
+            '\u{ff0e}' => '.',
+            c => c,
+        })
+        .collect();
+    if s.is_empty() {
+        return Err(MoneyError::Empty);
+    }
+    if s.starts_with('-') {
+        return Err(MoneyError::Negative);
+    }
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (s.as_str(), None),
+    };
+    let digits = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_ascii_digit());
+    if !digits(int) || frac.is_some_and(|f| !digits(f)) {
+        return Err(MoneyError::Syntax);
+    }
+    let frac = frac.unwrap_or("");
+    if frac.len() > 2 {
+        return Err(MoneyError::TooPrecise);
+    }
+    let int_v: i64 = int.parse().map_err(|_| MoneyError::Overflow)?;
+    let frac_v: i64 = format!("{frac:0<2}")
+        .parse()
+        .map_err(|_| MoneyError::Syntax)?;
+    let total = int_v
+        .checked_mul(100)
+        .and_then(|v| v.checked_add(frac_v))
+        .ok_or(MoneyError::Overflow)?;
+    Fen::from_input_fen(total)
+}
+
+/// Reads an amount a request may give in fen (`{path}`, an integer) or in 元 (`{path}_yuan`, a
+/// decimal string for [`parse_yuan_input`]). Neither: `None` (the caller says whether it was
+/// required). Both: they must be the same amount, else a `amount_mismatch` error naming the
+/// `_yuan` field. Errors go to `errs` under the field that holds the bad value.
+pub fn fen_or_yuan(
+    errs: &mut crate::FieldErrors,
+    path: &str,
+    fen: Option<i64>,
+    yuan: Option<&str>,
+) -> Option<Fen> {
+    let yuan_path = format!("{path}_yuan");
+    let from_fen = fen.and_then(|v| match Fen::from_input_fen(v) {
+        Ok(f) => Some(f),
+        Err(e) => {
+            errs.add(path, "invalid_amount", e.to_string());
+            None
+        }
+    });
+    let from_yuan = yuan.and_then(|y| match parse_yuan_input(y) {
+        Ok(f) => Some(f),
+        Err(e) => {
+            errs.add(&yuan_path, "invalid_amount", e.to_string());
+            None
+        }
+    });
+    match (from_fen, from_yuan) {
+        (Some(a), Some(b)) if a != b => {
+            errs.add(
+                &yuan_path,
+                "amount_mismatch",
+                format!(
+                    "{yuan_path} is {} 元 but {path} is {} fen ({} 元); give one of them",
+                    b.to_yuan_string(),
+                    a.0,
+                    a.to_yuan_string()
+                ),
+            );
+            None
+        }
+        (a, b) => a.or(b),
+    }
+}
+
+/// [`fen_or_yuan`] for an amount that must be given: neither form is a `required` error
+/// under `path`.
+pub fn required_fen_or_yuan(
+    errs: &mut crate::FieldErrors,
+    path: &str,
+    fen: Option<i64>,
+    yuan: Option<&str>,
+) -> Option<Fen> {
+    if fen.is_none() && yuan.is_none() {
+        errs.add(
+            path,
+            "required",
+            format!("give the amount in fen ({path}) or in 元 ({path}_yuan)"),
+        );
+        return None;
+    }
+    fen_or_yuan(errs, path, fen, yuan)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_yuan_is_strict_and_exact() {
+        let ok = |s: &str| parse_yuan_input(s).unwrap();
+        assert_eq!(ok("12.50"), Fen(1250));
+        assert_eq!(ok("12.5"), Fen(1250));
+        assert_eq!(ok(" 12 "), Fen(1200));
+        assert_eq!(ok("0.01"), Fen(1));
+        assert_eq!(ok("0"), Fen(0));
+        assert_eq!(ok("007.10"), Fen(710));
+        assert_eq!(ok("１２．５"), Fen(1250));
+        assert_eq!(ok("10000000000000"), Fen(MAX_INPUT_FEN));
+        let err = |s: &str| parse_yuan_input(s).unwrap_err();
+        assert_eq!(err(""), MoneyError::Empty);
+        assert_eq!(err("  "), MoneyError::Empty);
+        assert_eq!(err("-1"), MoneyError::Negative);
+        assert_eq!(err("12.345"), MoneyError::TooPrecise);
+        assert_eq!(err("10000000000000.01"), MoneyError::Overflow);
+        assert_eq!(err("99999999999999999999"), MoneyError::Overflow);
+        for bad in [
+            "+1",
+            "1e3",
+            "1E3",
+            "1,234",
+            "1，234",
+            "12.",
+            ".5",
+            "1 2",
+            "12.5元",
+            "¥12",
+            "0x10",
+            "NaN",
+            "inf",
+            "1.2.3",
+            "１２,５",
+        ] {
+            assert_eq!(err(bad), MoneyError::Syntax, "{bad}");
+        }
+    }
+
+    #[test]
+    fn fen_or_yuan_agree_or_name_the_field() {
+        let mut e = crate::FieldErrors::new();
+        assert_eq!(
+            fen_or_yuan(&mut e, "price", Some(1250), None),
+            Some(Fen(1250))
+        );
+        assert_eq!(
+            fen_or_yuan(&mut e, "price", None, Some("12.50")),
+            Some(Fen(1250))
+        );
+        assert_eq!(
+            fen_or_yuan(&mut e, "price", Some(1250), Some("12.5")),
+            Some(Fen(1250))
+        );
+        assert_eq!(fen_or_yuan(&mut e, "price", None, None), None);
+        assert!(e.is_empty());
+        assert_eq!(
+            fen_or_yuan(&mut e, "price", Some(1250), Some("12.51")),
+            None
+        );
+        assert_eq!(fen_or_yuan(&mut e, "budget.min", None, Some("1e3")), None);
+        assert_eq!(fen_or_yuan(&mut e, "price", Some(-1), None), None);
+        assert_eq!(required_fen_or_yuan(&mut e, "bid", None, None), None);
+        let got: Vec<(&str, &str)> =
+            e.0.iter()
+                .map(|f| (f.field.as_str(), f.code.as_str()))
+                .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("price_yuan", "amount_mismatch"),
+                ("budget.min_yuan", "invalid_amount"),
+                ("price", "invalid_amount"),
+                ("bid", "required"),
+            ]
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fen_to_yuan_string_and_back(fen in 0i64..=MAX_INPUT_FEN) {
+            let s = Fen(fen).to_yuan_string();
+            proptest::prop_assert_eq!(parse_yuan_input(&s), Ok(Fen(fen)));
+        }
+
+        #[test]
+        fn never_panics(s in "\\PC{0,24}") {
+            let _ = parse_yuan_input(&s);
+        }
+    }
 
     #[test]
     fn yuan_is_exact() {

@@ -56,8 +56,9 @@ pub struct DemandInput {
     pub trl_min: Option<Trl>,
     /// Wanted maturity, highest TRL (1-9).
     pub trl_max: Option<Trl>,
-    /// `{"kind":"range","min":…,"max":…}` (fen) or `{"kind":"negotiable"}`; omitted: unspecified.
-    pub budget: Option<Budget>,
+    /// `{"kind":"range","min":…,"max":…}` (fen; or `min_yuan` / `max_yuan` in 元 as decimal
+    /// strings) or `{"kind":"negotiable"}`; omitted: unspecified.
+    pub budget: Option<BudgetInput>,
     /// 需求时限: last day (Beijing date) the need is open.
     pub deadline: Option<NaiveDate>,
     /// 6-digit region code; default: the organisation's region.
@@ -116,7 +117,7 @@ impl DemandInput {
         let goals = long_text(&mut errs, "goals", &self.goals);
         let keywords = domain::normalize_keywords(&mut errs, "keywords", &self.keywords);
         let (trl_min, trl_max) = domain::validate_trl_range(&mut errs, self.trl_min, self.trl_max);
-        let budget = self.budget.and_then(|b| b.validate(&mut errs, "budget"));
+        let budget = self.budget.and_then(|b| b.parse(&mut errs, "budget"));
         let deadline = domain::validate_deadline(&mut errs, "deadline", self.deadline, today);
         let region = parse_region(&mut errs, "region_code", self.region_code.as_deref());
         let contact = self
@@ -170,8 +171,8 @@ pub struct DemandPatchInput {
     #[schema(value_type = Option<u8>)]
     pub trl_max: Option<Option<Trl>>,
     #[serde(default, deserialize_with = "ttx_web::double_option")]
-    #[schema(value_type = Option<Budget>)]
-    pub budget: Option<Option<Budget>>,
+    #[schema(value_type = Option<BudgetInput>)]
+    pub budget: Option<Option<BudgetInput>>,
     #[serde(default, deserialize_with = "ttx_web::double_option")]
     #[schema(value_type = Option<NaiveDate>)]
     pub deadline: Option<Option<NaiveDate>>,
@@ -212,7 +213,7 @@ impl DemandPatchInput {
             trl_max: self.trl_max,
             budget: self
                 .budget
-                .map(|b| b.and_then(|b| b.validate(&mut errs, "budget"))),
+                .map(|b| b.and_then(|b| b.parse(&mut errs, "budget"))),
             deadline: self
                 .deadline
                 .map(|d| domain::validate_deadline(&mut errs, "deadline", d, today)),
@@ -329,6 +330,72 @@ impl CloseInput {
     }
 }
 
+/// A budget as a request gives it: each amount in fen (`min`, `max`, integers) or in 元 as a
+/// decimal string as a person types it (`min_yuan`, `max_yuan`: `"12.50"`; at most 2
+/// decimals; no sign, exponent or grouping commas; full-width digits read as digits). One of
+/// the two forms is required; both must then be the same amount (else 422 `amount_mismatch`
+/// on the `_yuan` field). Reads answer in fen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum BudgetInput {
+    /// A range, `min` ≤ `max` (use `min = max` for a fixed amount).
+    Range {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min: Option<i64>,
+        #[schema(example = "500000")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_yuan: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max: Option<i64>,
+        #[schema(example = "1000000.00")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_yuan: Option<String>,
+    },
+    /// 面议: to be negotiated.
+    Negotiable,
+}
+
+impl From<Budget> for BudgetInput {
+    /// The same budget with its amounts in fen.
+    fn from(b: Budget) -> Self {
+        match b {
+            Budget::Range { min, max } => BudgetInput::Range {
+                min: Some(min.0),
+                min_yuan: None,
+                max: Some(max.0),
+                max_yuan: None,
+            },
+            Budget::Negotiable => BudgetInput::Negotiable,
+        }
+    }
+}
+
+impl BudgetInput {
+    /// The budget, its amounts read from fen or 元 and checked; errors under `{path}.min`,
+    /// `{path}.max_yuan`, ...
+    pub fn parse(self, errs: &mut FieldErrors, path: &str) -> Option<Budget> {
+        use ttx_core::money::required_fen_or_yuan as amount;
+        let n = errs.0.len();
+        let budget = match self {
+            BudgetInput::Range {
+                min,
+                min_yuan,
+                max,
+                max_yuan,
+            } => {
+                let min = amount(errs, &format!("{path}.min"), min, min_yuan.as_deref());
+                let max = amount(errs, &format!("{path}.max"), max, max_yuan.as_deref());
+                min.zip(max).map(|(min, max)| Budget::Range { min, max })
+            }
+            BudgetInput::Negotiable => Some(Budget::Negotiable),
+        };
+        if errs.0.len() > n {
+            return None;
+        }
+        budget?.validate(errs, path)
+    }
+}
+
 /// An answer to a challenge.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -339,8 +406,12 @@ pub struct ProposalInput {
     pub team: String,
     /// The timeline (进度安排).
     pub timeline: String,
-    /// Asking price in fen.
-    pub price: Fen,
+    /// Asking price in fen; or give `price_yuan`.
+    pub price: Option<i64>,
+    /// Asking price in 元 as a decimal string (`"12.50"`: at most 2 decimals, no sign,
+    /// exponent or grouping commas); with `price` too, both must be the same amount.
+    #[schema(example = "500000.00")]
+    pub price_yuan: Option<String>,
 }
 
 impl ProposalInput {
@@ -350,14 +421,17 @@ impl ProposalInput {
         let approach = errs.text("approach", &self.approach, 10, max);
         let team = errs.text("team", &self.team, 2, max);
         let timeline = errs.text("timeline", &self.timeline, 2, max);
-        if let Err(e) = Fen::from_input_fen(self.price.0) {
-            errs.add("price", "invalid_amount", e.to_string());
-        }
+        let price = ttx_core::money::required_fen_or_yuan(
+            &mut errs,
+            "price",
+            self.price,
+            self.price_yuan.as_deref(),
+        );
         errs.finish(NewProposal {
             approach,
             team,
             timeline,
-            price: self.price,
+            price: price.unwrap_or(Fen::ZERO),
         })
     }
 }

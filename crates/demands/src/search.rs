@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 use ttx_accounts::Actor;
 use ttx_core::{FieldErrors, Labelled, TechField, TransferMode};
 use ttx_search::{params, FacetField, Filters, SearchDoc, SearchQuery, SortOrder, DEMANDS};
+use ttx_web::pagination::SearchPage;
 use ttx_web::{ErrorCode, ServiceError, ServiceResult};
 
 /// Longest query text accepted.
@@ -250,22 +251,23 @@ async fn search_public(
     let res = st.engine.search(DEMANDS, q).await?;
     let ids: Vec<i64> = res.hits.iter().map(|h| h.id).collect();
     let mut views = render(&st.db, actor, &ids, true).await?;
-    let items = res
+    let hits = res
         .hits
         .into_iter()
         .filter_map(|h| {
             views.remove(&h.id).map(|demand| DemandHit {
                 demand,
+                score: h.score,
                 highlights: h.highlights,
             })
         })
         .collect();
-    Ok(DemandSearchResponse {
-        items,
+    Ok(DemandSearchResponse::new(SearchPage {
         total: res.total,
+        hits,
         facets: res.facets,
         next_cursor: res.next_cursor,
-    })
+    }))
 }
 
 /// Whether `doc` contains every term of `text` (case-insensitive substring match).
@@ -324,19 +326,20 @@ async fn search_mine(
     let limit = q.effective_limit();
     let page: Vec<i64> = docs.iter().skip(offset).take(limit).map(|d| d.id).collect();
     let mut views = render(db, Some(actor), &page, false).await?;
-    Ok(DemandSearchResponse {
-        items: page
+    Ok(DemandSearchResponse::new(SearchPage {
+        total,
+        hits: page
             .iter()
             .filter_map(|id| views.remove(id))
             .map(|demand| DemandHit {
                 demand,
+                score: 0.0,
                 highlights: BTreeMap::new(),
             })
             .collect(),
-        total,
         facets,
         next_cursor: ttx_search::next_cursor(offset, page.len(), total),
-    })
+    }))
 }
 
 /// `GET /v1/challenges` parameters.

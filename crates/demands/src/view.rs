@@ -245,23 +245,50 @@ impl ProposalView {
     }
 }
 
-/// One search result: the need and the highlighted snippets.
+/// One search hit: the need's card, its relevance and the highlighted snippets (the same
+/// shape as a listing hit, with `demand` in place of `listing`).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DemandHit {
+    pub demand: DemandView,
+    /// Relevance score (0 without query text, and in `mine=true` searches).
+    pub score: f32,
+    /// `title` / `summary` → HTML-escaped text with matches in `<em>…</em>`.
+    pub highlights: BTreeMap<String, String>,
+}
+
+/// The pre-1.x shape of a needs search result: the need's fields with `highlights` beside
+/// them. Kept for one release in [`DemandSearchResponse::items`].
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LegacyDemandItem {
     #[serde(flatten)]
     pub demand: DemandView,
-    /// `title` / `summary` → HTML-escaped text with matches in `<em>…</em>`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub highlights: BTreeMap<String, String>,
 }
 
-/// A page of search results with facet counts.
+/// A needs search page: `{total, hits: [{demand, score, highlights}], facets, next_cursor}`,
+/// the shape of the listings search ([`ttx_web::pagination::SearchPage`]), plus the deprecated `items`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DemandSearchResponse {
-    pub items: Vec<DemandHit>,
-    /// Matching needs (may be an estimate with Meilisearch).
-    pub total: u64,
-    /// Facet → value → count, for the facets asked for.
-    pub facets: BTreeMap<String, BTreeMap<String, u64>>,
-    pub next_cursor: Option<String>,
+    #[serde(flatten)]
+    pub page: ttx_web::pagination::SearchPage<DemandHit>,
+    /// Deprecated: the same needs as `hits`, in the old shape (the need's fields with
+    /// `highlights`). Read `hits[].demand` instead; `items` goes away in the next release.
+    #[schema(deprecated)]
+    pub items: Vec<LegacyDemandItem>,
+}
+
+impl DemandSearchResponse {
+    /// The page, with the deprecated `items` filled from its hits.
+    pub fn new(page: ttx_web::pagination::SearchPage<DemandHit>) -> Self {
+        let items = page
+            .hits
+            .iter()
+            .map(|h| LegacyDemandItem {
+                demand: h.demand.clone(),
+                highlights: h.highlights.clone(),
+            })
+            .collect();
+        DemandSearchResponse { page, items }
+    }
 }

@@ -104,6 +104,122 @@ pub fn transition(from: ListingStatus, action: Action) -> Result<ListingStatus, 
     Ok(to)
 }
 
+/// Longest withdrawal reason, in characters.
+pub const WITHDRAWAL_REASON_MAX: usize = 500;
+
+/// Checks a withdrawal reason: trimmed, at most [`WITHDRAWAL_REASON_MAX`] characters, no
+/// control characters; blank is no reason. An operator taking a listing down (moderation)
+/// must say why, since the owner reads it; an owner withdrawing its own listing may leave it
+/// out. Errors are reported under `reason`.
+pub fn withdrawal_reason(
+    errs: &mut FieldErrors,
+    reason: Option<&str>,
+    moderation: bool,
+) -> Option<String> {
+    let r = reason.map(str::trim).filter(|r| !r.is_empty());
+    match r {
+        None if moderation => {
+            errs.add(
+                "reason",
+                "required",
+                "an operator withdrawing someone's listing must give the reason the owner will read",
+            );
+            None
+        }
+        None => None,
+        Some(r) if r.chars().count() > WITHDRAWAL_REASON_MAX => {
+            errs.add(
+                "reason",
+                "too_long",
+                format!("at most {WITHDRAWAL_REASON_MAX} characters"),
+            );
+            None
+        }
+        Some(r) if r.chars().any(|c| c.is_control() && c != '\n') => {
+            errs.add(
+                "reason",
+                "invalid_text",
+                "the reason contains control characters",
+            );
+            None
+        }
+        Some(r) => Some(r.to_string()),
+    }
+}
+
+ttx_core::vocab_enum! {
+    /// How widely a technology licence is granted (技术许可的方式).
+    LicenceScope {
+        Exclusive = ("exclusive", "独占许可", "Exclusive licence"),
+        Sole = ("sole", "排他许可", "Sole licence"),
+        NonExclusive = ("non_exclusive", "普通许可", "Non-exclusive licence"),
+    }
+}
+
+/// A deal recorded on a listing (成交): by which transfer mode, and for a licence, its scope.
+/// `mode: None` is a deal of unstated kind (the listing closes, as before deals had a kind).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Deal {
+    pub mode: Option<TransferMode>,
+    pub scope: Option<LicenceScope>,
+}
+
+/// What recording a deal does to the listing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DealOutcome {
+    /// The listing is transacted (final): a transfer, an exclusive or sole licence, equity,
+    /// or a deal of unstated kind.
+    Closes,
+    /// A non-exclusive licence (普通许可): recorded, and the listing stays published for
+    /// further licensees.
+    StaysOpen,
+}
+
+/// Why a deal cannot be recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DealRefusal {
+    /// The listing's state does not allow a deal (only a published listing takes one).
+    State(TransitionError),
+    /// The listing does not offer this transfer mode (field `mode`).
+    ModeNotOffered(TransferMode),
+    /// A licence deal must say its scope (field `licence_scope`).
+    ScopeRequired,
+    /// A scope was given for a deal that is not a licence (field `licence_scope`).
+    ScopeWithoutLicence,
+    /// An exclusive or sole licence after non-exclusive licences were granted: those
+    /// licensees keep their rights, so the technology can no longer be licensed exclusively.
+    ExclusiveAfterNonExclusive { granted: i32 },
+}
+
+/// The rule for recording a deal on a listing in `status` offering `modes`, with
+/// `licences_granted` non-exclusive licences already recorded. A non-exclusive licence leaves
+/// the listing open for further licensees; every other deal closes it for good.
+pub fn record_deal(
+    status: ListingStatus,
+    modes: &[TransferMode],
+    licences_granted: i32,
+    deal: Deal,
+) -> Result<DealOutcome, DealRefusal> {
+    let closes_to = transition(status, Action::MarkTransacted).map_err(DealRefusal::State)?;
+    debug_assert_eq!(closes_to, ListingStatus::Transacted);
+    match (deal.mode, deal.scope) {
+        (None, None) => Ok(DealOutcome::Closes),
+        (None, Some(_)) | (Some(TransferMode::License), None) => Err(DealRefusal::ScopeRequired),
+        (Some(m), _) if !modes.contains(&m) => Err(DealRefusal::ModeNotOffered(m)),
+        (Some(TransferMode::License), Some(LicenceScope::NonExclusive)) => {
+            Ok(DealOutcome::StaysOpen)
+        }
+        (Some(TransferMode::License), Some(_)) if licences_granted > 0 => {
+            Err(DealRefusal::ExclusiveAfterNonExclusive {
+                granted: licences_granted,
+            })
+        }
+        (Some(TransferMode::License), Some(_)) => Ok(DealOutcome::Closes),
+        (Some(_), Some(_)) => Err(DealRefusal::ScopeWithoutLicence),
+        (Some(_), None) => Ok(DealOutcome::Closes),
+    }
+}
+
 /// Expiry dates are Beijing dates: `today(now)` is [`ttx_core::clock::beijing_date`] (kept
 /// under this name for crates that still call it; new code calls `ttx_core::clock`).
 pub use ttx_core::clock::beijing_date as today;
@@ -735,5 +851,138 @@ mod tests {
         assert!(may_post(OrgKind::University) && !may_post(OrgKind::Agency));
         assert!(is_software_registration("2023SR0123456"));
         assert!(!is_software_registration("2023XX0123456"));
+    }
+
+    #[test]
+    fn a_non_exclusive_licence_leaves_the_listing_open() {
+        use TransferMode::*;
+        let modes = [Transfer, License];
+        let lic = |scope| Deal {
+            mode: Some(License),
+            scope: Some(scope),
+        };
+        let open = ListingStatus::Published;
+        assert_eq!(
+            record_deal(open, &modes, 0, lic(LicenceScope::NonExclusive)),
+            Ok(DealOutcome::StaysOpen)
+        );
+        // again and again: each further licensee is another deal
+        assert_eq!(
+            record_deal(open, &modes, 3, lic(LicenceScope::NonExclusive)),
+            Ok(DealOutcome::StaysOpen)
+        );
+        // an exclusive or sole licence, a transfer, or a deal of unstated kind is final
+        assert_eq!(
+            record_deal(open, &modes, 0, lic(LicenceScope::Exclusive)),
+            Ok(DealOutcome::Closes)
+        );
+        assert_eq!(
+            record_deal(open, &modes, 0, lic(LicenceScope::Sole)),
+            Ok(DealOutcome::Closes)
+        );
+        let transfer = Deal {
+            mode: Some(Transfer),
+            scope: None,
+        };
+        assert_eq!(
+            record_deal(open, &modes, 2, transfer),
+            Ok(DealOutcome::Closes)
+        );
+        assert_eq!(
+            record_deal(open, &modes, 0, Deal::default()),
+            Ok(DealOutcome::Closes)
+        );
+        // once transacted, nothing more
+        assert!(matches!(
+            record_deal(
+                ListingStatus::Transacted,
+                &modes,
+                0,
+                lic(LicenceScope::NonExclusive)
+            ),
+            Err(DealRefusal::State(_))
+        ));
+        assert!(matches!(
+            record_deal(
+                ListingStatus::Draft,
+                &modes,
+                0,
+                lic(LicenceScope::NonExclusive)
+            ),
+            Err(DealRefusal::State(_))
+        ));
+    }
+
+    #[test]
+    fn deals_must_fit_the_listing() {
+        use TransferMode::*;
+        let open = ListingStatus::Published;
+        let d = |mode, scope| Deal { mode, scope };
+        assert_eq!(
+            record_deal(
+                open,
+                &[Transfer],
+                0,
+                d(Some(License), Some(LicenceScope::NonExclusive))
+            ),
+            Err(DealRefusal::ModeNotOffered(License))
+        );
+        assert_eq!(
+            record_deal(open, &[License], 0, d(Some(License), None)),
+            Err(DealRefusal::ScopeRequired)
+        );
+        assert_eq!(
+            record_deal(open, &[License], 0, d(None, Some(LicenceScope::Sole))),
+            Err(DealRefusal::ScopeRequired)
+        );
+        assert_eq!(
+            record_deal(
+                open,
+                &[Transfer],
+                0,
+                d(Some(Transfer), Some(LicenceScope::Sole))
+            ),
+            Err(DealRefusal::ScopeWithoutLicence)
+        );
+        assert_eq!(
+            record_deal(
+                open,
+                &[License],
+                2,
+                d(Some(License), Some(LicenceScope::Exclusive))
+            ),
+            Err(DealRefusal::ExclusiveAfterNonExclusive { granted: 2 })
+        );
+    }
+
+    #[test]
+    fn withdrawal_reasons() {
+        let mut e = FieldErrors::new();
+        assert_eq!(
+            withdrawal_reason(&mut e, Some("  已与企业签约  "), false).as_deref(),
+            Some("已与企业签约")
+        );
+        assert_eq!(withdrawal_reason(&mut e, Some("   "), false), None);
+        assert_eq!(withdrawal_reason(&mut e, None, false), None);
+        assert!(e.0.is_empty());
+        withdrawal_reason(&mut e, None, true);
+        withdrawal_reason(&mut e, Some(&"长".repeat(WITHDRAWAL_REASON_MAX + 1)), false);
+        withdrawal_reason(&mut e, Some("a\u{0}b"), false);
+        let codes: Vec<(&str, &str)> =
+            e.0.iter()
+                .map(|f| (f.field.as_str(), f.code.as_str()))
+                .collect();
+        assert_eq!(
+            codes,
+            vec![
+                ("reason", "required"),
+                ("reason", "too_long"),
+                ("reason", "invalid_text")
+            ]
+        );
+        let mut e = FieldErrors::new();
+        assert!(
+            withdrawal_reason(&mut e, Some(&"长".repeat(WITHDRAWAL_REASON_MAX)), true).is_some()
+        );
     }
 }

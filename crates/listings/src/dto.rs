@@ -66,8 +66,9 @@ pub struct ListingInput {
     /// At least one.
     pub transfer_modes: Vec<TransferMode>,
     /// `{"kind":"fixed","amount":…}`, `{"kind":"range","min":…,"max":…}` or
-    /// `{"kind":"negotiable"}`; amounts in fen.
-    pub price: Price,
+    /// `{"kind":"negotiable"}`; amounts in fen, or in 元 as decimal strings
+    /// (`amount_yuan`, `min_yuan`, `max_yuan`, e.g. `"12.50"`).
+    pub price: PriceInput,
     /// 6-digit region code; default: the owner organisation's region.
     pub region_code: Option<String>,
     /// 科技成果登记号.
@@ -136,7 +137,7 @@ impl ListingInput {
         let keywords = domain::normalize_keywords(&mut errs, "keywords", &self.keywords);
         let ip_items = parse_ip_items(&mut errs, &self.ip_items, year);
         let modes = domain::normalize_modes(&mut errs, "transfer_modes", &self.transfer_modes);
-        let price = self.price.validate(&mut errs, "price");
+        let price = self.price.parse(&mut errs, "price");
         let region = parse_region(&mut errs, "region_code", self.region_code.as_deref());
         let registration_no = domain::validate_registration_no(
             &mut errs,
@@ -189,7 +190,7 @@ pub struct ListingPatchInput {
     pub trl: Option<Trl>,
     pub ip_items: Option<Vec<IpItemInput>>,
     pub transfer_modes: Option<Vec<TransferMode>>,
-    pub price: Option<Price>,
+    pub price: Option<PriceInput>,
     pub region_code: Option<String>,
     #[serde(default, deserialize_with = "ttx_web::double_option")]
     #[schema(value_type = Option<String>)]
@@ -227,7 +228,7 @@ impl ListingPatchInput {
             modes: self
                 .transfer_modes
                 .map(|m| domain::normalize_modes(&mut errs, "transfer_modes", &m)),
-            price: self.price.and_then(|p| p.validate(&mut errs, "price")),
+            price: self.price.and_then(|p| p.parse(&mut errs, "price")),
             region: match self.region_code {
                 Some(r) => {
                     let parsed = parse_region(&mut errs, "region_code", Some(&r));
@@ -279,6 +280,91 @@ pub struct IpItemView {
     pub title: Option<String>,
 }
 
+/// A price as a request gives it. Each amount in fen (an integer: `amount`, `min`, `max`) or
+/// in 元 as a decimal string as a person types it (`amount_yuan`, `min_yuan`, `max_yuan`:
+/// `"12.50"`; at most 2 decimals; no sign, exponent or grouping commas; full-width digits are
+/// read as digits). One of the two forms is required; both must then be the same amount
+/// (else 422 `amount_mismatch` on the `_yuan` field). Reads always answer in fen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PriceInput {
+    /// A fixed price.
+    Fixed {
+        /// Fen.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        amount: Option<i64>,
+        /// 元, e.g. `"12.50"`.
+        #[schema(example = "12.50")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        amount_yuan: Option<String>,
+    },
+    /// A price range, `min` ≤ `max`.
+    Range {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min: Option<i64>,
+        #[schema(example = "100000")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_yuan: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max: Option<i64>,
+        #[schema(example = "300000.00")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_yuan: Option<String>,
+    },
+    /// 面议: to be negotiated.
+    Negotiable,
+}
+
+impl From<Price> for PriceInput {
+    /// The same price with its amounts in fen.
+    fn from(p: Price) -> Self {
+        match p {
+            Price::Fixed { amount } => PriceInput::Fixed {
+                amount: Some(amount.0),
+                amount_yuan: None,
+            },
+            Price::Range { min, max } => PriceInput::Range {
+                min: Some(min.0),
+                min_yuan: None,
+                max: Some(max.0),
+                max_yuan: None,
+            },
+            Price::Negotiable => PriceInput::Negotiable,
+        }
+    }
+}
+
+impl PriceInput {
+    /// The price, its amounts read from fen or 元 and checked; errors under `{path}.amount`,
+    /// `{path}.min_yuan`, ...
+    pub fn parse(self, errs: &mut FieldErrors, path: &str) -> Option<Price> {
+        use ttx_core::money::required_fen_or_yuan as amount;
+        let n = errs.0.len();
+        let price = match self {
+            PriceInput::Fixed {
+                amount: fen,
+                amount_yuan,
+            } => amount(errs, &format!("{path}.amount"), fen, amount_yuan.as_deref())
+                .map(|amount| Price::Fixed { amount }),
+            PriceInput::Range {
+                min,
+                min_yuan,
+                max,
+                max_yuan,
+            } => {
+                let min = amount(errs, &format!("{path}.min"), min, min_yuan.as_deref());
+                let max = amount(errs, &format!("{path}.max"), max, max_yuan.as_deref());
+                min.zip(max).map(|(min, max)| Price::Range { min, max })
+            }
+            PriceInput::Negotiable => Some(Price::Negotiable),
+        };
+        if errs.0.len() > n {
+            return None;
+        }
+        price?.validate(errs, path)
+    }
+}
+
 /// A listing as read. `contact` and `external_id` appear only for the owner organisation.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ListingView {
@@ -316,6 +402,50 @@ pub struct ListingView {
     /// Owner only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
+    /// Owner only: why the listing was withdrawn (the owner's words, or the moderating
+    /// operator's); absent once it is published again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawal_reason: Option<String>,
+    /// Non-exclusive licences (普通许可) recorded so far; a listing that grants them stays
+    /// published for further licensees.
+    #[serde(default)]
+    pub licences_granted: i32,
+    /// When the last deal was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_transacted_at: Option<DateTime<Utc>>,
+}
+
+/// `POST /v1/listings/{id}/withdraw` (the body may be left out).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawInput {
+    /// Why (at most 500 characters). Optional for the owner; required when an operator
+    /// withdraws someone's listing. Shown to the owner organisation only (in the listing and
+    /// the audit log), never in public reads.
+    #[schema(max_length = 500)]
+    pub reason: Option<String>,
+}
+
+/// `POST /v1/listings/{id}/transacted` (the body may be left out: a deal of unstated kind,
+/// which closes the listing).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DealInput {
+    /// The transfer mode of the deal; one of the listing's `transfer_modes`.
+    pub mode: Option<TransferMode>,
+    /// With `mode: license`, required: `non_exclusive` (普通许可) keeps the listing published
+    /// for further licensees; `exclusive` and `sole` close it (and are refused once
+    /// non-exclusive licences were granted).
+    pub licence_scope: Option<crate::domain::LicenceScope>,
+}
+
+impl DealInput {
+    pub fn into_deal(self) -> crate::domain::Deal {
+        crate::domain::Deal {
+            mode: self.mode,
+            scope: self.licence_scope,
+        }
+    }
 }
 
 impl ListingView {
@@ -368,6 +498,13 @@ impl ListingView {
             published_at: l.published_at,
             contact: (owner_view && !d.contact.is_empty()).then_some(d.contact),
             external_id: if owner_view { l.external_id } else { None },
+            withdrawal_reason: if owner_view {
+                l.withdrawal_reason
+            } else {
+                None
+            },
+            licences_granted: l.licences_granted,
+            last_transacted_at: l.last_transacted_at,
         }
     }
 }
@@ -502,16 +639,8 @@ pub struct SearchHit {
     pub highlights: BTreeMap<String, String>,
 }
 
-/// Search results.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct SearchResponse {
-    pub hits: Vec<SearchHit>,
-    /// Number of matching listings.
-    pub total: u64,
-    /// Facet → value → count, over all matches.
-    pub facets: BTreeMap<String, BTreeMap<String, u64>>,
-    pub next_cursor: Option<String>,
-}
+/// Search results: the shape every search answers ([`ttx_web::pagination::SearchPage`]).
+pub type SearchResponse = ttx_web::pagination::SearchPage<SearchHit>;
 
 #[cfg(test)]
 mod tests {

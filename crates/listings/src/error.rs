@@ -3,7 +3,7 @@
 //! problem+json. `GET /v1/meta/errors` serves [`ERROR_CODES`].
 use ttx_web::ServiceError;
 
-use crate::domain::TransitionError;
+use crate::domain::{DealRefusal, TransitionError};
 
 ttx_web::error_codes! {
     /// Every listings-specific problem.
@@ -12,6 +12,7 @@ ttx_web::error_codes! {
         NotDraft = ("listing_not_draft", 409, "Only draft listings can be deleted"),
         Expired = ("listing_expired", 409, "The listing's expiry date has passed; move it before publishing"),
         OrgKind = ("listing_org_kind", 403, "Only universities, research institutes and enterprises post listings"),
+        LicenceConflict = ("listing_licence_conflict", 409, "Non-exclusive licences were granted on this listing; it can no longer be licensed exclusively"),
     }
 }
 
@@ -29,6 +30,40 @@ impl From<TransitionError> for ServiceError {
         ServiceError::new(code).detail(e.to_string()).with_context(
             serde_json::json!({"status": e.from.as_str(), "action": e.action.as_str()}),
         )
+    }
+}
+
+/// A deal the rules refuse: the state (409), the body (422 naming the field), or a licence
+/// that would contradict the non-exclusive licences already granted (409).
+impl From<DealRefusal> for ServiceError {
+    fn from(r: DealRefusal) -> Self {
+        match r {
+            DealRefusal::State(e) => e.into(),
+            DealRefusal::ModeNotOffered(m) => ServiceError::field(
+                "mode",
+                "not_offered",
+                format!(
+                    "the listing does not offer {} ({}); it offers only its transfer_modes",
+                    m.as_str(),
+                    ttx_core::Labelled::zh(&m)
+                ),
+            ),
+            DealRefusal::ScopeRequired => ServiceError::field(
+                "licence_scope",
+                "required",
+                "a licence deal says its scope: exclusive (独占许可), sole (排他许可) or non_exclusive (普通许可)",
+            ),
+            DealRefusal::ScopeWithoutLicence => ServiceError::field(
+                "licence_scope",
+                "not_a_licence",
+                "licence_scope applies only to a deal with mode license",
+            ),
+            DealRefusal::ExclusiveAfterNonExclusive { granted } => {
+                ServiceError::new(ListingError::LicenceConflict).detail(format!(
+                    "{granted} non-exclusive licence(s) were granted on this listing; an exclusive or sole licence would take their rights away"
+                ))
+            }
+        }
     }
 }
 

@@ -1,15 +1,18 @@
 //! HTTP routes of listings (`/v1/listings…`).
 use crate::domain::Action;
-use crate::dto::{ListingInput, ListingPatchInput, ListingView, SearchParams, SearchResponse};
+use crate::dto::{
+    DealInput, ListingInput, ListingPatchInput, ListingView, SearchParams, SearchResponse,
+    WithdrawInput,
+};
 use crate::search;
-use crate::service::{self, Seen};
+use crate::service::{self, Seen, Step};
 use crate::state::ListingsState;
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use sea_orm::DatabaseConnection;
 use ttx_accounts::{Actor, MaybeActor};
 use ttx_web::error::Problem;
-use ttx_web::{ApiJson, ApiPath, ApiQuery, ApiResult, IfMatch, Versioned};
+use ttx_web::{ApiJson, ApiPath, ApiQuery, ApiResult, IfMatch, OptionalJson, Versioned};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router<S>() -> OpenApiRouter<S>
@@ -60,7 +63,7 @@ async fn create_listing(
 /// Public searches see published listings; `mine=true` searches the caller's own in every
 /// state. Hits never carry contact details.
 #[utoipa::path(get, path = "/listings", tag = "listings", params(SearchParams),
-    responses((status = 200, body = SearchResponse), (status = 400, body = Problem),
+    responses((status = 200, body = ttx_web::pagination::SearchPage<crate::dto::SearchHit>), (status = 400, body = Problem),
         (status = 401, body = Problem), (status = 422, body = Problem), (status = 503, body = Problem)))]
 async fn search_listings(
     State(st): State<ListingsState>,
@@ -127,28 +130,41 @@ async fn publish_listing(
     Ok(view(service::act(&st, &actor, id, Action::Publish).await?))
 }
 
-/// Withdraw a published listing (owner, or an operator moderating).
+/// Withdraw a published listing (owner, or an operator moderating), optionally saying why:
+/// `{"reason": "…"}` (at most 500 characters; required from an operator). The reason is
+/// shown to the owner organisation in the listing and recorded in the audit log; public reads
+/// never show it.
 #[utoipa::path(post, path = "/listings/{id}/withdraw", tag = "listings", security(("bearer" = [])),
-    params(("id" = i64, Path)),
-    responses((status = 200, body = ListingView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    params(("id" = i64, Path)), request_body(content = Option<WithdrawInput>),
+    responses((status = 200, body = ListingView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
 async fn withdraw_listing(
     State(st): State<ListingsState>,
     actor: Actor,
     ApiPath(id): ApiPath<i64>,
+    OptionalJson(input): OptionalJson<WithdrawInput>,
 ) -> ApiResult<Versioned<ListingView>> {
-    Ok(view(service::act(&st, &actor, id, Action::Withdraw).await?))
+    let s = Step::Withdraw {
+        reason: input.reason,
+    };
+    Ok(view(service::step(&st, &actor, id, s).await?))
 }
 
-/// Mark a published listing as transacted (成交).
+/// Record a deal on a published listing (成交). A non-exclusive licence
+/// (`{"mode": "license", "licence_scope": "non_exclusive"}`) is counted in `licences_granted`
+/// and the listing stays published for further licensees; a transfer, an exclusive or sole
+/// licence, or a deal of unstated kind (no body) marks it transacted for good.
 #[utoipa::path(post, path = "/listings/{id}/transacted", tag = "listings", security(("bearer" = [])),
-    params(("id" = i64, Path)),
-    responses((status = 200, body = ListingView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    params(("id" = i64, Path)), request_body(content = Option<DealInput>),
+    responses((status = 200, body = ListingView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "listing_invalid_transition, listing_licence_conflict"),
+        (status = 422, body = Problem)))]
 async fn mark_transacted(
     State(st): State<ListingsState>,
     actor: Actor,
     ApiPath(id): ApiPath<i64>,
+    OptionalJson(input): OptionalJson<DealInput>,
 ) -> ApiResult<Versioned<ListingView>> {
-    Ok(view(
-        service::act(&st, &actor, id, Action::MarkTransacted).await?,
-    ))
+    let s = Step::Deal(input.into_deal());
+    Ok(view(service::step(&st, &actor, id, s).await?))
 }

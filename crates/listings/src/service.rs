@@ -324,14 +324,55 @@ pub async fn delete(st: &ListingsState, actor: &Actor, id: i64) -> ServiceResult
     Ok(())
 }
 
-/// Publish, withdraw or mark transacted. Owners do all three; operators may withdraw a
-/// published listing (moderation).
+/// A lifecycle step with what the caller said about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    Publish,
+    /// Withdraw, with the reason the owner will read (required from a moderating operator).
+    Withdraw {
+        reason: Option<String>,
+    },
+    /// Record a deal (成交); see [`domain::record_deal`].
+    Deal(domain::Deal),
+}
+
+impl Step {
+    fn action(&self) -> Action {
+        match self {
+            Step::Publish => Action::Publish,
+            Step::Withdraw { .. } => Action::Withdraw,
+            Step::Deal(_) => Action::MarkTransacted,
+        }
+    }
+}
+
+/// Publish, withdraw or mark transacted (as a bare action: no reason, a deal of unstated
+/// kind). See [`step`].
 pub async fn act(
     st: &ListingsState,
     actor: &Actor,
     id: i64,
     action: Action,
 ) -> ServiceResult<Seen> {
+    let s = match action {
+        Action::Publish => Step::Publish,
+        Action::Withdraw => Step::Withdraw { reason: None },
+        Action::MarkTransacted => Step::Deal(domain::Deal::default()),
+        other => {
+            return Err(ServiceError::internal(format!(
+                "listing action {} is not a lifecycle step",
+                other.as_str()
+            )))
+        }
+    };
+    step(st, actor, id, s).await
+}
+
+/// Publish, withdraw or record a deal. Owners do all three; operators may withdraw a
+/// published listing (moderation), giving the reason. A non-exclusive licence leaves the
+/// listing published (counted in `licences_granted`); every other deal makes it transacted.
+pub async fn step(st: &ListingsState, actor: &Actor, id: i64, step: Step) -> ServiceResult<Seen> {
+    let action = step.action();
     let (now, today) = now_and_today();
     let txn = store::write_txn(&st.db).await?;
     let cur = load_for_update(&txn, id).await?;
@@ -341,8 +382,31 @@ pub async fn act(
     if !moderation {
         require_owner(rel, status == ListingStatus::Published)?;
     }
-    let to = domain::transition(status, action)?;
-    if to == ListingStatus::Published && domain::is_past_expiry(cur.data.expires_on, today) {
+    let mut reason = None;
+    let mut stays_open = false;
+    match &step {
+        Step::Withdraw { reason: r } => {
+            let mut errs = ttx_core::FieldErrors::new();
+            reason = domain::withdrawal_reason(&mut errs, r.as_deref(), moderation);
+            if !errs.is_empty() {
+                return Err(ServiceError::validation(errs));
+            }
+        }
+        Step::Deal(deal) => {
+            stays_open = domain::record_deal(status, &cur.data.modes, cur.licences_granted, *deal)?
+                == domain::DealOutcome::StaysOpen;
+        }
+        Step::Publish => {}
+    }
+    let to = if stays_open {
+        status
+    } else {
+        domain::transition(status, action)?
+    };
+    if to == ListingStatus::Published
+        && action == Action::Publish
+        && domain::is_past_expiry(cur.data.expires_on, today)
+    {
         return Err(ServiceError::new(ListingError::Expired).detail(format!(
             "the listing expired after {}; set a later expires_on first",
             cur.data
@@ -355,20 +419,45 @@ pub async fn act(
         status: Set(to.as_str().to_string()),
         ..Default::default()
     };
-    match to {
-        ListingStatus::Published => {
+    match (action, to) {
+        (Action::MarkTransacted, ListingStatus::Published) => {
+            am.licences_granted = Set(cur.licences_granted + 1);
+            am.last_transacted_at = Set(Some(now));
+        }
+        (Action::MarkTransacted, _) => {
+            am.last_transacted_at = Set(Some(now));
+            am.closed_at = Set(Some(now));
+        }
+        (_, ListingStatus::Published) => {
             am.published_at = Set(Some(now));
             am.closed_at = Set(None);
+            am.withdrawal_reason = Set(None);
+        }
+        (Action::Withdraw, _) => {
+            am.closed_at = Set(Some(now));
+            am.withdrawal_reason = Set(reason.clone());
         }
         _ => am.closed_at = Set(Some(now)),
     }
     let updated = cas_update(&txn, id, cur.version, am, now).await?;
+    let mut details = json!({"from": status.as_str(), "to": to.as_str(), "moderation": moderation});
+    match &step {
+        Step::Withdraw { .. } => details["reason"] = json!(reason),
+        Step::Deal(d) => {
+            details["deal"] = json!({
+                "mode": d.mode.map(|m| m.as_str()),
+                "licence_scope": d.scope.map(|s| s.as_str()),
+                "stays_open": stays_open,
+            })
+        }
+        Step::Publish => {}
+    }
     audit::record(
         &txn,
         &actor.audit(),
         &format!("listing.{}", action.as_str()),
         Target::new("listing", id, Some(cur.owner_org_id)),
-        json!({"from": status.as_str(), "to": to.as_str(), "moderation": moderation}),
+        details,
     )
     .await?;
     outbox::enqueue(&txn, LISTINGS, id).await?;

@@ -177,6 +177,9 @@ mod tests {
             updated_at: now,
             published_at: Some(now),
             closed_at: None,
+            withdrawal_reason: None,
+            licences_granted: 0,
+            last_transacted_at: None,
         };
         let org = OrgInfo {
             id: 3,

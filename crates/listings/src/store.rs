@@ -27,6 +27,12 @@ pub struct Listing {
     pub updated_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// Why it was withdrawn (owner and operators only); `None` once published again.
+    pub withdrawal_reason: Option<String>,
+    /// Non-exclusive licences (普通许可) recorded while the listing stayed open.
+    pub licences_granted: i32,
+    /// When the last deal was recorded.
+    pub last_transacted_at: Option<DateTime<Utc>>,
 }
 
 /// A row that does not parse: the database holds something no code path writes.
@@ -89,6 +95,9 @@ pub fn decode(m: &Model) -> Result<Listing, CorruptRow> {
         updated_at: m.updated_at,
         published_at: m.published_at,
         closed_at: m.closed_at,
+        withdrawal_reason: m.withdrawal_reason.clone(),
+        licences_granted: m.licences_granted,
+        last_transacted_at: m.last_transacted_at,
     })
 }
 
@@ -141,6 +150,9 @@ pub fn new_row(
         updated_at: Set(now),
         published_at: Set((status == ListingStatus::Published).then_some(now)),
         closed_at: Set(None),
+        withdrawal_reason: Set(None),
+        licences_granted: Set(0),
+        last_transacted_at: Set(None),
         ..Default::default()
     };
     set_data(&mut am, data, region);

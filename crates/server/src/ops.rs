@@ -5,6 +5,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use ttx_core::labels::{entries, LabelEntry};
 use ttx_core::*;
 use ttx_web::error::{platform_codes, ErrorCodeInfo};
@@ -208,45 +209,180 @@ async fn error_codes() -> axum::Json<Vec<ErrorCodeInfo>> {
     axum::Json(all_error_codes())
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct Vocabularies {
-    pub tech_fields: Vec<LabelEntry>,
-    pub contract_kinds: Vec<LabelEntry>,
-    pub contract_sub_kinds: Vec<LabelEntry>,
-    pub entity_kinds: Vec<LabelEntry>,
-    pub transfer_modes: Vec<LabelEntry>,
-    pub ip_kinds: Vec<LabelEntry>,
-    pub org_kinds: Vec<LabelEntry>,
-    pub roles: Vec<LabelEntry>,
-    pub macro_regions: Vec<LabelEntry>,
+/// A vocabulary given as (code, zh, en) rows, for codes that are not a `vocab_enum!`.
+fn table(rows: &'static [(&'static str, &'static str, &'static str)]) -> Vec<LabelEntry> {
+    rows.iter()
+        .map(|(code, zh, en)| LabelEntry { code, zh, en })
+        .collect()
 }
 
-/// Codes and zh / en labels of every vocabulary.
-#[utoipa::path(get, path = "/meta/vocabularies", tag = "ops", responses((status = 200, body = Vocabularies)))]
-async fn vocabularies() -> axum::Json<Vocabularies> {
-    axum::Json(Vocabularies {
-        tech_fields: entries::<TechField>(),
-        contract_kinds: entries::<ContractKind>(),
-        contract_sub_kinds: entries::<ContractSubKind>(),
-        entity_kinds: entries::<EntityKind>(),
-        transfer_modes: entries::<TransferMode>(),
-        ip_kinds: entries::<IpKind>(),
-        org_kinds: entries::<OrgKind>(),
-        roles: entries::<Role>(),
-        macro_regions: [
-            MacroRegion::East,
-            MacroRegion::Centre,
-            MacroRegion::West,
-            MacroRegion::Northeast,
-        ]
-        .iter()
-        .map(|m| LabelEntry {
-            code: m.as_str(),
-            zh: m.zh(),
-            en: m.en(),
-        })
-        .collect(),
+/// Enquiry actions (the `actions` an enquiry offers and `POST /v1/enquiries/{id}/{action}`).
+const ENQUIRY_ACTIONS: &[(&str, &str, &str)] = &[
+    ("message", "留言", "Send a message"),
+    ("accept", "接受", "Accept"),
+    ("decline", "婉拒", "Decline"),
+    ("close", "关闭", "Close"),
+    ("accept_nda", "接受保密协议", "Accept the NDA"),
+    ("grant", "授予查看权限", "Grant access"),
+];
+/// `GET /v1/enquiries?box=`.
+const ENQUIRY_BOXES: &[(&str, &str, &str)] = &[
+    ("received", "收到的咨询", "Received"),
+    ("sent", "发出的咨询", "Sent"),
+];
+/// How a need is closed.
+const DEMAND_CLOSE_OUTCOMES: &[(&str, &str, &str)] = &[
+    ("resolved", "已解决", "Resolved"),
+    ("closed", "已关闭", "Closed"),
+];
+/// The kind of a price or budget.
+const PRICE_KINDS: &[(&str, &str, &str)] = &[
+    ("fixed", "定价", "Fixed price"),
+    ("range", "价格区间", "Price range"),
+    ("negotiable", "面议", "Negotiable"),
+];
+/// Match subscriptions: what they follow and how they are delivered.
+const SUBSCRIPTION_KINDS: &[(&str, &str, &str)] = &[
+    ("demand", "需求匹配订阅", "Matches for a need"),
+    ("search", "检索订阅", "Saved search"),
+];
+const SUBSCRIPTION_DELIVERIES: &[(&str, &str, &str)] = &[
+    ("immediate", "即时通知", "Immediately"),
+    ("daily", "每日汇总", "Daily digest"),
+];
+/// Outcomes recorded on a match.
+const MATCH_OUTCOMES: &[(&str, &str, &str)] = &[
+    ("met", "已对接洽谈", "Met"),
+    ("intent", "达成合作意向", "Intent to cooperate"),
+    ("signed", "已签约", "Signed"),
+];
+/// Statistics: sides, region levels, intervals, units, dimensions, report detail.
+const STATS_SIDES: &[(&str, &str, &str)] = &[
+    ("output", "技术输出", "Output (by seller region)"),
+    ("absorption", "技术吸纳", "Absorption (by buyer region)"),
+];
+const REGION_LEVELS: &[(&str, &str, &str)] = &[
+    ("province", "省级", "Province"),
+    ("city", "市级", "City"),
+    ("county", "县级", "County"),
+];
+const STATS_INTERVALS: &[(&str, &str, &str)] = &[
+    ("month", "按月", "Monthly"),
+    ("quarter", "按季度", "Quarterly"),
+    ("year", "按年", "Yearly"),
+];
+const AMOUNT_UNITS: &[(&str, &str, &str)] = &[
+    ("yuan", "元", "Yuan"),
+    ("wan", "万元", "10,000 yuan"),
+    ("yi", "亿元", "100 million yuan"),
+];
+const STATS_DIMENSIONS: &[(&str, &str, &str)] = &[
+    ("kind", "合同类别", "Contract kind"),
+    ("sub_kind", "合同子类", "Contract sub-kind"),
+    ("field", "技术领域", "Technology field"),
+    ("seller_entity_kind", "卖方主体类型", "Seller entity kind"),
+    ("buyer_entity_kind", "买方主体类型", "Buyer entity kind"),
+    ("ip_kind", "知识产权类型", "IP kind"),
+    ("programme", "计划来源", "Programme"),
+    ("region", "地区", "Region"),
+    ("station", "登记机构", "Registration station"),
+];
+const REPORT_DETAILS: &[(&str, &str, &str)] = &[
+    ("full", "完整明细", "Full detail"),
+    ("public", "公开汇总", "Public aggregates"),
+];
+
+/// Every vocabulary the API uses, by name: each code with one Chinese and one English label.
+/// A test walks the OpenAPI document and fails when an enum of the API has no vocabulary here.
+pub fn all_vocabularies() -> BTreeMap<&'static str, Vec<LabelEntry>> {
+    use ttx_contracts::domain::status::{
+        AmendmentKind, AmendmentStatus, ContractStatus, RefusalGround,
+    };
+    use ttx_demands::challenge::ProposalStatus;
+    use ttx_demands::domain::{DemandStatus, ResearchType};
+    use ttx_enquiries::domain::{Disclosure, EnquiryStatus, Purpose, SubjectType};
+    use ttx_listings::domain::{IpStatus, LicenceScope, ListingStatus};
+    use ttx_matching::pipeline::domain::{ClosingReason, Response, Stage};
+    let macro_regions = [
+        MacroRegion::East,
+        MacroRegion::Centre,
+        MacroRegion::West,
+        MacroRegion::Northeast,
+    ]
+    .iter()
+    .map(|m| LabelEntry {
+        code: m.as_str(),
+        zh: m.zh(),
+        en: m.en(),
     })
+    .collect();
+    BTreeMap::from([
+        ("tech_fields", entries::<TechField>()),
+        ("trl_stages", trl_stages()),
+        ("contract_kinds", entries::<ContractKind>()),
+        ("contract_sub_kinds", entries::<ContractSubKind>()),
+        ("entity_kinds", entries::<EntityKind>()),
+        ("transfer_modes", entries::<TransferMode>()),
+        ("ip_kinds", entries::<IpKind>()),
+        ("org_kinds", entries::<OrgKind>()),
+        ("roles", entries::<Role>()),
+        ("macro_regions", macro_regions),
+        ("listing_statuses", entries::<ListingStatus>()),
+        ("ip_statuses", entries::<IpStatus>()),
+        ("licence_scopes", entries::<LicenceScope>()),
+        ("price_kinds", table(PRICE_KINDS)),
+        ("demand_statuses", entries::<DemandStatus>()),
+        ("demand_close_outcomes", table(DEMAND_CLOSE_OUTCOMES)),
+        ("research_types", entries::<ResearchType>()),
+        ("proposal_statuses", entries::<ProposalStatus>()),
+        ("contract_statuses", entries::<ContractStatus>()),
+        ("refusal_grounds", entries::<RefusalGround>()),
+        ("amendment_kinds", entries::<AmendmentKind>()),
+        ("amendment_statuses", entries::<AmendmentStatus>()),
+        ("enquiry_statuses", entries::<EnquiryStatus>()),
+        ("enquiry_purposes", entries::<Purpose>()),
+        ("enquiry_subjects", entries::<SubjectType>()),
+        ("enquiry_actions", table(ENQUIRY_ACTIONS)),
+        ("enquiry_boxes", table(ENQUIRY_BOXES)),
+        ("disclosures", entries::<Disclosure>()),
+        ("match_stages", entries::<Stage>()),
+        ("match_responses", entries::<Response>()),
+        ("match_closing_reasons", entries::<ClosingReason>()),
+        ("match_outcomes", table(MATCH_OUTCOMES)),
+        ("subscription_kinds", table(SUBSCRIPTION_KINDS)),
+        ("subscription_deliveries", table(SUBSCRIPTION_DELIVERIES)),
+        ("notification_kinds", table(ttx_notify::events::CATALOGUE)),
+        ("stats_sides", table(STATS_SIDES)),
+        ("region_levels", table(REGION_LEVELS)),
+        ("stats_intervals", table(STATS_INTERVALS)),
+        ("amount_units", table(AMOUNT_UNITS)),
+        ("stats_dimensions", table(STATS_DIMENSIONS)),
+        ("report_details", table(REPORT_DETAILS)),
+    ])
+}
+
+/// TRL levels 1–9 with their stage (实验室 / 小试 / 中试 / 小批量 / 产业化).
+fn trl_stages() -> Vec<LabelEntry> {
+    const CODES: [&str; 9] = ["1", "2", "3", "4", "5", "6", "7", "8", "9"];
+    CODES
+        .iter()
+        .zip(1u8..)
+        .filter_map(|(code, level)| {
+            let t = Trl::new(level).ok()?;
+            Some(LabelEntry {
+                code,
+                zh: t.stage_zh(),
+                en: t.stage_en(),
+            })
+        })
+        .collect()
+}
+
+/// Codes and zh / en labels of every vocabulary the API uses, by vocabulary name
+/// (`tech_fields`, `listing_statuses`, `notification_kinds`, …).
+#[utoipa::path(get, path = "/meta/vocabularies", tag = "ops", responses((status = 200, body = BTreeMap<String, Vec<LabelEntry>>)))]
+async fn vocabularies() -> axum::Json<BTreeMap<&'static str, Vec<LabelEntry>>> {
+    axum::Json(all_vocabularies())
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]

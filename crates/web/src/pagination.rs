@@ -111,6 +111,21 @@ impl<T> Page<T> {
     }
 }
 
+/// A page of search results. Every search route answers this one shape: the listings search
+/// (`hits[].listing`) and the needs search (`hits[].demand`), each hit carrying its card with
+/// `score` and `highlights`.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SearchPage<H> {
+    /// Number of matches (may be an estimate with Meilisearch).
+    pub total: u64,
+    /// This page of hits, best first (or in the order asked for).
+    pub hits: Vec<H>,
+    /// Facet → value → count, over all matches, for the facets asked for.
+    pub facets: std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

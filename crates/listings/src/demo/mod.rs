@@ -238,7 +238,7 @@ pub fn listing(rng: &mut Rng, i: usize, today: NaiveDate) -> ListingInput {
         trl,
         ip_items: ip_items(rng, field, obj, today),
         transfer_modes: modes(rng),
-        price: price(rng),
+        price: price(rng).into(),
         region_code,
         registration_no,
         dual_use,

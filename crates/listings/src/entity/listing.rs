@@ -33,6 +33,9 @@ pub struct Model {
     pub updated_at: ChronoDateTimeUtc,
     pub published_at: Option<ChronoDateTimeUtc>,
     pub closed_at: Option<ChronoDateTimeUtc>,
+    pub withdrawal_reason: Option<String>,
+    pub licences_granted: i32,
+    pub last_transacted_at: Option<ChronoDateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
