@@ -8,8 +8,9 @@
 //! registered contract; an enterprise (`Firm`, Suzhou) owns an open need and the challenge and is
 //! the contract's buyer; a verified agency's broker runs a match (the listing × the need), an
 //! enquiry about the listing and a matchmaking event; a verified Beijing station (reviewer)
-//! registers the contract; a verified Beijing bureau (analyst) reads its region's contracts; an
-//! unrelated enterprise (`Other`) and the platform operator. Each write gets fresh objects of its
+//! registers the contract; a verified Beijing bureau (analyst) reads its region's contracts; a
+//! Guangdong station's reviewer and a Guangdong bureau's analyst, who may not; an unrelated
+//! enterprise (`Other`) and the platform operator. Each write gets fresh objects of its
 //! own (a new listing to withdraw, a new accepted contract to register, ...), so no check depends
 //! on another's order.
 //!
@@ -39,6 +40,10 @@ enum A {
     Broker,
     Reviewer,
     Analyst,
+    /// A reviewer of a station whose jurisdiction does not cover the contract (Guangdong).
+    FarReviewer,
+    /// An analyst of a bureau of another region (Guangdong).
+    FarAnalyst,
     Operator,
 }
 use A::*;
@@ -55,6 +60,8 @@ const ACTORS: &[A] = &[
     Broker,
     Reviewer,
     Analyst,
+    FarReviewer,
+    FarAnalyst,
     Operator,
 ];
 
@@ -65,7 +72,7 @@ const PUBLIC: &[A] = ACTORS;
 #[rustfmt::skip]
 const SIGNED_IN: &[A] = &[
     UniAdmin, UniMember, FirmAdmin, FirmMember, OtherAdmin, OtherMember, AgencyAdmin, Broker,
-    Reviewer, Analyst, Operator,
+    Reviewer, Analyst, FarReviewer, FarAnalyst, Operator,
 ];
 /// Nobody but the platform operator.
 const OPERATOR: &[A] = &[Operator];
@@ -230,7 +237,7 @@ const EXPECTED: &[(&str, &str, &[A])] = &[
     // events: organised by admins and brokers of verified agencies, admins and analysts of
     // verified bureaus; the details are the organiser's until the event is over
     ("GET", "/v1/events", SIGNED_IN),
-    ("POST", "/v1/events", &[AgencyAdmin, Broker, Analyst]),
+    ("POST", "/v1/events", &[AgencyAdmin, Broker, Analyst, FarAnalyst]),
     ("GET", "/v1/events/{id}", AGENCY),
     ("POST", "/v1/events/{id}/entries", AGENCY),
     ("POST", "/v1/events/{id}/schedule", AGENCY),
@@ -298,6 +305,8 @@ struct World {
     broker: String,
     reviewer: String,
     analyst: String,
+    far_reviewer: String,
+    far_analyst: String,
     operator: String,
     listing: i64,
     listing_doc: i64,
@@ -332,6 +341,8 @@ impl World {
             Broker => &self.broker,
             Reviewer => &self.reviewer,
             Analyst => &self.analyst,
+            FarReviewer => &self.far_reviewer,
+            FarAnalyst => &self.far_analyst,
             Operator => &self.operator,
         })
     }
@@ -590,6 +601,10 @@ async fn world(app: &TestApp) -> World {
     let reviewer = app.member(&station, "station_reviewer").await;
     let bureau = app.org("bureau", "110000", true).await;
     let analyst = app.member(&bureau, "bureau_analyst").await;
+    let far_station = app.org("station", "440000", true).await;
+    let far_reviewer = app.member(&far_station, "station_reviewer").await;
+    let far_bureau = app.org("bureau", "440000", true).await;
+    let far_analyst = app.member(&far_bureau, "bureau_analyst").await;
     let mut w = World {
         uni,
         uni_member,
@@ -601,6 +616,8 @@ async fn world(app: &TestApp) -> World {
         broker,
         reviewer,
         analyst,
+        far_reviewer,
+        far_analyst,
         operator,
         listing: 0,
         listing_doc: 0,
