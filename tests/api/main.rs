@@ -28,6 +28,7 @@ mod metrics;
 mod notifications;
 mod platform;
 mod rate_limits;
+mod scale_out;
 mod schema_checks;
 mod stats;
 mod stats_techme;
