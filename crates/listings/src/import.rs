@@ -785,3 +785,201 @@ mod tests {
         assert_eq!(errs[0].code, "malformed_json");
     }
 }
+
+/// Property tests of CSV import rows: any record is a row error at worst, never a panic; a
+/// valid record written any accepted way becomes the listing it describes.
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use crate::domain::Price;
+    use proptest::prelude::*;
+    use ttx_core::{TechField, TransferMode};
+
+    fn today() -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+    }
+
+    fn record(cells: &[String]) -> csv::StringRecord {
+        csv::StringRecord::from(cells.to_vec())
+    }
+
+    /// A valid 12-digit invention patent application number (type digit 1 or 8), written with
+    /// or without `CN` and the dot.
+    fn patent() -> impl Strategy<Value = (String, String)> {
+        (
+            2003u32..=2026,
+            prop::sample::select(vec!['1', '8']),
+            0u32..10_000_000,
+            any::<bool>(),
+        )
+            .prop_map(|(y, t, n, cn)| {
+                let digits = format!("{y}{t}{n:07}");
+                let canonical = crate::patent::PatentNumber::complete(&digits).unwrap();
+                let written = if cn {
+                    format!("CN{}", canonical.replace('.', ""))
+                } else {
+                    canonical.clone()
+                };
+                (written, canonical)
+            })
+    }
+
+    #[derive(Debug, Clone)]
+    struct ValidRow {
+        cells: Vec<(&'static str, String)>,
+        title: String,
+        keywords: Vec<String>,
+        field: TechField,
+        trl: u8,
+        price_kind: &'static str,
+        patent: String,
+    }
+
+    fn valid_row() -> impl Strategy<Value = ValidRow> {
+        (
+            "[\u{4e00}-\u{9fa5}]{4,40}",
+            prop::collection::btree_set("[\u{4e00}-\u{9fa5}]{2,8}", 1..6),
+            prop::sample::select(vec![";", "；", "、", "，", "|"]),
+            prop::sample::select(TechField::ALL.to_vec()),
+            1u8..=9,
+            prop::sample::subsequence(vec![TransferMode::Transfer, TransferMode::License], 1..=2),
+            prop_oneof![
+                Just(("negotiable", "面议".to_string())),
+                Just(("negotiable", "Negotiable".to_string())),
+                (1i64..1_000_000).prop_map(|n| ("fixed", n.to_string())),
+                (1i64..1_000_000, 0i64..1_000_000)
+                    .prop_map(|(a, d)| ("range", format!("{a} - {}", a + d))),
+            ],
+            patent(),
+            any::<bool>(),
+        )
+            .prop_map(
+                |(
+                    title,
+                    keywords,
+                    sep,
+                    field,
+                    trl,
+                    modes,
+                    (price_kind, price),
+                    (written, canonical),
+                    published,
+                )| {
+                    let keywords: Vec<String> = keywords.into_iter().collect();
+                    let cells = vec![
+                        ("title", format!(" {title} ")),
+                        ("summary", format!("{title}：成果简介")),
+                        ("description", format!("{title}的技术说明，已完成中试。")),
+                        ("keywords", keywords.join(sep)),
+                        ("field", field.code().to_string()),
+                        ("trl", trl.to_string()),
+                        (
+                            "transfer_modes",
+                            modes.iter().map(|m| m.code()).collect::<Vec<_>>().join(";"),
+                        ),
+                        ("price", price),
+                        ("ip_items", format!("invention_patent:{written}:granted")),
+                        (
+                            "status",
+                            if published { "published" } else { "draft" }.to_string(),
+                        ),
+                    ];
+                    ValidRow {
+                        cells,
+                        title,
+                        keywords,
+                        field,
+                        trl,
+                        price_kind,
+                        patent: canonical,
+                    }
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// A valid record becomes the listing it describes.
+        #[test]
+        fn valid_records_are_accepted(r in valid_row()) {
+            let headers: Vec<String> = r.cells.iter().map(|(h, _)| h.to_string()).collect();
+            let cells: Vec<String> = r.cells.iter().map(|(_, c)| c.clone()).collect();
+            let body = csv_to_json(&headers, &record(&cells)).unwrap();
+            let bytes = serde_json::to_vec(&body).unwrap();
+            let parsed = validate(2, &bytes, today());
+            prop_assert!(parsed.is_ok(), "{} refused: {:?}", body, parsed.err());
+            let l = parsed.unwrap();
+            prop_assert_eq!(&l.data.title, &r.title);
+            prop_assert_eq!(&l.data.keywords, &r.keywords);
+            prop_assert_eq!(l.data.field, r.field);
+            prop_assert_eq!(l.data.trl.level(), r.trl);
+            let kind = match l.data.price {
+                Price::Negotiable => "negotiable",
+                Price::Fixed { .. } => "fixed",
+                Price::Range { min, max } => {
+                    prop_assert!(min <= max);
+                    "range"
+                }
+            };
+            prop_assert_eq!(kind, r.price_kind);
+            prop_assert_eq!(l.data.ip_items[0].number.as_deref(), Some(r.patent.as_str()));
+        }
+
+        /// Any cells under any columns: a JSON body or a column error, then the API's
+        /// validation; never a panic.
+        #[test]
+        fn any_record_is_an_error_at_worst(
+            cells in prop::collection::vec(
+                (prop::sample::select(CSV_COLUMNS.to_vec()), "\\PC{0,16}|[0-9:;\\-~，、a-z_\\[\\]{}\"]{0,16}"),
+                0..10,
+            )
+        ) {
+            let headers: Vec<String> = cells.iter().map(|(h, _)| h.to_string()).collect();
+            let values: Vec<String> = cells.iter().map(|(_, c)| c.clone()).collect();
+            match csv_to_json(&headers, &record(&values)) {
+                Ok(body) => {
+                    let bytes = serde_json::to_vec(&body).unwrap();
+                    if let Err(errs) = validate(5, &bytes, today()) {
+                        prop_assert!(!errs.is_empty());
+                        prop_assert!(errs.iter().all(|e| e.line == 5));
+                    }
+                }
+                Err((column, _)) => prop_assert!(CSV_COLUMNS.contains(&column.as_str())),
+            }
+        }
+
+        /// `kind:number:status[:title]` items read back as written.
+        #[test]
+        fn ip_item_cells_round_trip(
+            items in prop::collection::vec(
+                ("[a-z_]{1,12}", "[A-Z0-9.]{0,14}", "[a-z_]{1,10}", "[\u{4e00}-\u{9fa5}]{0,6}"),
+                1..4,
+            ),
+            sep in prop::sample::select(vec![";", "；", " ; "]),
+        ) {
+            let cell = items
+                .iter()
+                .map(|(k, n, s, t)| if t.is_empty() { format!("{k}:{n}:{s}") } else { format!("{k}:{n}:{s}:{t}") })
+                .collect::<Vec<_>>()
+                .join(sep);
+            let v = ip_items_cell(&cell).unwrap();
+            let arr = v.as_array().unwrap();
+            prop_assert_eq!(arr.len(), items.len());
+            for (o, (k, n, s, t)) in arr.iter().zip(&items) {
+                prop_assert_eq!(&o["kind"], &json!(k));
+                prop_assert_eq!(&o["status"], &json!(s));
+                if n.is_empty() {
+                    prop_assert!(o.get("number").is_none());
+                } else {
+                    prop_assert_eq!(&o["number"], &json!(n));
+                }
+                if t.is_empty() {
+                    prop_assert!(o.get("title").is_none());
+                } else {
+                    prop_assert_eq!(&o["title"], &json!(t));
+                }
+            }
+        }
+    }
+}
