@@ -1,6 +1,7 @@
 //! Property tests of the parsers in `ttx-core`: money (元, 万元, capitals, separators), region
-//! codes, unified social credit codes, text hygiene and contact checks. Each property runs 256
+//! codes, unified social credit codes, text hygiene, contact checks and business dates. Each property runs 256
 //! cases (proptest's default) or fewer.
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc};
 use proptest::prelude::*;
 use ttx_core::capitals::{capitals, yuan_with_separators};
 use ttx_core::credit_code::check_char;
@@ -380,5 +381,41 @@ proptest! {
         let spaced = format!("{local} @{domain}");
         prop_assert!(!is_email(&spaced), "{}", spaced);
         let _ = (is_phone(&s), is_email(&s));
+    }
+
+    // ---- dates ----
+
+    /// The business date is the date at UTC+8: it turns at 16:00 UTC, whatever the instant.
+    #[test]
+    fn the_beijing_date_turns_at_16_utc(secs in -2_000_000_000i64..5_000_000_000) {
+        let t = DateTime::<Utc>::from_timestamp(secs, 0).unwrap();
+        let d = ttx_core::clock::beijing_date(t);
+        prop_assert_eq!(d, (t + Duration::hours(8)).date_naive());
+        let expected = if t.hour() >= 16 { t.date_naive().succ_opt().unwrap() } else { t.date_naive() };
+        prop_assert_eq!(d, expected);
+        // One second before the next Beijing midnight is still the same date.
+        let midnight = d.succ_opt().unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc() - Duration::hours(8);
+        prop_assert_eq!(ttx_core::clock::beijing_date(midnight - Duration::seconds(1)), d);
+        prop_assert_eq!(ttx_core::clock::beijing_date(midnight), d.succ_opt().unwrap());
+    }
+
+    /// Dates in the API and the imports are `YYYY-MM-DD`: every date reads back from its JSON
+    /// form; impossible days are refused; any string is a date or an error, never a panic.
+    #[test]
+    fn dates_read_back_and_impossible_days_are_refused(days in 0i64..60_000, y in 1985i32..2100, m in 1u32..=12, s in "\\PC{0,12}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}") {
+        let d = NaiveDate::from_ymd_opt(1985, 1, 1).unwrap() + Duration::days(days);
+        let json = serde_json::to_string(&d).unwrap();
+        prop_assert_eq!(json.clone(), format!("\"{}\"", d.format("%Y-%m-%d")));
+        prop_assert_eq!(serde_json::from_str::<NaiveDate>(&json).unwrap(), d);
+        prop_assert_eq!(NaiveDate::parse_from_str(&d.to_string(), "%Y-%m-%d"), Ok(d));
+        // The day after the last of a month does not exist.
+        let first_next = if m == 12 { NaiveDate::from_ymd_opt(y + 1, 1, 1) } else { NaiveDate::from_ymd_opt(y, m + 1, 1) }.unwrap();
+        let last = first_next.pred_opt().unwrap().day();
+        let bad = format!("\"{y:04}-{m:02}-{:02}\"", last + 1);
+        prop_assert!(serde_json::from_str::<NaiveDate>(&bad).is_err(), "{} accepted", bad);
+        let month13 = format!("\"{y:04}-13-01\"");
+        prop_assert!(serde_json::from_str::<NaiveDate>(&month13).is_err(), "{} accepted", month13);
+        let _ = serde_json::from_str::<NaiveDate>(&format!("{s:?}"));
+        let _ = NaiveDate::parse_from_str(&s, "%Y-%m-%d");
     }
 }
