@@ -281,6 +281,23 @@ proptest! {
         prop_assert!(errors.iter().any(|e| e.field == column), "{:?}", errors);
     }
 
+    /// Dates are `YYYY-MM-DD`: an impossible or differently written date is a row error naming
+    /// its column, never a panic or a guess.
+    #[test]
+    fn bad_dates_are_row_errors(
+        base in valid_row(),
+        column in proptest::sample::select(vec!["registered_on", "signed_on", "term_start", "term_end"]),
+        bad in proptest::sample::select(vec![
+            "2023-02-29", "2024-02-30", "2021-04-31", "2021-13-01", "2021-00-10", "2021-01-00",
+            "20210110", "2021/01/10", "10.01.2021", "2021-01-10T00:00:00", "yesterday", "二〇二一年一月十日",
+        ]),
+    ) {
+        let mut f = base.fields.clone();
+        f.insert(column.to_string(), bad.to_string());
+        let errors = parse_row(3, &f, today()).unwrap_err();
+        prop_assert!(errors.iter().any(|e| e.field == column), "{:?}", errors);
+    }
+
     /// Any file content, as CSV or JSON Lines: rows or an error, never a panic.
     #[test]
     fn any_file_is_read_or_refused(text in "\\PC{0,200}|[,\"\n a-z{}:0-9]{0,80}") {
