@@ -1253,3 +1253,96 @@ async fn creating_with_an_idempotency_key_is_retry_safe() {
     let l = app.get("/v1/contracts", Some(&w.seller_member)).await;
     assert_eq!(l.body["items"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn contract_amounts_may_be_given_in_yuan() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let mut b = body("以元填写金额的技术开发合同", w.buyer.id, 0);
+    let o = b.as_object_mut().unwrap();
+    o.remove("contract_amount");
+    o.remove("non_technical_costs");
+    o.insert("contract_amount_yuan".into(), json!("1200000.50"));
+    o.insert("non_technical_costs_yuan".into(), json!("200000"));
+    o.insert(
+        "payment_plan".into(),
+        json!([
+            {"milestone": "签订后10个工作日内", "amount_yuan": "600000.50"},
+            {"milestone": "验收后", "amount": 60_000_000}
+        ]),
+    );
+    let r = app.post("/v1/contracts", Some(&w.seller_member), &b).await;
+    r.assert_status(201);
+    assert_eq!(r.body["contract_amount"], 120_000_050, "{}", r.text);
+    assert_eq!(r.body["non_technical_costs"], 20_000_000);
+    let cid = id(&r);
+
+    // Both forms disagreeing, a bad string, or neither: 422 naming each field.
+    let mut bad = b.clone();
+    bad["contract_amount"] = json!(120_000_000);
+    bad["non_technical_costs_yuan"] = json!("2e5");
+    bad["payment_plan"] = json!([{"milestone": "验收后"}]);
+    let r = app
+        .post("/v1/contracts", Some(&w.seller_member), &bad)
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(
+        r.error_fields(),
+        vec![
+            "contract_amount_yuan",
+            "non_technical_costs_yuan",
+            "payment_plan[0].amount"
+        ],
+        "{}",
+        r.text
+    );
+    let mut none = b.clone();
+    none.as_object_mut().unwrap().remove("contract_amount_yuan");
+    none.as_object_mut().unwrap().remove("payment_plan");
+    let r = app
+        .post("/v1/contracts", Some(&w.seller_member), &none)
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.error_fields(), vec!["contract_amount"]);
+
+    // A patch in 元.
+    let etag = app
+        .get(&format!("/v1/contracts/{cid}"), Some(&w.seller_member))
+        .await
+        .etag();
+    let r = app
+        .patch(
+            &format!("/v1/contracts/{cid}"),
+            Some(&w.seller_member),
+            &etag,
+            &json!({"contract_amount_yuan": "1200000.5", "non_technical_costs_yuan": "100000.00"}),
+        )
+        .await;
+    r.assert_status(200);
+    assert_eq!(r.body["contract_amount"], 120_000_050);
+    assert_eq!(r.body["non_technical_costs"], 10_000_000);
+
+    // The station fixes the costs in 元 when it registers.
+    act(&app, &w.seller_member, cid, "submit", json!({}))
+        .await
+        .assert_status(200);
+    act(&app, &w.reviewer, cid, "accept", json!({}))
+        .await
+        .assert_status(200);
+    let r = act(
+        &app,
+        &w.reviewer,
+        cid,
+        "register",
+        json!({"non_technical_costs_yuan": "１5000"}),
+    )
+    .await;
+    r.assert_status(200);
+    assert_eq!(r.body["status"], "registered");
+    assert_eq!(
+        r.body["technology_amount"],
+        120_000_050 - 1_500_000,
+        "{}",
+        r.text
+    );
+}

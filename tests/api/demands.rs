@@ -1311,4 +1311,46 @@ async fn amounts_may_be_given_in_yuan() {
     let r = app.post(&base, Some(&uni.admin_token), &body).await;
     r.assert_status(201);
     assert_eq!(r.body["price"], 180 * WAN);
+
+    // A challenge's bounty in 元.
+    let mut n = need("以元填写榜单金额的挑战", json!({"deadline": app.day(60)}));
+    n["publish"] = json!(true);
+    let terms = |bounty: Value| {
+        let mut t = json!({
+            "proposal_deadline": (app.clock.now() + Days::days(30)).to_rfc3339(),
+            "max_winners": 1
+        });
+        t.as_object_mut()
+            .unwrap()
+            .extend(bounty.as_object().unwrap().clone());
+        t
+    };
+    let r = app
+        .post(
+            "/v1/challenges",
+            Some(t),
+            &json!({"need": n, "terms": terms(json!({"bounty_yuan": "3000000.00"}))}),
+        )
+        .await;
+    r.assert_status(201);
+    assert_eq!(r.body["challenge"]["bounty"], 300 * WAN, "{}", r.text);
+    for (bounty, field) in [
+        (json!({}), "terms.bounty"),
+        (json!({"bounty_yuan": "0.5"}), "terms.bounty"),
+        (
+            json!({"bounty": 100, "bounty_yuan": "2"}),
+            "terms.bounty_yuan",
+        ),
+        (json!({"bounty_yuan": "三百万"}), "terms.bounty_yuan"),
+    ] {
+        let r = app
+            .post(
+                "/v1/challenges",
+                Some(t),
+                &json!({"need": n, "terms": terms(bounty)}),
+            )
+            .await;
+        r.assert_problem(422, "validation_failed");
+        assert_eq!(r.error_fields(), vec![field], "{}", r.text);
+    }
 }

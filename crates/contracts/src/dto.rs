@@ -105,8 +105,12 @@ pub struct InstalmentInput {
     pub due_on: Option<NaiveDate>,
     /// E.g. "合同签订后 10 个工作日内".
     pub milestone: Option<String>,
-    /// Fen.
-    pub amount: i64,
+    /// Fen; or give `amount_yuan`.
+    pub amount: Option<i64>,
+    /// The same in 元 as a decimal string (`"12.50"`: at most 2 decimals; no sign, exponent or
+    /// grouping commas); with the fen form too, both must be the same amount.
+    #[schema(example = "500000.00")]
+    pub amount_yuan: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -119,8 +123,15 @@ pub struct DocumentInput {
     pub size_bytes: Option<i64>,
 }
 
-pub(crate) fn amount(errs: &mut FieldErrors, f: &str, v: i64) -> Option<Fen> {
-    errs.take(f, "invalid_amount", Fen::from_input_fen(v))
+/// An optional amount given in fen (`f`) or in 元 (`f_yuan`); see
+/// [`ttx_core::money::fen_or_yuan`].
+pub(crate) fn opt_amount(
+    errs: &mut FieldErrors,
+    f: &str,
+    fen: Option<i64>,
+    yuan: Option<&str>,
+) -> Option<Fen> {
+    ttx_core::money::fen_or_yuan(errs, f, fen, yuan)
 }
 
 pub(crate) fn parse_plan(
@@ -136,7 +147,13 @@ pub(crate) fn parse_plan(
         .map(|(i, p)| Instalment {
             due_on: p.due_on,
             milestone: errs.opt_text(&format!("{f}[{i}].milestone"), p.milestone.as_deref(), 200),
-            amount: amount(errs, &format!("{f}[{i}].amount"), p.amount).unwrap_or_default(),
+            amount: ttx_core::money::required_fen_or_yuan(
+                errs,
+                &format!("{f}[{i}].amount"),
+                p.amount,
+                p.amount_yuan.as_deref(),
+            )
+            .unwrap_or_default(),
         })
         .collect()
 }
@@ -225,11 +242,17 @@ pub struct ContractInput {
     pub buyer: PartyInput,
     #[serde(default)]
     pub others: Vec<PartyInput>,
-    /// Fen.
-    pub contract_amount: i64,
+    /// Fen; or give `contract_amount_yuan`.
+    pub contract_amount: Option<i64>,
+    /// The same in 元 as a decimal string (`"12.50"`: at most 2 decimals; no sign, exponent or
+    /// grouping commas); with the fen form too, both must be the same amount.
+    #[schema(example = "1000000.00")]
+    pub contract_amount_yuan: Option<String>,
     /// Fen: equipment, instruments, parts, materials bought for the contract (default 0).
-    #[serde(default)]
-    pub non_technical_costs: i64,
+    pub non_technical_costs: Option<i64>,
+    /// The same in 元 as a decimal string (`"12.50"`: at most 2 decimals; no sign, exponent or
+    /// grouping commas); with the fen form too, both must be the same amount.
+    pub non_technical_costs_yuan: Option<String>,
     /// When given, the instalments add up to the contract amount.
     #[serde(default)]
     pub payment_plan: Vec<InstalmentInput>,
@@ -284,8 +307,19 @@ impl ContractInput {
         };
         let buyer = self.buyer.parse("buyer", &mut e);
         let others = parse_parties(&mut e, "others", self.others);
-        let contract_amount = amount(&mut e, "contract_amount", self.contract_amount);
-        let non_technical_costs = amount(&mut e, "non_technical_costs", self.non_technical_costs);
+        let contract_amount = ttx_core::money::required_fen_or_yuan(
+            &mut e,
+            "contract_amount",
+            self.contract_amount,
+            self.contract_amount_yuan.as_deref(),
+        );
+        let non_technical_costs = opt_amount(
+            &mut e,
+            "non_technical_costs",
+            self.non_technical_costs,
+            self.non_technical_costs_yuan.as_deref(),
+        )
+        .or(Some(Fen::ZERO));
         let payment_plan = parse_plan(&mut e, "payment_plan", self.payment_plan);
         let programme_source =
             e.opt_text("programme_source", self.programme_source.as_deref(), 200);
@@ -329,7 +363,13 @@ pub struct ContractPatch {
     pub buyer: Option<PartyInput>,
     pub others: Option<Vec<PartyInput>>,
     pub contract_amount: Option<i64>,
+    /// The same in 元 as a decimal string (`"12.50"`: at most 2 decimals; no sign, exponent or
+    /// grouping commas); with the fen form too, both must be the same amount.
+    pub contract_amount_yuan: Option<String>,
     pub non_technical_costs: Option<i64>,
+    /// The same in 元 as a decimal string (`"12.50"`: at most 2 decimals; no sign, exponent or
+    /// grouping commas); with the fen form too, both must be the same amount.
+    pub non_technical_costs_yuan: Option<String>,
     pub payment_plan: Option<Vec<InstalmentInput>>,
     pub signed_on: Option<NaiveDate>,
     #[serde(default, deserialize_with = "ttx_web::double_option")]
@@ -371,12 +411,18 @@ impl ContractPatch {
             sub_kind: self.sub_kind,
             buyer: self.buyer.and_then(|b| b.parse("buyer", &mut e)),
             others: self.others.map(|o| parse_parties(&mut e, "others", o)),
-            contract_amount: self
-                .contract_amount
-                .and_then(|v| amount(&mut e, "contract_amount", v)),
-            non_technical_costs: self
-                .non_technical_costs
-                .and_then(|v| amount(&mut e, "non_technical_costs", v)),
+            contract_amount: opt_amount(
+                &mut e,
+                "contract_amount",
+                self.contract_amount,
+                self.contract_amount_yuan.as_deref(),
+            ),
+            non_technical_costs: opt_amount(
+                &mut e,
+                "non_technical_costs",
+                self.non_technical_costs,
+                self.non_technical_costs_yuan.as_deref(),
+            ),
             payment_plan: self
                 .payment_plan
                 .map(|p| parse_plan(&mut e, "payment_plan", p)),
@@ -428,6 +474,9 @@ pub struct RegisterRequest {
     /// The non-technical costs the station deducts, in fen (default: as declared). The
     /// technology transaction amount is the contract amount less these.
     pub non_technical_costs: Option<i64>,
+    /// The same in 元 as a decimal string (`"12.50"`: at most 2 decimals; no sign, exponent or
+    /// grouping commas); with the fen form too, both must be the same amount.
+    pub non_technical_costs_yuan: Option<String>,
     pub note: Option<String>,
 }
 
@@ -436,9 +485,12 @@ impl RegisterRequest {
         let mut e = FieldErrors::new();
         let spec = RegisterSpec {
             recognised_sub_kind: self.recognised_sub_kind,
-            non_technical_costs: self
-                .non_technical_costs
-                .and_then(|v| amount(&mut e, "non_technical_costs", v)),
+            non_technical_costs: opt_amount(
+                &mut e,
+                "non_technical_costs",
+                self.non_technical_costs,
+                self.non_technical_costs_yuan.as_deref(),
+            ),
             note: e.opt_text("note", self.note.as_deref(), 2000),
         };
         e.finish(spec)
@@ -498,8 +550,14 @@ pub struct AmendmentRequest {
     pub reason: String,
     /// Fen.
     pub contract_amount: Option<i64>,
+    /// The same in 元 as a decimal string (`"12.50"`: at most 2 decimals; no sign, exponent or
+    /// grouping commas); with the fen form too, both must be the same amount.
+    pub contract_amount_yuan: Option<String>,
     /// Fen.
     pub non_technical_costs: Option<i64>,
+    /// The same in 元 as a decimal string (`"12.50"`: at most 2 decimals; no sign, exponent or
+    /// grouping commas); with the fen form too, both must be the same amount.
+    pub non_technical_costs_yuan: Option<String>,
     pub payment_plan: Option<Vec<InstalmentInput>>,
     pub buyer: Option<PartyInput>,
     pub others: Option<Vec<PartyInput>>,
@@ -513,12 +571,18 @@ impl AmendmentRequest {
         let mut e = FieldErrors::new();
         let spec = AmendmentSpec {
             reason: e.text("reason", &self.reason, 2, 2000),
-            contract_amount: self
-                .contract_amount
-                .and_then(|v| amount(&mut e, "contract_amount", v)),
-            non_technical_costs: self
-                .non_technical_costs
-                .and_then(|v| amount(&mut e, "non_technical_costs", v)),
+            contract_amount: opt_amount(
+                &mut e,
+                "contract_amount",
+                self.contract_amount,
+                self.contract_amount_yuan.as_deref(),
+            ),
+            non_technical_costs: opt_amount(
+                &mut e,
+                "non_technical_costs",
+                self.non_technical_costs,
+                self.non_technical_costs_yuan.as_deref(),
+            ),
             payment_plan: self
                 .payment_plan
                 .map(|p| parse_plan(&mut e, "payment_plan", p)),
@@ -553,6 +617,9 @@ pub struct DecisionRequest {
     /// Approving an amendment: the non-technical costs the station deducts (fen), if it fixes
     /// them anew.
     pub non_technical_costs: Option<i64>,
+    /// The same in 元 as a decimal string (`"12.50"`: at most 2 decimals; no sign, exponent or
+    /// grouping commas); with the fen form too, both must be the same amount.
+    pub non_technical_costs_yuan: Option<String>,
 }
 
 impl DecisionRequest {
@@ -562,16 +629,21 @@ impl DecisionRequest {
         if rejecting && note.is_none() {
             e.add("note", "required", "say why the request is rejected");
         }
-        if rejecting && self.non_technical_costs.is_some() {
+        if rejecting
+            && (self.non_technical_costs.is_some() || self.non_technical_costs_yuan.is_some())
+        {
             e.add(
                 "non_technical_costs",
                 "not_allowed",
                 "only an approval fixes amounts",
             );
         }
-        let costs = self
-            .non_technical_costs
-            .and_then(|v| amount(&mut e, "non_technical_costs", v));
+        let costs = opt_amount(
+            &mut e,
+            "non_technical_costs",
+            self.non_technical_costs,
+            self.non_technical_costs_yuan.as_deref(),
+        );
         e.finish((note, costs))
     }
 }

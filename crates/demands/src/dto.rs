@@ -236,8 +236,13 @@ fn default_winners() -> u32 {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TermsInput {
-    /// 榜单金额 in fen (at least 100).
-    pub bounty: i64,
+    /// 榜单金额 in fen (at least 100); or give `bounty_yuan`.
+    pub bounty: Option<i64>,
+    /// 榜单金额 in 元 as a decimal string (`"3000000"`, `"12.50"`: at most 2 decimals; no sign,
+    /// exponent or grouping commas); with `bounty` too, both must be the same amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "3000000.00")]
+    pub bounty_yuan: Option<String>,
     /// Proposals are accepted until this instant (RFC 3339); not after the need's deadline.
     pub proposal_deadline: DateTime<Utc>,
     /// Kinds of organisations that may answer (university, research_institute, enterprise);
@@ -263,9 +268,16 @@ impl TermsInput {
         now: DateTime<Utc>,
     ) -> Result<ChallengeTerms, FieldErrors> {
         let mut errs = FieldErrors::new();
+        let bounty = ttx_core::money::required_fen_or_yuan(
+            &mut errs,
+            "bounty",
+            self.bounty,
+            self.bounty_yuan.as_deref(),
+        );
         let t = challenge::validate_terms(
             &mut errs,
-            self.bounty,
+            // already reported when missing or unreadable: checked no further
+            bounty.map_or(challenge::MIN_BOUNTY_FEN, |b| b.0),
             self.proposal_deadline,
             &self.eligible_org_kinds,
             &self.eligible_regions,
