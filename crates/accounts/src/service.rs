@@ -166,7 +166,7 @@ pub async fn signup(
     ctx: &AuditCtx,
 ) -> Result<(organization::Model, user::Model, String), ServiceError> {
     let hash = hash_blocking(admin.password.clone(), cfg.password_cost).await?;
-    let txn = db.begin().await?;
+    let txn = ttx_web::begin_write(db).await?;
     let o = insert_org(&txn, &org).await?;
     let u = insert_user(&txn, o.id, &admin, hash).await?;
     let (secret, _) = issue_token(&txn, cfg, u.id, "signup").await?;
@@ -197,7 +197,7 @@ pub async fn create_org_with_user(
     ctx: &AuditCtx,
 ) -> Result<(organization::Model, user::Model, String), ServiceError> {
     let hash = hash_blocking(first.password.clone(), cfg.password_cost).await?;
-    let txn = db.begin().await?;
+    let txn = ttx_web::begin_write(db).await?;
     let mut o = insert_org(&txn, &org).await?;
     if verified {
         let mut am: organization::ActiveModel = o.clone().into();
@@ -226,7 +226,7 @@ pub async fn create_org(
     org: &NewOrg,
     ctx: &AuditCtx,
 ) -> Result<organization::Model, ServiceError> {
-    let txn = db.begin().await?;
+    let txn = ttx_web::begin_write(db).await?;
     let o = insert_org(&txn, org).await?;
     audit::record(
         &txn,
@@ -251,7 +251,7 @@ pub async fn create_user_with_token(
     ctx: &AuditCtx,
 ) -> Result<(user::Model, String), ServiceError> {
     let hash = hash_blocking(new.password.clone(), cfg.password_cost).await?;
-    let txn = db.begin().await?;
+    let txn = ttx_web::begin_write(db).await?;
     let u = insert_user(&txn, org_id, &new, hash).await?;
     let (secret, _) = issue_token(&txn, cfg, u.id, token_name).await?;
     audit::record(
@@ -293,7 +293,7 @@ pub async fn login(
         Some(u) if ok && u.active => u,
         _ => return Err(ServiceError::new(ErrorCode::InvalidCredentials)),
     };
-    let txn = db.begin().await?;
+    let txn = ttx_web::begin_write(db).await?;
     let (secret, tok) = issue_token(&txn, cfg, u.id, token_name).await?;
     audit::record(
         &txn,
@@ -330,7 +330,7 @@ pub async fn revoke_token(
     actor: &crate::Actor,
     token_id: i64,
 ) -> Result<(), ServiceError> {
-    let txn = db.begin().await?;
+    let txn = ttx_web::begin_write(db).await?;
     let tok = api_token::Entity::find_by_id(token_id)
         .one(&txn)
         .await?
@@ -410,7 +410,7 @@ pub async fn update_org(
             ServiceError::not_found("organisation")
         });
     }
-    let txn = db.begin().await?;
+    let txn = ttx_web::begin_write(db).await?;
     let cur = organization::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -475,7 +475,7 @@ pub async fn verify_org(
     jurisdiction: Option<Vec<RegionCode>>,
 ) -> Result<organization::Model, ServiceError> {
     actor.require_operator()?;
-    let txn = db.begin().await?;
+    let txn = ttx_web::begin_write(db).await?;
     let cur = organization::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -557,7 +557,7 @@ pub async fn add_member(
         ));
     }
     let hash = hash_blocking(new.password.clone(), cfg.password_cost).await?;
-    let txn = db.begin().await?;
+    let txn = ttx_web::begin_write(db).await?;
     let u = insert_user(&txn, org_id, &new, hash).await?;
     audit::record(
         &txn,
