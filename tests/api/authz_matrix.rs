@@ -44,6 +44,8 @@ enum A {
     FarReviewer,
     /// An analyst of a bureau of another region (Guangdong).
     FarAnalyst,
+    /// A broker of an agency an operator has not verified yet.
+    UnverifiedBroker,
     Operator,
 }
 use A::*;
@@ -62,6 +64,7 @@ const ACTORS: &[A] = &[
     Analyst,
     FarReviewer,
     FarAnalyst,
+    UnverifiedBroker,
     Operator,
 ];
 
@@ -72,7 +75,7 @@ const PUBLIC: &[A] = ACTORS;
 #[rustfmt::skip]
 const SIGNED_IN: &[A] = &[
     UniAdmin, UniMember, FirmAdmin, FirmMember, OtherAdmin, OtherMember, AgencyAdmin, Broker,
-    Reviewer, Analyst, FarReviewer, FarAnalyst, Operator,
+    Reviewer, Analyst, FarReviewer, FarAnalyst, UnverifiedBroker, Operator,
 ];
 /// Nobody but the platform operator.
 const OPERATOR: &[A] = &[Operator];
@@ -307,6 +310,7 @@ struct World {
     analyst: String,
     far_reviewer: String,
     far_analyst: String,
+    unverified_broker: String,
     operator: String,
     listing: i64,
     listing_doc: i64,
@@ -343,6 +347,7 @@ impl World {
             Analyst => &self.analyst,
             FarReviewer => &self.far_reviewer,
             FarAnalyst => &self.far_analyst,
+            UnverifiedBroker => &self.unverified_broker,
             Operator => &self.operator,
         })
     }
@@ -605,6 +610,8 @@ async fn world(app: &TestApp) -> World {
     let far_reviewer = app.member(&far_station, "station_reviewer").await;
     let far_bureau = app.org("bureau", "440000", true).await;
     let far_analyst = app.member(&far_bureau, "bureau_analyst").await;
+    let unverified_agency = app.org("agency", "110108", false).await;
+    let unverified_broker = app.member(&unverified_agency, "broker").await;
     let mut w = World {
         uni,
         uni_member,
@@ -618,6 +625,7 @@ async fn world(app: &TestApp) -> World {
         analyst,
         far_reviewer,
         far_analyst,
+        unverified_broker,
         operator,
         listing: 0,
         listing_doc: 0,
@@ -1360,4 +1368,29 @@ async fn lists_hide_what_is_not_theirs(app: &TestApp, w: &World) -> Vec<String> 
         }
     }
     failures
+}
+
+/// An agency acts only once an operator verified it: drafting a contract as its seller too (it
+/// was accepted before).
+#[tokio::test]
+async fn an_unverified_agency_cannot_draft_a_contract() {
+    let app = TestApp::spawn().await;
+    let buyer = app.org("enterprise", "320505", false).await;
+    let agency = app.org("agency", "110108", false).await;
+    let broker = app.member(&agency, "broker").await;
+    for token in [&agency.admin_token, &broker] {
+        app.post("/v1/contracts", Some(token), &contract_body(buyer.id))
+            .await
+            .assert_problem(403, "org_not_verified");
+    }
+    let op = app.operator().await;
+    app.post(
+        &format!("/v1/orgs/{}/verify", agency.id),
+        Some(&op),
+        &json!({}),
+    )
+    .await
+    .assert_status(200);
+    app.create("/v1/contracts", &broker, &contract_body(buyer.id))
+        .await;
 }

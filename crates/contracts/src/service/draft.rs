@@ -26,6 +26,8 @@ pub async fn create(
     spec: DraftSpec,
 ) -> Result<contract::Model, ServiceError> {
     actor.require_org_kind(SELLER_KINDS)?;
+    // An agency acts only once an operator verified it.
+    actor.require_verified()?;
     let mut errs = FieldErrors::new();
     if spec.seller_org_id.is_some_and(|id| id != actor.org_id) {
         errs.add(
