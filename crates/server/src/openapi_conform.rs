@@ -23,13 +23,13 @@ pub fn conform(doc: &mut Value) {
         let limited = !ttx_web::ratelimit::EXEMPT_PATHS.contains(&path.as_str());
         for m in METHODS {
             if let Some(op) = item.get_mut(*m).and_then(Value::as_object_mut) {
-                conform_operation(m, op, limited);
+                conform_operation(m, op, limited, path.starts_with("/v1/"));
             }
         }
     }
 }
 
-fn conform_operation(method: &str, op: &mut Map<String, Value>, rate_limited: bool) {
+fn conform_operation(method: &str, op: &mut Map<String, Value>, rate_limited: bool, api: bool) {
     let params: Vec<Value> = op
         .get("parameters")
         .and_then(Value::as_array)
@@ -67,11 +67,24 @@ fn conform_operation(method: &str, op: &mut Map<String, Value>, rate_limited: bo
     )];
     if secured {
         add.push(("401", "Missing, invalid, expired or revoked bearer token"));
+    } else if api {
+        // A public API route still reads a bearer token when one is sent (it may see more), and
+        // refuses one that is invalid rather than silently answering as anonymous.
+        add.push((
+            "401",
+            "A bearer token was sent but is invalid, expired or revoked (the route also works without one)",
+        ));
     }
     if path_params {
         add.push((
             "404",
             "Not found (or another organisation's private resource)",
+        ));
+    }
+    if params.iter().any(|p| p["in"] == "query") {
+        add.push((
+            "422",
+            "A query parameter is well-formed but not acceptable (an unknown region, a range upside down): `errors` names each",
         ));
     }
     if has_body {

@@ -146,8 +146,10 @@ pub struct TurnoverQuery {
 #[utoipa::path(get, path = "/stats/turnover", tag = "stats",
     params(TurnoverQuery),
     responses(
-        (status = 200, body = TurnoverReport, content_type = "application/json"),
-        (status = 200, description = "CSV or XLSX export", content_type = "text/csv"),
+        (status = 200, description = "The report as JSON, or exported as CSV or XLSX (`format`, or `Accept`)", content(
+            (TurnoverReport = "application/json"),
+            (String = "text/csv"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, body = Problem), (status = 401, body = Problem), (status = 422, body = Problem)))]
 async fn turnover(
     State(st): State<StatsState>,
@@ -220,8 +222,10 @@ pub struct SeriesQuery {
 #[utoipa::path(get, path = "/stats/series", tag = "stats",
     params(SeriesQuery),
     responses(
-        (status = 200, body = Series, content_type = "application/json"),
-        (status = 200, description = "CSV or XLSX export", content_type = "text/csv"),
+        (status = 200, description = "The report as JSON, or exported as CSV or XLSX (`format`, or `Accept`)", content(
+            (Series = "application/json"),
+            (String = "text/csv"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, body = Problem), (status = 401, body = Problem), (status = 422, body = Problem)))]
 async fn series(
     State(st): State<StatsState>,
