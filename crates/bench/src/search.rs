@@ -209,7 +209,7 @@ pub(crate) fn listing_from(
         trl: Trl::new(rng.between(1, 9) as u8).expect("1..=9"),
         ip_items: vec![],
         transfer_modes: modes,
-        price,
+        price: price.into(),
         region_code: Some(rng.pick(REGIONS).to_string()),
         registration_no: None,
         dual_use: rng.chance(5),
