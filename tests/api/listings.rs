@@ -1169,7 +1169,7 @@ async fn audit_details(app: &TestApp, admin: &str, action: &str, id: i64) -> Vec
         .as_array()
         .unwrap()
         .iter()
-        .filter(|e| e["action"] == action && e["target_id"] == id.to_string())
+        .filter(|e| e["action"] == action && e["target_id"].as_str() == Some(&*id.to_string()))
         .map(|e| e["detail"].clone())
         .collect()
 }
