@@ -256,6 +256,20 @@ const MATCH_OUTCOMES: &[(&str, &str, &str)] = &[
     ("intent", "达成合作意向", "Intent to cooperate"),
     ("signed", "已签约", "Signed"),
 ];
+/// Entries of the turnover ledger.
+const LEDGER_ENTRY_KINDS: &[(&str, &str, &str)] = &[
+    ("registration", "登记", "Registration"),
+    ("amendment", "变更", "Amendment"),
+    ("termination", "终止", "Termination"),
+    ("import", "历史导入", "Imported history"),
+];
+/// Webhook deliveries.
+const DELIVERY_STATUSES: &[(&str, &str, &str)] = &[
+    ("pending", "待发送", "Pending"),
+    ("delivered", "已送达", "Delivered"),
+    ("failed", "发送失败", "Failed"),
+    ("cancelled", "已取消", "Cancelled"),
+];
 /// Statistics: sides, region levels, intervals, units, dimensions, report detail.
 const STATS_SIDES: &[(&str, &str, &str)] = &[
     ("output", "技术输出", "Output (by seller region)"),
@@ -352,6 +366,8 @@ pub fn all_vocabularies() -> BTreeMap<&'static str, Vec<LabelEntry>> {
         ("subscription_kinds", table(SUBSCRIPTION_KINDS)),
         ("subscription_deliveries", table(SUBSCRIPTION_DELIVERIES)),
         ("notification_kinds", table(ttx_notify::events::CATALOGUE)),
+        ("delivery_statuses", table(DELIVERY_STATUSES)),
+        ("ledger_entry_kinds", table(LEDGER_ENTRY_KINDS)),
         ("stats_sides", table(STATS_SIDES)),
         ("region_levels", table(REGION_LEVELS)),
         ("stats_intervals", table(STATS_INTERVALS)),
@@ -547,5 +563,26 @@ mod tests {
             + check(ttx_documents::error::DocumentError::ALL)
             + check(ttx_enquiries::error::EnquiryError::ALL);
         assert_eq!(n, all_error_codes().len(), "every table is checked here");
+    }
+
+    /// Every code column the database checks (statuses, kinds, roles, stages: the codes the
+    /// API reads back out) has its codes in one vocabulary, each with a Chinese label.
+    #[test]
+    fn every_checked_code_column_has_a_vocabulary() {
+        let vocab = all_vocabularies();
+        for c in migration::m20261129_000010_checks::CHECKS {
+            let covered = vocab.values().any(|entries| {
+                c.values.iter().all(|v| {
+                    entries
+                        .iter()
+                        .any(|e| e.code == *v && e.zh.chars().any(|ch| ch > '\u{2e80}'))
+                })
+            });
+            assert!(
+                covered,
+                "{}.{} ({:?}) has no vocabulary in /v1/meta/vocabularies",
+                c.table, c.column, c.values
+            );
+        }
     }
 }
