@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use ttx_tests::process::ChildServer;
 use ttx_tests::{Org, TestApp};
 
 /// A webhook receiver on 127.0.0.1 recording `(event id, kind, org id)` of every POST.
@@ -309,56 +310,21 @@ async fn every_contract_event_reaches_the_seller_and_the_station_once() {
 
 // ---- the real binary killed between commit and delivery ----
 
-struct Server {
-    child: std::process::Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start(dir: &std::path::Path, db_url: &str, worker: bool) -> Server {
-    let addr = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().to_string()
-    };
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("server.log"))
-        .unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ttx-under-test"))
-        .arg("serve")
-        .env("TTX_DATA_DIR", dir)
-        .env("TTX_DATABASE__URL", db_url)
-        .env("TTX_SERVER__BIND", &addr)
-        .env("TTX_LOG__LEVEL", "warn")
-        .env("TTX_ACCOUNTS__PASSWORD_COST__MEMORY_KIB", "4096")
-        .env("TTX_ACCOUNTS__PASSWORD_COST__ITERATIONS", "1")
-        .env("TTX_NOTIFY__WORKER_ENABLED", worker.to_string())
-        .env("TTX_NOTIFY__ALLOW_PRIVATE_URLS", "true")
-        .env("TTX_NOTIFY__POLL_INTERVAL_MS", "100")
-        .env("TTX_CONTRACTS__REMINDER_INTERVAL_SECS", "0")
-        .stdout(std::process::Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("start the ttx binary");
-    let base = format!("http://{addr}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(r) = reqwest::get(format!("{base}/healthz")).await {
-            if r.status().is_success() {
-                break;
-            }
-        }
-        assert!(Instant::now() < deadline, "server did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Server { child, base }
+/// The real binary, its notification worker on or off (a committed event waits for it).
+async fn start(dir: &std::path::Path, db_url: &str, worker: bool) -> ChildServer {
+    let worker = worker.to_string();
+    ChildServer::start(
+        crate::TTX_BIN,
+        dir,
+        db_url,
+        &[
+            ("TTX_NOTIFY__WORKER_ENABLED", worker.as_str()),
+            ("TTX_NOTIFY__ALLOW_PRIVATE_URLS", "true"),
+            ("TTX_NOTIFY__POLL_INTERVAL_MS", "100"),
+            ("TTX_CONTRACTS__REMINDER_INTERVAL_SECS", "0"),
+        ],
+    )
+    .await
 }
 
 async fn call(base: &str, m: reqwest::Method, path: &str, token: Option<&str>, b: Value) -> Value {
@@ -375,38 +341,12 @@ async fn call(base: &str, m: reqwest::Method, path: &str, token: Option<&str>, b
     v
 }
 
-struct DropDb(Option<(String, String)>);
-
-impl Drop for DropDb {
-    fn drop(&mut self) {
-        use sea_orm::{ConnectionTrait, Database};
-        if let Some((admin_url, name)) = self.0.take() {
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async move {
-                    if let Ok(admin) = Database::connect(&admin_url).await {
-                        let _ = admin
-                            .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                            ))
-                            .await;
-                    }
-                });
-            })
-            .join();
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn contract_events_committed_before_a_crash_arrive_once_after_restart() {
     use reqwest::Method;
     let dir = tempfile::tempdir().unwrap();
     let (db_url, pg) = ttx_tests::fresh_database(dir.path()).await;
-    let _drop = DropDb(pg);
+    let _drop = ttx_testdb::DropDatabase(pg);
     let rx = receiver().await;
 
     // First life: the delivery worker is off; the events are committed, not sent.

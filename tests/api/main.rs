@@ -11,6 +11,7 @@ mod contract_events;
 mod contracts;
 mod contracts_import_history;
 mod contracts_usability;
+mod crash;
 mod dashboard;
 mod demands;
 mod documents;
