@@ -87,10 +87,11 @@ for role in $ROLES; do
   fi
   echo
   echo "=== schemathesis as $role ($DATABASE, $EXAMPLES examples per operation) ==="
-  if schemathesis run "http://127.0.0.1:$PORT/openapi.json" "${auth[@]}" \
+  # From the work directory: schemathesis leaves a .schemathesis/ folder where it runs.
+  if (cd "$WORK" && schemathesis run "http://127.0.0.1:$PORT/openapi.json" "${auth[@]}" \
       --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,ignored_auth \
       --max-examples "$EXAMPLES" --workers 2 --no-color --seed 20261129 \
-      >"$WORK/st-$role.txt" 2>&1; then
+      >"$WORK/st-$role.txt" 2>&1); then
     sed -n '/SUMMARY/,$p' "$WORK/st-$role.txt" | grep -E "Tested|generated" || true
   elif ! sed -n '/SUMMARY/,$p' "$WORK/st-$role.txt" | grep -q "^Failures:"; then
     # No check failed, but schemathesis itself stumbled on an operation (an internal error of
