@@ -1,7 +1,7 @@
 //! HTTP request types of needs, challenges and proposals, and their parsing into domain
 //! values (all field errors at once). Response types are in [`crate::view`].
 use crate::challenge::{self, ChallengeTerms, Criterion};
-pub use crate::command::{CloseOutcome, NewDemand, NewProposal};
+pub use crate::command::{CloseOutcome, DemandPatchCommand, NewDemand, NewProposal, TermsDraft};
 use crate::domain::{self, Budget, Contact, DemandData, DemandPatch, ResearchType};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -184,15 +184,8 @@ pub struct DemandPatchInput {
     pub terms: Option<TermsInput>,
 }
 
-/// A validated patch.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ParsedPatch {
-    pub patch: DemandPatch,
-    pub terms: Option<TermsInput>,
-}
-
 impl DemandPatchInput {
-    pub fn parse(self, today: NaiveDate) -> Result<ParsedPatch, FieldErrors> {
+    pub fn parse(self, today: NaiveDate) -> Result<DemandPatchCommand, FieldErrors> {
         let mut errs = FieldErrors::new();
         let patch = DemandPatch {
             title: self
@@ -221,10 +214,8 @@ impl DemandPatchInput {
             anonymous: self.anonymous,
             contact: self.contact.map(|c| c.parse(&mut errs, "contact")),
         };
-        errs.finish(ParsedPatch {
-            patch,
-            terms: self.terms,
-        })
+        let terms = self.terms.map(|t| t.draft(&mut errs, "terms."));
+        errs.finish(DemandPatchCommand { patch, terms })
     }
 }
 
@@ -261,6 +252,26 @@ pub struct TermsInput {
 }
 
 impl TermsInput {
+    /// The terms as a command, the bounty read from `bounty` or `bounty_yuan`; a missing or
+    /// unreadable bounty is reported in `errs` under `{prefix}bounty`.
+    pub fn draft(&self, errs: &mut FieldErrors, prefix: &str) -> TermsDraft {
+        let bounty = ttx_core::money::required_fen_or_yuan(
+            errs,
+            &format!("{prefix}bounty"),
+            self.bounty,
+            self.bounty_yuan.as_deref(),
+        );
+        TermsDraft {
+            // already reported when missing or unreadable: checked no further
+            bounty: bounty.map_or(challenge::MIN_BOUNTY_FEN, |b| b.0),
+            proposal_deadline: self.proposal_deadline,
+            eligible_org_kinds: self.eligible_org_kinds.clone(),
+            eligible_regions: self.eligible_regions.clone(),
+            criteria: self.criteria.clone(),
+            max_winners: self.max_winners,
+        }
+    }
+
     /// Validates the terms against the need's deadline.
     pub fn parse(
         &self,
@@ -268,24 +279,9 @@ impl TermsInput {
         now: DateTime<Utc>,
     ) -> Result<ChallengeTerms, FieldErrors> {
         let mut errs = FieldErrors::new();
-        let bounty = ttx_core::money::required_fen_or_yuan(
-            &mut errs,
-            "bounty",
-            self.bounty,
-            self.bounty_yuan.as_deref(),
-        );
-        let t = challenge::validate_terms(
-            &mut errs,
-            // already reported when missing or unreadable: checked no further
-            bounty.map_or(challenge::MIN_BOUNTY_FEN, |b| b.0),
-            self.proposal_deadline,
-            &self.eligible_org_kinds,
-            &self.eligible_regions,
-            &self.criteria,
-            self.max_winners,
-            need_deadline,
-            now,
-        );
+        let t = self
+            .draft(&mut errs, "")
+            .check(&mut errs, need_deadline, now);
         errs.finish(t)
     }
 }

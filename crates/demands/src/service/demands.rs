@@ -1,10 +1,10 @@
 //! Use cases of needs: create, edit, publish, close.
 use super::{load_visible, reload, save, viewer_of, Loaded};
 use crate::challenge::{ChallengeTerms, Decision, ProposalStatus};
+use crate::command::DemandPatchCommand;
 use crate::command::{CloseOutcome, NewDemand};
 use crate::completeness::{self, Completeness};
 use crate::domain::{self, Action, DemandData, DemandStatus};
-use crate::dto::ParsedPatch;
 use crate::entity::{challenge, demand, proposal};
 use crate::error;
 use crate::state::DemandsState;
@@ -162,7 +162,7 @@ pub async fn update(
     actor: &Actor,
     id: i64,
     expected_version: i64,
-    parsed: ParsedPatch,
+    parsed: DemandPatchCommand,
 ) -> Result<Loaded, ServiceError> {
     let now = ttx_core::clock::now();
     let viewer = viewer_of(Some(actor));
@@ -195,7 +195,7 @@ pub async fn update(
             .detail("challenge terms can be changed only while the challenge is a draft"))
         }
         (Some(t), Some(_)) => Some(
-            t.parse(data.deadline, now)
+            t.validate(data.deadline, now)
                 .map_err(|e| ServiceError::validation(prefix_terms(e)))?,
         ),
     };
