@@ -170,77 +170,77 @@ async fn racing_workers_send_each_event_once_and_rolled_back_events_never() {
 
 #[tokio::test]
 async fn a_live_lease_keeps_other_workers_off_and_failures_back_off() {
-    let (url, log) = receiver(StatusCode::INTERNAL_SERVER_ERROR).await;
-    let (_d, db, org) = setup(&url).await;
-    let txn = db.begin().await.unwrap();
-    emit(&txn, event(org, 1)).await.unwrap();
-    emit(&txn, event(org, 2)).await.unwrap();
-    txn.commit().await.unwrap();
+    // Time moves on the clock the worker reads, never by rewriting timestamps in the database.
+    let clock = ttx_core::Clock::manual();
+    clock
+        .clone()
+        .scope(async move {
+            let (url, log) = receiver(StatusCode::INTERNAL_SERVER_ERROR).await;
+            let (_d, db, org) = setup(&url).await;
+            let txn = db.begin().await.unwrap();
+            emit(&txn, event(org, 1)).await.unwrap();
+            emit(&txn, event(org, 2)).await.unwrap();
+            txn.commit().await.unwrap();
 
-    // A worker claimed delivery 1 and died: its lease is still running.
-    let first = delivery::Entity::find()
-        .filter(delivery::Column::Id.eq(1))
-        .one(&db)
-        .await
-        .unwrap()
-        .unwrap();
-    let mut am: delivery::ActiveModel = first.into();
-    am.lease_until = Set(Some(Utc::now() + Duration::seconds(60)));
-    am.attempts = Set(1);
-    am.update(&db).await.unwrap();
+            // A worker claimed delivery 1 and died: its lease is still running.
+            let first = delivery::Entity::find()
+                .filter(delivery::Column::Id.eq(1))
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap();
+            let mut am: delivery::ActiveModel = first.into();
+            am.lease_until = Set(Some(clock.now() + Duration::seconds(10)));
+            am.attempts = Set(1);
+            am.update(&db).await.unwrap();
 
-    let w = DeliveryWorker::new(db.clone(), cfg());
-    assert_eq!(w.run_once().await.unwrap(), 1, "only the unleased delivery");
-    assert_eq!(
-        w.run_once().await.unwrap(),
-        0,
-        "the failure is retried later"
-    );
-    assert_eq!(log.lock().unwrap().len(), 1);
-    let d2 = delivery::Entity::find_by_id(2)
-        .one(&db)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(d2.status, "pending");
-    assert_eq!(d2.attempts, 1);
-    assert_eq!(d2.last_status_code, Some(500));
-    assert!(d2.lease_until.is_none());
-    assert!(d2.next_attempt_at > Utc::now() + Duration::seconds(50));
+            let w = DeliveryWorker::new(db.clone(), cfg());
+            assert_eq!(w.run_once().await.unwrap(), 1, "only the unleased delivery");
+            assert_eq!(
+                w.run_once().await.unwrap(),
+                0,
+                "the failure is retried later"
+            );
+            assert_eq!(log.lock().unwrap().len(), 1);
+            let d2 = delivery::Entity::find_by_id(2)
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(d2.status, "pending");
+            assert_eq!(d2.attempts, 1);
+            assert_eq!(d2.last_status_code, Some(500));
+            assert!(d2.lease_until.is_none());
+            assert!(d2.next_attempt_at > clock.now() + Duration::seconds(50));
 
-    // Once the lease ran out, the delivery is taken over.
-    let mut am: delivery::ActiveModel = delivery::Entity::find_by_id(1)
-        .one(&db)
-        .await
-        .unwrap()
-        .unwrap()
-        .into();
-    am.lease_until = Set(Some(Utc::now() - Duration::seconds(1)));
-    am.update(&db).await.unwrap();
-    assert_eq!(w.run_once().await.unwrap(), 1);
-    let d1 = delivery::Entity::find_by_id(1)
-        .one(&db)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(d1.attempts, 2);
+            // Once the lease ran out, the delivery is taken over (delivery 2 waits out its back-off).
+            clock.advance(Duration::seconds(11));
+            assert_eq!(w.run_once().await.unwrap(), 1);
+            let d1 = delivery::Entity::find_by_id(1)
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(d1.attempts, 2);
 
-    // Giving up after max_attempts.
-    let w = DeliveryWorker::new(
-        db.clone(),
-        NotifyConfig {
-            max_attempts: 2,
-            ..cfg()
-        },
-    );
-    let mut am: delivery::ActiveModel = d2.into();
-    am.next_attempt_at = Set(Utc::now() - Duration::seconds(1));
-    am.update(&db).await.unwrap();
-    assert_eq!(w.run_once().await.unwrap(), 1);
-    let d2 = delivery::Entity::find_by_id(2)
-        .one(&db)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(d2.status, "failed");
+            // Giving up after max_attempts.
+            let w = DeliveryWorker::new(
+                db.clone(),
+                NotifyConfig {
+                    max_attempts: 2,
+                    ..cfg()
+                },
+            );
+            // Delivery 2's back-off (60 s) is over; delivery 1's second one (120 s) is not.
+            clock.advance(Duration::seconds(50));
+            assert!(d2.next_attempt_at <= clock.now());
+            assert_eq!(w.run_once().await.unwrap(), 1);
+            let d2 = delivery::Entity::find_by_id(2)
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(d2.status, "failed");
+        })
+        .await;
 }
