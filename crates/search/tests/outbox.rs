@@ -9,8 +9,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use migration::{Migrator, MigratorTrait, SchemaManager};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Database, DatabaseConnection, EntityTrait, FromQueryResult,
-    IntoActiveModel, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ColumnTrait, Database, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, TransactionTrait,
 };
 use ttx_search::outbox::{enqueue_many, entity as outbox};
 use ttx_search::{
@@ -311,57 +311,58 @@ async fn worker_applies_current_state_dedupes_and_deletes() {
 
 #[tokio::test]
 async fn failures_back_off_and_retry() {
-    let t = fresh_db().await;
-    let (engine, _d) = engine();
-    let source = MemSource::new(2);
-    let worker = OutboxWorker::new(t.db.clone(), engine.clone(), [source.clone() as _]);
-    enqueue_many(&t.db, IDX, &[1, 2]).await.unwrap();
-    enqueue(&t.db, "unknown_index", 7).await.unwrap();
+    // Time moves on the clock the worker reads, never by rewriting timestamps in the database.
+    let clock = ttx_core::Clock::manual();
+    clock
+        .clone()
+        .scope(async move {
+            let t = fresh_db().await;
+            let (engine, _d) = engine();
+            let source = MemSource::new(2);
+            let worker = OutboxWorker::new(t.db.clone(), engine.clone(), [source.clone() as _]);
+            enqueue_many(&t.db, IDX, &[1, 2]).await.unwrap();
+            enqueue(&t.db, "unknown_index", 7).await.unwrap();
 
-    engine.fail.store(true, Ordering::SeqCst);
-    assert_eq!(worker.drain_once().await.unwrap(), 0);
-    let r = rows(&t.db).await;
-    assert!(r
-        .iter()
-        .all(|r| r.processed_at.is_none() && r.attempts == 1));
-    assert!(r
-        .iter()
-        .all(|r| r.next_attempt_at.unwrap() > chrono::Utc::now()));
-    assert!(r[0].last_error.as_deref().unwrap().contains("engine down"));
-    assert!(r[2]
-        .last_error
-        .as_deref()
-        .unwrap()
-        .contains("no document source"));
-    // Not due yet.
-    engine.fail.store(false, Ordering::SeqCst);
-    assert_eq!(worker.drain_once().await.unwrap(), 0);
+            engine.fail.store(true, Ordering::SeqCst);
+            assert_eq!(worker.drain_once().await.unwrap(), 0);
+            let r = rows(&t.db).await;
+            assert!(r
+                .iter()
+                .all(|r| r.processed_at.is_none() && r.attempts == 1));
+            assert!(r.iter().all(|r| r.next_attempt_at.unwrap() > clock.now()));
+            assert!(r[0].last_error.as_deref().unwrap().contains("engine down"));
+            assert!(r[2]
+                .last_error
+                .as_deref()
+                .unwrap()
+                .contains("no document source"));
+            // Not due yet.
+            engine.fail.store(false, Ordering::SeqCst);
+            assert_eq!(worker.drain_once().await.unwrap(), 0);
 
-    // Make them due: the listings rows are applied, the unknown index fails again.
-    for r in rows(&t.db).await {
-        let mut am = r.into_active_model();
-        am.next_attempt_at = Set(Some(chrono::Utc::now() - chrono::Duration::seconds(1)));
-        am.update(&t.db).await.unwrap();
-    }
-    assert_eq!(worker.drain_once().await.unwrap(), 2);
-    assert_eq!(engine.count(IDX).await.unwrap(), 2);
-    let unknown = outbox::Entity::find()
-        .filter(outbox::Column::IndexName.eq("unknown_index"))
-        .one(&t.db)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(unknown.attempts, 2);
-    assert!(unknown.processed_at.is_none());
-    let lag = outbox_lag(&t.db).await.unwrap();
-    assert_eq!(lag.pending, 1);
-    assert!(lag.oldest_pending_age_secs.unwrap() >= 0.0);
+            // Make them due: the listings rows are applied, the unknown index fails again.
+            clock.advance(chrono::Duration::seconds(2));
+            assert_eq!(worker.drain_once().await.unwrap(), 2);
+            assert_eq!(engine.count(IDX).await.unwrap(), 2);
+            let unknown = outbox::Entity::find()
+                .filter(outbox::Column::IndexName.eq("unknown_index"))
+                .one(&t.db)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(unknown.attempts, 2);
+            assert!(unknown.processed_at.is_none());
+            let lag = outbox_lag(&t.db).await.unwrap();
+            assert_eq!(lag.pending, 1);
+            assert!(lag.oldest_pending_age_secs.unwrap() >= 0.0);
 
-    // A failing source counts as a failure too.
-    source.fail.store(true, Ordering::SeqCst);
-    enqueue(&t.db, IDX, 1).await.unwrap();
-    assert_eq!(worker.drain_once().await.unwrap(), 0);
-    t.cleanup().await;
+            // A failing source counts as a failure too.
+            source.fail.store(true, Ordering::SeqCst);
+            enqueue(&t.db, IDX, 1).await.unwrap();
+            assert_eq!(worker.drain_once().await.unwrap(), 0);
+            t.cleanup().await;
+        })
+        .await;
 }
 
 #[tokio::test]
@@ -397,20 +398,27 @@ async fn spawned_worker_reacts_to_notify_and_stops() {
 
 #[tokio::test]
 async fn prune_removes_old_processed_rows() {
-    let t = fresh_db().await;
-    let (engine, _d) = engine();
-    let source = MemSource::new(2);
-    let worker = OutboxWorker::new(t.db.clone(), engine.clone(), [source.clone() as _]);
-    enqueue_many(&t.db, IDX, &[1, 2]).await.unwrap();
-    worker.drain_once().await.unwrap();
-    enqueue(&t.db, IDX, 1).await.unwrap();
-    let first = rows(&t.db).await.into_iter().next().unwrap();
-    let mut am = first.into_active_model();
-    am.processed_at = Set(Some(chrono::Utc::now() - chrono::Duration::days(2)));
-    am.update(&t.db).await.unwrap();
-    assert_eq!(worker.prune().await.unwrap(), 1);
-    assert_eq!(rows(&t.db).await.len(), 2);
-    t.cleanup().await;
+    // Time moves on the clock the worker reads, never by rewriting timestamps in the database.
+    let clock = ttx_core::Clock::manual();
+    clock
+        .clone()
+        .scope(async move {
+            let t = fresh_db().await;
+            let (engine, _d) = engine();
+            let source = MemSource::new(2);
+            let worker = OutboxWorker::new(t.db.clone(), engine.clone(), [source.clone() as _]);
+            // Applied two days ago, applied now, pending: only the first is old enough to go.
+            enqueue(&t.db, IDX, 1).await.unwrap();
+            worker.drain_once().await.unwrap();
+            clock.advance(chrono::Duration::days(2));
+            enqueue(&t.db, IDX, 2).await.unwrap();
+            worker.drain_once().await.unwrap();
+            enqueue(&t.db, IDX, 1).await.unwrap();
+            assert_eq!(worker.prune().await.unwrap(), 1);
+            assert_eq!(rows(&t.db).await.len(), 2);
+            t.cleanup().await;
+        })
+        .await;
 }
 
 #[tokio::test]
