@@ -18,8 +18,13 @@
 //! * Partial Chinese words (钙钛, 钠电): each document also carries the character grams of its
 //!   title, keywords and summary ([`crate::embedded::tokenizer::grams`]), each written as a
 //!   Latin token (`zh` + hex code points) so that Meilisearch neither segments them nor
-//!   tolerates typos in them (typo tolerance is off on that attribute). When a query finds
-//!   nothing, its Chinese runs are replaced by their grams and it is run again.
+//!   tolerates typos in them (typo tolerance is off on that attribute). As in the embedded
+//!   engine, a run of adjacent single characters in jieba's precise segmentation of the query
+//!   (钠电 → 钠 电: a fragment jieba does not know as a word) is asked for by its consecutive
+//!   grams from the start ([`fragment_query`]), so 钠电 finds 钠离子电池 and not 含钠废水的电解,
+//!   and 钙钛 finds 钙钛矿; if that finds nothing the plain text is searched. When a query still
+//!   finds nothing, all its Chinese runs are replaced by their grams and it is run again
+//!   ([`gram_query`]: for a word jieba knows but no document has whole).
 //! * English → Chinese: the term table of [`crate::embedded::en_zh`] is given to Meilisearch as
 //!   one-way synonyms (`deep learning` → 深度学习).
 //! * Rebuild fills a temporary index, swaps it with the live one (`/swap-indexes`) and
@@ -42,7 +47,8 @@ use tantivy::tokenizer::TextAnalyzer;
 use tokio::sync::Mutex;
 
 use crate::embedded::tokenizer::{
-    analyzer, grams, is_han, jieba, query_grams, query_terms, subword_analyzer, subwords,
+    analyzer, grams, is_han, is_stopword, jieba, query_grams, query_terms, query_tokens,
+    subword_analyzer, subwords,
 };
 
 use crate::engine::{Rebuild, SearchEngine};
@@ -231,6 +237,57 @@ pub fn gram_query(text: &str) -> Option<String> {
         }
     }
     Some(out.join(" "))
+}
+
+/// The query with each run of two or more adjacent single Han characters — what jieba's
+/// precise mode makes of a fragment it does not know as a word (钠电 → 钠 电) — replaced by
+/// the gram tokens the fragment must have ([`query_grams`]), as the embedded engine looks such
+/// runs up in its gram fields. `None` when the query has no such run.
+///
+/// Without this, Meilisearch would match the characters anywhere in a document (钠电 would find
+/// 含钠废水的电解 and rank it like 钠离子电池).
+pub fn fragment_query(text: &str) -> Option<String> {
+    let mut a = analyzer(jieba(), false);
+    let toks = query_tokens(&mut a, text);
+    let single = |t: &str| {
+        let mut cs = t.chars();
+        matches!((cs.next(), cs.next()), (Some(c), None) if is_han(c)) && !is_stopword(t)
+    };
+    // Byte ranges of the runs (at least two adjacent single characters).
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < toks.len() {
+        if !single(&toks[i].0) {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        while j < toks.len() && single(&toks[j].0) && toks[j - 1].2 == toks[j].1 {
+            j += 1;
+        }
+        if j - i >= 2 {
+            runs.push((toks[i].1, toks[j - 1].2));
+        }
+        i = j;
+    }
+    if runs.is_empty() {
+        return None;
+    }
+    let mut out = String::new();
+    let mut at = 0;
+    for (from, to) in runs {
+        out.push_str(&text[at..from]);
+        out.push(' ');
+        let grams: Vec<String> = query_grams(&text[from..to])
+            .iter()
+            .map(|g| gram_token(g))
+            .collect();
+        out.push_str(&grams.join(" "));
+        out.push(' ');
+        at = to;
+    }
+    out.push_str(&text[at..]);
+    Some(out.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 impl<'a> MeiliDoc<'a> {
@@ -580,18 +637,36 @@ impl SearchEngine for MeiliEngine {
         self.ensure_index(index).await?;
         let uid = self.uid(index);
         let text = q.text_trimmed().map(plain_query).unwrap_or_default();
-        let first = if q.any_word {
-            MatchingStrategies::FREQUENCY
-        } else {
-            MatchingStrategies::ALL
+        let first = || {
+            if q.any_word {
+                MatchingStrategies::FREQUENCY
+            } else {
+                MatchingStrategies::ALL
+            }
         };
-        let mut res = self
-            .run_search(&uid, q, &text, first, offset, limit)
-            .await?;
         let total_of = |r: &meilisearch_sdk::search::SearchResults<IdOnly>| {
             r.total_hits.or(r.estimated_total_hits).unwrap_or(0) as u64
         };
-        let mut fragments = false;
+        // Fragments jieba splits into single characters (钠电) are asked for by their grams;
+        // if no document has them, the characters are searched as words.
+        let frag = fragment_query(&text);
+        let mut fragments = frag.is_some();
+        let mut res = self
+            .run_search(
+                &uid,
+                q,
+                frag.as_deref().unwrap_or(&text),
+                first(),
+                offset,
+                limit,
+            )
+            .await?;
+        if total_of(&res) == 0 && frag.is_some() {
+            res = self
+                .run_search(&uid, q, &text, first(), offset, limit)
+                .await?;
+            fragments = false;
+        }
         if total_of(&res) == 0 && !q.any_word {
             // Partial Chinese words: ask for their character grams.
             if let Some(gq) = gram_query(&text) {
@@ -785,6 +860,25 @@ mod tests {
             gram_query("5G钠电池").unwrap(),
             format!("5G {} {}", gram_token("钠电"), gram_token("电池"))
         );
+    }
+
+    #[test]
+    fn fragment_queries() {
+        // Known words and English are left alone.
+        assert_eq!(fragment_query("钙钛矿 battery"), None);
+        assert_eq!(fragment_query("电池"), None);
+        assert_eq!(fragment_query("钠"), None);
+        // A run of single characters becomes its consecutive grams.
+        assert_eq!(fragment_query("钠电").unwrap(), gram_token("钠电"));
+        assert_eq!(fragment_query("钙钛").unwrap(), gram_token("钙钛"));
+        assert_eq!(
+            fragment_query("钠电 正极材料").unwrap(),
+            format!("{} 正极材料", gram_token("钠电"))
+        );
+        // Separate single characters are not one fragment.
+        assert_eq!(fragment_query("钠 电"), None);
+        // Stop words do not join a fragment.
+        assert_eq!(fragment_query("钠的电"), None);
     }
 
     #[test]
