@@ -6,7 +6,7 @@
 //! flow: `clients` concurrent HTTP clients each take contracts from a shared queue and do
 //! submit → accept → register. Afterwards it checks what matters: every contract registered,
 //! numbers distinct and gapless, the ledger equal to the registered amounts.
-use crate::report::{rss_mib, Latencies};
+use crate::report::{figure, rss_mib, say, Latencies};
 use anyhow::{bail, Context};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Database, Statement};
@@ -110,7 +110,7 @@ impl Target {
     pub(crate) async fn finish(&self, keep: bool) {
         if let Some((admin, name)) = &self.pg {
             if keep {
-                println!("kept database {name}");
+                say!("kept database {name}");
             } else {
                 drop_database(admin, name).await;
             }
@@ -453,39 +453,65 @@ async fn bench(a: &Args, target: &Target) -> anyhow::Result<()> {
         .map(|n| n.get())
         .unwrap_or(1);
     let n = s.numbers.len();
-    println!("== ttx-bench contracts ==");
-    println!("machine:    {cores} cores, {cpu}; server, database and clients on this machine");
-    println!("database:   {}", target.label);
-    println!(
+    say!("== ttx-bench contracts ==");
+    say!("machine:    {cores} cores, {cpu}; server, database and clients on this machine");
+    say!("database:   {}", target.label);
+    say!(
         "setup:      {:.1}s ({} drafts written in {:.1}s, {:.0}/s)",
         setup_time.as_secs_f64(),
         a.contracts,
         drafts_time.as_secs_f64(),
         a.contracts as f64 / drafts_time.as_secs_f64()
     );
-    println!(
+    say!(
         "flow:       {} clients, {} contracts, submit + accept + register each ({} HTTP requests)",
         a.clients,
         a.contracts,
         a.contracts * 3
     );
-    println!(
+    say!(
         "time:       {:.2}s  →  {:.0} contracts/s registered end to end ({:.0} requests/s)",
         elapsed.as_secs_f64(),
         n as f64 / elapsed.as_secs_f64(),
         (a.contracts * 3) as f64 / elapsed.as_secs_f64()
     );
-    println!("submit:     {}", Latencies::new(s.submit).line());
-    println!("accept:     {}", Latencies::new(s.accept).line());
-    println!("register:   {}", Latencies::new(s.register).line());
-    println!(
+    let reg = Latencies::new(s.register.clone());
+    figure("database", target.label.clone());
+    figure(
+        format!(
+            "{} contracts, {} clients: registered end to end",
+            a.contracts, a.clients
+        ),
+        format!("{:.0} contracts/s", n as f64 / elapsed.as_secs_f64()),
+    );
+    figure(
+        "register p50 / p95 / p99",
+        format!(
+            "{:.1} / {:.1} / {:.1} ms",
+            reg.percentile(50.0),
+            reg.percentile(95.0),
+            reg.percentile(99.0)
+        ),
+    );
+    figure(
+        "checks (numbers distinct and gapless, ledger = registered)",
+        if s.failures.is_empty() && distinct.len() == n && gapless && ln == cn && lt == ct {
+            "passed"
+        } else {
+            "FAILED"
+        },
+    );
+    say!("submit:     {}", Latencies::new(s.submit).line());
+    say!("accept:     {}", Latencies::new(s.accept).line());
+    say!("register:   {}", Latencies::new(s.register).line());
+    say!(
         "per contract (3 requests): {}",
         Latencies::new(s.flow).line()
     );
     if let (Some(b), Some(af)) = (rss_before, rss_after) {
-        println!("process RSS: {b:.0} MiB before, {af:.0} MiB after (server + clients)");
+        say!("process RSS: {b:.0} MiB before, {af:.0} MiB after (server + clients)");
     }
-    println!(
+    say!(
         "checks:     {n} registered, {} failed; numbers distinct: {}; gapless 1..{}: {}; ledger = registered: {} ({} contracts, {} fen)",
         s.failures.len(),
         distinct.len() == n,
@@ -496,7 +522,7 @@ async fn bench(a: &Args, target: &Target) -> anyhow::Result<()> {
         lt
     );
     for f in s.failures.iter().take(5) {
-        println!("  failure: {f}");
+        say!("  failure: {f}");
     }
     served.stop().await;
     if !s.failures.is_empty() || distinct.len() != n || !gapless || ln != cn || lt != ct {

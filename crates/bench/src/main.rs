@@ -7,6 +7,10 @@
 //! - `ttx-bench contracts`: submit + accept + register throughput with concurrent clients.
 //! - `ttx-bench stats`: turnover report latencies over a national-scale register (1,000,000
 //!   contracts over two years by default).
+//! - `ttx-bench reads`: public reads by id (`GET /v1/listings/{id}`, `GET /v1/demands/{id}`):
+//!   requests/s and latency with concurrent keep-alive clients.
+//! - `ttx-bench all`: all of them at sizes for one run on this machine, written as one Markdown
+//!   report into `docs/BENCHMARKS.md` (`--quick` for a smoke run).
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -14,8 +18,10 @@ use std::sync::OnceLock;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod all;
 mod contracts;
 mod matching;
+mod reads;
 mod report;
 mod search;
 mod stats;
@@ -53,6 +59,10 @@ enum Cmd {
     Contracts(contracts::Args),
     /// Turnover statistics over a large register: load rate and report latencies.
     Stats(stats::Args),
+    /// Public reads by id: requests/s and latency.
+    Reads(reads::Args),
+    /// Every benchmark, then one Markdown report (docs/BENCHMARKS.md).
+    All(all::Args),
 }
 
 #[tokio::main]
@@ -67,5 +77,7 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Contracts(a) => contracts::run(a).await,
         Cmd::Match(a) => matching::run(a).await,
         Cmd::Stats(a) => stats::run(a).await,
+        Cmd::Reads(a) => reads::run(a).await,
+        Cmd::All(a) => all::run(a).await,
     }
 }

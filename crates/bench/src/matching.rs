@@ -10,7 +10,7 @@
 //!    (`GET /v1/listings?q=` with the need pasted and cut to 200 characters), and prints
 //!    nDCG@10, recall@50 and MRR of both.
 //! 4. Times `--requests` match requests with `--clients` concurrent clients.
-use crate::report::{cpu_model, memory_gib, rss_mib, Latencies};
+use crate::report::{cpu_model, figure, memory_gib, rss_mib, say, Latencies};
 use crate::search::{csl_path, field_of, first_sentence, listing_from, start, CslRecord};
 use anyhow::Context;
 use serde_json::{json, Value};
@@ -162,7 +162,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         .collect::<Result<_, _>>()
         .context("parsing the needs")?;
     let Some(csl) = csl_path(a.csl.as_deref()) else {
-        println!(
+        say!(
             "SKIP: the CSL corpus is absent (looked for --csl and {}); the labelled needs refer \
              to its records",
             crate::data_dir().join("csl/corpus.jsonl").display()
@@ -343,39 +343,57 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
 
     let (mn, mr, mm) = matcher.mean();
     let (bn, br, bm) = box_q.mean();
-    println!("# ttx-bench match\n");
-    println!(
+    say!("# ttx-bench match\n");
+    say!(
         "- machine: {} cores, {:.0} GiB, {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         memory_gib().unwrap_or(0.0),
         cpu_model()
     );
-    println!(
+    say!(
         "- engine: {}; quality measured on {imported} listings ({} CSL records and {} demo distractors, imported in {import_secs:.1}s); latency on {total} listings ({} CSL recombinations added)",
         a.engine,
         recs.len(),
         a.distractors,
         extra.len()
     );
-    println!(
+    say!(
         "- labelled needs: {} ({})",
         needs.len(),
         needs_file.display()
     );
-    println!();
-    println!("| | nDCG@10 | recall@50 | MRR |");
-    println!("|---|---|---|---|");
-    println!("| matcher (`/v1/demands/{{id}}/matches`) | {mn:.3} | {mr:.3} | {mm:.3} |");
-    println!("| search box (`/v1/listings?q=`, 200 chars) | {bn:.3} | {br:.3} | {bm:.3} |");
-    println!(
+    say!();
+    say!("| | nDCG@10 | recall@50 | MRR |");
+    say!("|---|---|---|---|");
+    say!("| matcher (`/v1/demands/{{id}}/matches`) | {mn:.3} | {mr:.3} | {mm:.3} |");
+    say!("| search box (`/v1/listings?q=`, 200 chars) | {bn:.3} | {br:.3} | {bm:.3} |");
+    say!(
         "| ratio matcher / search box | {:.2}× | {:.2}× | {:.2}× |",
         mn / bn.max(1e-9),
         mr / br.max(1e-9),
         mm / bm.max(1e-9)
     );
+    figure(
+        format!("quality: {} labelled needs over {imported} listings", needs.len()),
+        format!(
+            "matcher nDCG@10 {mn:.3}, recall@50 {mr:.3}, MRR {mm:.3}; search box {bn:.3} / {br:.3} / {bm:.3}"
+        ),
+    );
+    if let Some((l, secs, errors)) = &lat {
+        figure(
+            format!("match latency at {total} listings, {} clients", a.clients),
+            format!(
+                "{:.0} req/s, p50 / p95 / p99 {:.1} / {:.1} / {:.1} ms, {errors} errors",
+                l.count() as f64 / secs,
+                l.percentile(50.0),
+                l.percentile(95.0),
+                l.percentile(99.0)
+            ),
+        );
+    }
     if let Some((l, secs, errors)) = lat {
-        println!();
-        println!(
+        say!();
+        say!(
             "Match latency over HTTP, {} clients, {} requests in {secs:.1}s ({:.0} req/s, {errors} errors): {}",
             a.clients,
             l.count(),
@@ -384,13 +402,13 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         );
     }
     if let Some(r) = rss_mib() {
-        println!("\nRSS (server + clients): {r:.0} MiB");
+        say!("\nRSS (server + clients): {r:.0} MiB");
     }
     Ok(())
 }
 
 /// Imports listings through the import path and waits until the index has them.
-async fn import(
+pub(crate) async fn import(
     run: &crate::search::Running,
     org: i64,
     rows: &[ttx_listings::dto::ListingInput],
@@ -419,7 +437,7 @@ async fn import(
     Ok(report.created)
 }
 
-async fn signup(
+pub(crate) async fn signup(
     client: &reqwest::Client,
     base: &str,
     kind: &str,

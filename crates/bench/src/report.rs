@@ -1,5 +1,61 @@
 //! Latency statistics and report printing shared by the benchmarks.
+//!
+//! Every benchmark prints its report through [`say!`]; `ttx-bench all` captures those lines
+//! (and the key figures given to [`figure`]) for the Markdown report while they are printed.
+use std::sync::Mutex;
 use std::time::Duration;
+
+/// What a benchmark printed and its key figures, while captured.
+#[derive(Debug, Default)]
+pub struct Captured {
+    pub text: String,
+    /// (measure, value) in the order given.
+    pub figures: Vec<(String, String)>,
+}
+
+static CAPTURE: Mutex<Option<Captured>> = Mutex::new(None);
+
+/// Prints a line of a report (and keeps it while captured).
+pub fn emit(line: String) {
+    println!("{line}");
+    if let Some(c) = CAPTURE.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+        c.text.push_str(&line);
+        c.text.push('\n');
+    }
+}
+
+/// Prints a report line: `println!` that `ttx-bench all` also captures.
+macro_rules! say {
+    () => {
+        $crate::report::emit(String::new())
+    };
+    ($($t:tt)*) => {
+        $crate::report::emit(format!($($t)*))
+    };
+}
+pub(crate) use say;
+
+/// Records a key figure of the running benchmark for the summary table of `ttx-bench all`
+/// (nothing happens when not captured: the printed report carries the figure already).
+pub fn figure(measure: impl Into<String>, value: impl Into<String>) {
+    if let Some(c) = CAPTURE.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+        c.figures.push((measure.into(), value.into()));
+    }
+}
+
+/// Starts capturing report lines and figures.
+pub fn capture() {
+    *CAPTURE.lock().unwrap_or_else(|e| e.into_inner()) = Some(Captured::default());
+}
+
+/// Stops capturing; returns what was captured.
+pub fn take() -> Captured {
+    CAPTURE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+        .unwrap_or_default()
+}
 
 /// Percentiles of a set of latencies.
 #[derive(Debug, Clone)]

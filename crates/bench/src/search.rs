@@ -10,7 +10,7 @@
 //!    (two-character Chinese terms, longer terms, English, mixed, filters, facets, sorts) and
 //!    prints p50 / p95 / p99 per kind and overall, the index size and the process RSS.
 //! 4. With `MEILI_URL` set, repeats against Meilisearch and prints the top-10 overlap.
-use crate::report::{dir_size, rss_mib, Latencies};
+use crate::report::{dir_size, figure, rss_mib, say, Latencies};
 use anyhow::Context;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -242,7 +242,7 @@ fn corpus(a: &Args) -> anyhow::Result<(Vec<ListingInput>, String)> {
             Ok((expand_csl(&recs, a.listings, a.seed), desc))
         }
         None => {
-            println!(
+            say!(
                 "NOTE: the CSL corpus is absent (looked for --csl and {}); falling back to the \
                  demo generator",
                 crate::data_dir().join("csl/corpus.jsonl").display()
@@ -664,10 +664,10 @@ async fn bench_engine(
     file: &Path,
     queries: &[Query],
 ) -> anyhow::Result<Running> {
-    println!("\n== engine: {engine} ==");
+    say!("\n== engine: {engine} ==");
     let run = start(engine, a.outbox_batch).await?;
     let imp = import(&run, file, a).await?;
-    println!(
+    say!(
         "import: {} listings ({} rows rejected) in {:.1}s end to end incl. indexing = {:.0} listings/s \
          (database writes alone {:.1}s = {:.0}/s) [target >= 2000/s: {}]",
         imp.listings,
@@ -678,10 +678,18 @@ async fn bench_engine(
         imp.listings as f64 / imp.db_secs,
         if imp.listings as f64 / imp.total_secs >= 2000.0 { "met" } else { "MISSED" }
     );
+    figure(
+        format!("{engine}: import end to end (until indexed)"),
+        format!(
+            "{} listings, {:.0} listings/s",
+            imp.listings,
+            imp.listings as f64 / imp.total_secs
+        ),
+    );
     let warm = (queries.len() / 20).max(50);
     let _ = run_queries(&run.base, &queries[..warm.min(queries.len())], a.clients).await;
     let s = run_queries(&run.base, queries, a.clients).await;
-    println!(
+    say!(
         "search: {} requests, {} clients, {:.0} req/s, {} errors, {} with no hits",
         s.all.count(),
         a.clients,
@@ -689,16 +697,27 @@ async fn bench_engine(
         s.errors,
         s.empty
     );
-    println!("  all            {}", s.all.line());
+    say!("  all            {}", s.all.line());
+    figure(
+        format!("{engine}: search over HTTP, {} clients", a.clients),
+        format!(
+            "{:.0} req/s, p50 / p95 / p99 {:.1} / {:.1} / {:.1} ms, {} errors",
+            s.all.count() as f64 / s.secs,
+            s.all.percentile(50.0),
+            s.all.percentile(95.0),
+            s.all.percentile(99.0),
+            s.errors
+        ),
+    );
     for (k, l) in &s.by_kind {
-        println!("  {k:<14} {}", l.line());
+        say!("  {k:<14} {}", l.line());
     }
     let svc = run_in_process(&run.listings, queries, a.clients, true).await;
-    println!("  without HTTP (engine + database loads): {}", svc.line());
+    say!("  without HTTP (engine + database loads): {}", svc.line());
     let eng = run_in_process(&run.listings, queries, a.clients, false).await;
-    println!("  engine alone:                           {}", eng.line());
+    say!("  engine alone:                           {}", eng.line());
     let (p95, p99) = (s.all.percentile(95.0), s.all.percentile(99.0));
-    println!(
+    say!(
         "  targets: p95 {:.1} ms <= 15 ms: {}; p99 {:.1} ms <= 30 ms: {}",
         p95,
         if p95 <= 15.0 { "met" } else { "MISSED" },
@@ -707,19 +726,23 @@ async fn bench_engine(
     );
     if run.engine == "embedded" {
         let idx = dir_size(&run.dir.path().join("index"));
-        println!(
+        say!(
             "index size on disk: {:.1} MiB; database file: {:.1} MiB",
             idx as f64 / 1048576.0,
             dir_size(run.dir.path()) as f64 / 1048576.0 - idx as f64 / 1048576.0
         );
+        figure(
+            format!("{engine}: index on disk"),
+            format!("{:.1} MiB", idx as f64 / 1048576.0),
+        );
         if let Ok(st) = run.listings.engine.stats().await {
             if let Some(segs) = st.indexes.get("listings").and_then(|i| i.segments) {
-                println!("index segments: {segs}");
+                say!("index segments: {segs}");
             }
         }
     }
     if let Some(rss) = rss_mib() {
-        println!("process RSS (server + bench clients): {rss:.0} MiB");
+        say!("process RSS (server + bench clients): {rss:.0} MiB");
     }
     Ok(run)
 }
@@ -727,7 +750,7 @@ async fn bench_engine(
 pub async fn run(a: Args) -> anyhow::Result<()> {
     let t = Instant::now();
     let (corpus, desc) = corpus(&a)?;
-    println!(
+    say!(
         "corpus: {desc} (built in {:.1}s)",
         t.elapsed().as_secs_f64()
     );
@@ -762,16 +785,16 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
                     let denom = e.len().max(m.len()).max(1);
                     overlap += e.intersection(&m).count() as f64 / denom as f64;
                 }
-                println!(
+                say!(
                     "\ntop-10 overlap embedded vs meilisearch over {} queries: {:.0}%",
                     texts.len(),
                     100.0 * overlap / texts.len().max(1) as f64
                 );
             }
-            Err(e) => println!("meilisearch run skipped: {e:#}"),
+            Err(e) => say!("meilisearch run skipped: {e:#}"),
         }
     } else {
-        println!("\n(MEILI_URL not set: Meilisearch comparison skipped)");
+        say!("\n(MEILI_URL not set: Meilisearch comparison skipped)");
     }
     Ok(())
 }

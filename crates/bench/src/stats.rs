@@ -21,7 +21,7 @@
 //! 4. Checks the figures against what it generated (year totals, series points), and prints a
 //!    Markdown report: machine, database, data sizes, load rate, each report's latencies.
 use crate::contracts::{fresh_database, Served, Target};
-use crate::report::{cpu_model, memory_gib, rss_mib, Latencies};
+use crate::report::{cpu_model, figure, memory_gib, rss_mib, say, Latencies};
 use anyhow::{bail, Context};
 use chrono::{Datelike, Duration as Days, NaiveDate};
 use rand::rngs::StdRng;
@@ -759,26 +759,26 @@ async fn bench(a: &Args, target: &Target) -> anyhow::Result<()> {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    println!("## ttx-bench stats\n");
-    println!(
+    say!("## ttx-bench stats\n");
+    say!(
         "- machine: {cores} cores, {}, {}; server, database and client on this machine",
         cpu_model(),
         memory_gib()
             .map(|g| format!("{g:.0} GiB memory"))
             .unwrap_or_else(|| "memory unknown".into())
     );
-    println!("- database: {}", target.label);
-    println!(
+    say!("- database: {}", target.label);
+    say!(
         "- register: {} contracts registered {y1}-01-01 to {y2}-12-31 ({y1}: {}, {y2}: {}); {:.2} 亿元 in {y2}; province weights: {weights_from}",
         a.contracts,
         totals.get(&y1).map(|t| t.count).unwrap_or(0),
         want.count,
         want.amount as f64 / 1e10,
     );
-    println!(
+    say!(
         "- data: {contracts} contracts, {ledger} ledger entries, {rollup} roll-up cells; database on disk {size_mib:.0} MiB"
     );
-    println!(
+    say!(
         "- load (`ttx import contracts` library path, {} per transaction): {:.1} s, {:.0} contracts/s (of it: validation {:.1} s, VACUUM (ANALYZE) {:.1} s)",
         a.batch,
         load_time.as_secs_f64(),
@@ -787,18 +787,40 @@ async fn bench(a: &Args, target: &Target) -> anyhow::Result<()> {
         analyze_time.as_secs_f64()
     );
     if let (Some(b), Some(af)) = (rss_before, rss_after) {
-        println!("- process RSS while timing: {b:.0} MiB before, {af:.0} MiB after");
+        say!("- process RSS while timing: {b:.0} MiB before, {af:.0} MiB after");
     }
-    println!(
+    say!(
         "- each report: one untimed first request, then {} timed sequential requests; latency over HTTP in ms\n",
         a.repeat
     );
-    println!("| report | rows | operator p50 / p95 / max | public p50 / p95 / max | first (operator) | bytes |");
-    println!("|---|---|---|---|---|---|");
+    figure("database", target.label.clone());
+    figure(
+        format!("load of {} contracts", a.contracts),
+        format!(
+            "{:.1} s, {:.0} contracts/s",
+            load_time.as_secs_f64(),
+            a.contracts as f64 / load_time.as_secs_f64()
+        ),
+    );
     for (o, p) in operator.iter().zip(&public) {
         let lo = Latencies::new(o.samples.clone());
         let lp = Latencies::new(p.samples.clone());
-        println!(
+        figure(
+            format!("{} (operator p50 / p95, public p95)", o.name),
+            format!(
+                "{:.1} / {:.1} ({:.1}) ms",
+                lo.percentile(50.0),
+                lo.percentile(95.0),
+                lp.percentile(95.0)
+            ),
+        );
+    }
+    say!("| report | rows | operator p50 / p95 / max | public p50 / p95 / max | first (operator) | bytes |");
+    say!("|---|---|---|---|---|---|");
+    for (o, p) in operator.iter().zip(&public) {
+        let lo = Latencies::new(o.samples.clone());
+        let lp = Latencies::new(p.samples.clone());
+        say!(
             "| {} | {} | {:.1} / {:.1} / {:.1} | {:.1} / {:.1} / {:.1} | {:.1} | {} |",
             o.name,
             o.rows,
@@ -812,9 +834,9 @@ async fn bench(a: &Args, target: &Target) -> anyhow::Result<()> {
             o.bytes
         );
     }
-    println!();
+    say!();
     for o in &operator {
-        println!("- `{}`: `GET {}`", o.name, o.path);
+        say!("- `{}`: `GET {}`", o.name, o.path);
     }
     let target_ms = 200.0;
     let mut misses = vec![];
@@ -826,23 +848,23 @@ async fn bench(a: &Args, target: &Target) -> anyhow::Result<()> {
             }
         }
     }
-    println!();
+    say!();
     if misses.is_empty() {
-        println!(
+        say!(
             "Target (year province report and 24-month series under {target_ms:.0} ms, p95): met."
         );
     } else {
-        println!(
+        say!(
             "Target (year province report and 24-month series under {target_ms:.0} ms, p95): missed by {}.",
             misses.join("; ")
         );
     }
     if problems.is_empty() {
-        println!("Checks: the year totals (operator and public) and every month of the series equal the generated register.");
+        say!("Checks: the year totals (operator and public) and every month of the series equal the generated register.");
     } else {
-        println!("Checks FAILED:");
+        say!("Checks FAILED:");
         for p in &problems {
-            println!("- {p}");
+            say!("- {p}");
         }
     }
     served.stop().await;
