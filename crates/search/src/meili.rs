@@ -26,7 +26,15 @@
 //!   finds nothing, all its Chinese runs are replaced by their grams and it is run again
 //!   ([`gram_query`]: for a word jieba knows but no document has whole).
 //! * English → Chinese: the term table of [`crate::embedded::en_zh`] is given to Meilisearch as
-//!   one-way synonyms (`deep learning` → 深度学习).
+//!   one-way synonyms (`deep learning` → 深度学习), so the query as typed finds both. Synonyms
+//!   are not weighted, so in relevance order a query with a phrase of the table is also run
+//!   with each phrase replaced by its Chinese term as a quoted phrase ([`translated_queries`])
+//!   in one federated multi-search, those renderings weighing 1.5 times the query as typed
+//!   (the embedded engine's translation weight): `machine learning` ranks 机器学习 titles
+//!   before English documents with both words. Meilisearch keeps each document once, at its
+//!   best weighted score, and counts the total and the facets (`mergeFacets`) over the union
+//!   (normally the query as typed's own set, which the synonyms already widen). Hit scores
+//!   are then the weighted ones.
 //! * Rebuild fills a temporary index, swaps it with the live one (`/swap-indexes`) and
 //!   deletes the old one.
 
@@ -36,7 +44,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use meilisearch_sdk::client::{Client, SwapIndexes};
 use meilisearch_sdk::errors::{Error as MeiliError, ErrorCode};
-use meilisearch_sdk::search::{MatchingStrategies, Selectors};
+use meilisearch_sdk::search::{FederationOptions, MatchingStrategies, MergeFacets, Selectors};
 use meilisearch_sdk::settings::{
     FacetingSettings, PaginationSetting, Settings, TypoToleranceSettings,
 };
@@ -288,6 +296,60 @@ pub fn fragment_query(text: &str) -> Option<String> {
     }
     out.push_str(&text[at..]);
     Some(out.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// Weight of a query in which English phrases of the term table are replaced by their
+/// Chinese terms, relative to the query as typed (the embedded engine's translation weight).
+const TRANSLATION_WEIGHT: f32 = 1.5;
+/// At most this many Chinese renderings of one query.
+const MAX_TRANSLATIONS: usize = 3;
+
+/// The query with each English phrase of the term table ([`crate::embedded::en_zh`]) replaced
+/// by one of its Chinese terms, quoted as a phrase (`machine learning` → `"机器学习"`): the
+/// k-th rendering uses each phrase's k-th term (or its last). Empty when no phrase matches.
+///
+/// The query as typed still finds the Chinese documents through the one-way synonyms, but
+/// ranks them like English ones; searched beside these renderings with a higher weight
+/// ([`MeiliEngine::run_search`]), the Chinese terms rank first as in the embedded engine.
+pub fn translated_queries(text: &str) -> Vec<String> {
+    let mut a = analyzer(jieba(), false);
+    let toks = query_tokens(&mut a, text);
+    let ascii: Vec<Option<&str>> = toks
+        .iter()
+        .map(|(t, _, _)| t.is_ascii().then_some(t.as_str()))
+        .collect();
+    let dict = crate::embedded::en_zh::dict();
+    // (byte range, terms) of each phrase.
+    let mut phrases: Vec<(usize, usize, &[String])> = Vec::new();
+    let mut i = 0;
+    while i < toks.len() {
+        if ascii[i].is_some() && !is_stopword(&toks[i].0) {
+            if let Some((n, zh)) = dict.longest_at(&ascii, i) {
+                phrases.push((toks[i].1, toks[i + n - 1].2, zh));
+                i += n;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    let most = phrases.iter().map(|p| p.2.len()).max().unwrap_or(0);
+    let mut out: Vec<String> = Vec::new();
+    for k in 0..most.min(MAX_TRANSLATIONS) {
+        let mut q = String::new();
+        let mut at = 0;
+        for (from, to, zh) in &phrases {
+            q.push_str(&text[at..*from]);
+            let term = &zh[k.min(zh.len() - 1)];
+            q.push_str(&format!(" \"{}\" ", plain_query(term)));
+            at = *to;
+        }
+        q.push_str(&text[at..]);
+        let q = q.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !out.contains(&q) {
+            out.push(q);
+        }
+    }
+    out
 }
 
 impl<'a> MeiliDoc<'a> {
@@ -563,44 +625,128 @@ impl MeiliEngine {
         }
     }
 
+    /// Runs `text`, alone or — when `translated` is not empty — federated with those
+    /// Chinese renderings of it ([`translated_queries`]), which weigh [`TRANSLATION_WEIGHT`]
+    /// times the original: Meilisearch keeps each document once, at its best weighted
+    /// score, and counts totals and facets over the union.
+    #[allow(clippy::too_many_arguments)]
     async fn run_search(
         &self,
         uid: &str,
         q: &SearchQuery,
         text: &str,
+        translated: &[String],
         strategy: MatchingStrategies,
         offset: usize,
         limit: usize,
-    ) -> Result<meilisearch_sdk::search::SearchResults<IdOnly>, SearchError> {
+    ) -> Result<Found, SearchError> {
         let index = self.client.index(uid);
         let filter = filter_expression(&q.filters);
         let facet_names: Vec<&str> = q.facets.iter().map(|f| f.as_str()).collect();
         let sort = sort_spec(q.sort, !text.is_empty());
-        let retrieve_hl = ["id", "title", "summary"];
-        let retrieve = ["id"];
-        let mut s = index.search();
-        s.with_query(text)
-            .with_offset(offset)
-            .with_limit(limit)
-            .with_matching_strategy(strategy)
-            .with_show_ranking_score(true);
-        if let Some(f) = &filter {
-            s.with_filter(f);
-        }
-        if !facet_names.is_empty() {
-            s.with_facets(Selectors::Some(&facet_names));
-        }
-        if !sort.is_empty() {
-            s.with_sort(&sort);
-        }
-        if q.highlight && !text.is_empty() {
+        let retrieve: &[&str] = if q.highlight && !text.is_empty() {
             // Highlighted here with the same analyzer as the embedded engine.
-            s.with_attributes_to_retrieve(Selectors::Some(&retrieve_hl));
+            &["id", "title", "summary"]
         } else {
-            s.with_attributes_to_retrieve(Selectors::Some(&retrieve));
+            &["id"]
+        };
+        fn build<'a>(
+            index: &'a meilisearch_sdk::indexes::Index,
+            text: &'a str,
+            strategy: MatchingStrategies,
+            filter: Option<&'a str>,
+            sort: &'a [&'a str],
+            retrieve: &'a [&'a str],
+        ) -> meilisearch_sdk::search::SearchQuery<'a, meilisearch_sdk::reqwest::ReqwestClient>
+        {
+            let mut s = index.search();
+            s.with_query(text)
+                .with_matching_strategy(strategy)
+                .with_show_ranking_score(true)
+                .with_attributes_to_retrieve(Selectors::Some(retrieve));
+            if let Some(f) = filter {
+                s.with_filter(f);
+            }
+            if !sort.is_empty() {
+                s.with_sort(sort);
+            }
+            s
         }
-        Ok(s.execute::<IdOnly>().await?)
+        let query = |text| {
+            build(
+                &index,
+                text,
+                strategy.clone(),
+                filter.as_deref(),
+                &sort,
+                retrieve,
+            )
+        };
+        if translated.is_empty() {
+            let mut s = query(text);
+            s.with_offset(offset).with_limit(limit);
+            if !facet_names.is_empty() {
+                s.with_facets(Selectors::Some(&facet_names));
+            }
+            let r = s.execute::<IdOnly>().await?;
+            return Ok(Found {
+                total: r.total_hits.or(r.estimated_total_hits).unwrap_or(0) as u64,
+                hits: r
+                    .hits
+                    .into_iter()
+                    .map(|h| (h.result, h.ranking_score.unwrap_or(0.0)))
+                    .collect(),
+                facets: r.facet_distribution.unwrap_or_default(),
+            });
+        }
+        let mut multi = self.client.multi_search();
+        for t in translated {
+            multi.with_search_query_and_weight(query(t), TRANSLATION_WEIGHT);
+        }
+        multi.with_search_query(query(text));
+        let facets_by_index = (!facet_names.is_empty()).then(|| {
+            HashMap::from([(
+                uid.to_string(),
+                facet_names.iter().map(|f| f.to_string()).collect(),
+            )])
+        });
+        let merge_facets = facets_by_index.as_ref().map(|_| MergeFacets {
+            max_values_per_facet: Some(1000),
+        });
+        let r = multi
+            .with_federation(FederationOptions {
+                offset: Some(offset),
+                limit: Some(limit),
+                facets_by_index,
+                merge_facets,
+                show_performance_details: None,
+            })
+            .execute::<IdOnly>()
+            .await?;
+        Ok(Found {
+            total: r.estimated_total_hits as u64,
+            hits: r
+                .hits
+                .into_iter()
+                .map(|h| {
+                    let score = h
+                        .federation
+                        .map(|f| f64::from(f.weighted_ranking_score))
+                        .or(h.ranking_score)
+                        .unwrap_or(0.0);
+                    (h.result, score)
+                })
+                .collect(),
+            facets: r.facet_distribution.unwrap_or_default(),
+        })
     }
+}
+
+/// One page of results, from a plain or a federated search.
+struct Found {
+    hits: Vec<(IdOnly, f64)>,
+    total: u64,
+    facets: HashMap<String, HashMap<String, usize>>,
 }
 
 #[async_trait]
@@ -644,8 +790,12 @@ impl SearchEngine for MeiliEngine {
                 MatchingStrategies::ALL
             }
         };
-        let total_of = |r: &meilisearch_sdk::search::SearchResults<IdOnly>| {
-            r.total_hits.or(r.estimated_total_hits).unwrap_or(0) as u64
+        // English phrases of the term table are also searched as their Chinese terms, weighted
+        // above the English words (relevance order only: a sort ignores scores).
+        let translated = if sort_spec(q.sort, !text.is_empty()).is_empty() {
+            translated_queries(&text)
+        } else {
+            Vec::new()
         };
         // Fragments jieba splits into single characters (钠电) are asked for by their grams;
         // if no document has them, the characters are searched as words.
@@ -656,35 +806,36 @@ impl SearchEngine for MeiliEngine {
                 &uid,
                 q,
                 frag.as_deref().unwrap_or(&text),
+                &translated,
                 first(),
                 offset,
                 limit,
             )
             .await?;
-        if total_of(&res) == 0 && frag.is_some() {
+        if res.total == 0 && frag.is_some() {
             res = self
-                .run_search(&uid, q, &text, first(), offset, limit)
+                .run_search(&uid, q, &text, &translated, first(), offset, limit)
                 .await?;
             fragments = false;
         }
-        if total_of(&res) == 0 && !q.any_word {
+        if res.total == 0 && !q.any_word {
             // Partial Chinese words: ask for their character grams.
             if let Some(gq) = gram_query(&text) {
                 let r = self
-                    .run_search(&uid, q, &gq, MatchingStrategies::ALL, offset, limit)
+                    .run_search(&uid, q, &gq, &[], MatchingStrategies::ALL, offset, limit)
                     .await?;
-                if total_of(&r) > 0 {
+                if r.total > 0 {
                     res = r;
                     fragments = true;
                 }
             }
         }
-        if total_of(&res) == 0 && text.split_whitespace().nth(1).is_some() {
+        if res.total == 0 && text.split_whitespace().nth(1).is_some() {
             res = self
-                .run_search(&uid, q, &text, MatchingStrategies::LAST, offset, limit)
+                .run_search(&uid, q, &text, &[], MatchingStrategies::LAST, offset, limit)
                 .await?;
         }
-        let total = total_of(&res);
+        let total = res.total;
         let terms: HashSet<String> = if q.highlight && !text.is_empty() {
             let mut qa = analyzer(jieba(), false);
             let mut t: HashSet<String> = query_terms(&mut qa, &text).into_iter().collect();
@@ -705,11 +856,11 @@ impl SearchEngine for MeiliEngine {
         let hits: Vec<Hit> = res
             .hits
             .into_iter()
-            .map(|h| {
+            .map(|(h, score)| {
                 let mut highlights = BTreeMap::new();
                 for (name, text, max) in [
-                    ("title", &h.result.title, TITLE_MAX_CHARS),
-                    ("summary", &h.result.summary, SUMMARY_MAX_CHARS),
+                    ("title", &h.title, TITLE_MAX_CHARS),
+                    ("summary", &h.summary, SUMMARY_MAX_CHARS),
                 ] {
                     if let Some(html) = text
                         .as_deref()
@@ -719,19 +870,14 @@ impl SearchEngine for MeiliEngine {
                     }
                 }
                 Hit {
-                    id: h.result.id,
-                    score: if text.is_empty() {
-                        0.0
-                    } else {
-                        h.ranking_score.unwrap_or(0.0) as f32
-                    },
+                    id: h.id,
+                    score: if text.is_empty() { 0.0 } else { score as f32 },
                     highlights,
                 }
             })
             .collect();
         let mut facets: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-        let dist: HashMap<String, HashMap<String, usize>> =
-            res.facet_distribution.unwrap_or_default();
+        let dist: HashMap<String, HashMap<String, usize>> = res.facets;
         for f in &q.facets {
             let m: BTreeMap<String, u64> = dist
                 .get(f.as_str())
@@ -879,6 +1025,27 @@ mod tests {
         assert_eq!(fragment_query("钠 电"), None);
         // Stop words do not join a fragment.
         assert_eq!(fragment_query("钠的电"), None);
+    }
+
+    #[test]
+    fn translated_query_renderings() {
+        assert!(translated_queries("钙钛矿 封装").is_empty());
+        assert!(translated_queries("xyzzy").is_empty());
+        assert_eq!(translated_queries("machine learning"), [r#""机器学习""#]);
+        // The rest of the query is kept; phrases match after stemming.
+        assert_eq!(
+            translated_queries("machine learning 合金"),
+            [r#""机器学习" 合金"#]
+        );
+        let lithium = crate::embedded::en_zh::dict()
+            .get("lithium battery")
+            .unwrap()
+            .to_vec();
+        let got = translated_queries("lithium batteries");
+        assert_eq!(got.len(), lithium.len().min(MAX_TRANSLATIONS));
+        for (q, t) in got.iter().zip(&lithium) {
+            assert_eq!(q, &format!("\"{t}\""));
+        }
     }
 
     #[test]
