@@ -2,10 +2,10 @@
 //! finds 钠离子电池) and English queries finding Chinese documents through the term table
 //! ([`crate::embedded::en_zh`]).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{ids_of, set, Check, Ctx};
-use crate::{SearchDoc, SearchQuery};
+use crate::{FacetField, SearchDoc, SearchQuery};
 
 /// The title, keywords and summary of a document (where partial words are looked for).
 fn head(d: &SearchDoc) -> String {
@@ -80,6 +80,46 @@ impl Ctx {
         super::eq_sets("result set", &set(ids.iter().copied()), &want)?;
         if total != want.len() as u64 {
             return Err(format!("total {total}, want {}", want.len()));
+        }
+        Ok(())
+    }
+
+    /// The facets of an English query count the documents `check_set_translated` expects:
+    /// those with all `words` and those with a Chinese term of the table.
+    async fn check_facets_translated(&self, text: &str, words: &[&str]) -> Check {
+        let q = SearchQuery {
+            facets: FacetField::ALL.to_vec(),
+            limit: 3,
+            ..SearchQuery::text(text)
+        };
+        let r = self.search(&q).await?;
+        let zh = translations(text);
+        let mut want_ids = self.expected_ids(words, &crate::Filters::default());
+        want_ids.extend(self.ids_where(|d| {
+            let t = all_text(d);
+            zh.iter().any(|z| t.contains(z.as_str()))
+        }));
+        if r.total != want_ids.len() as u64 {
+            return Err(format!("total {}, want {}", r.total, want_ids.len()));
+        }
+        for f in FacetField::ALL {
+            let mut want: BTreeMap<String, u64> = BTreeMap::new();
+            for d in self.docs.iter().filter(|d| want_ids.contains(&d.id)) {
+                for v in f.values(d) {
+                    *want.entry(v).or_insert(0) += 1;
+                }
+            }
+            let got: BTreeMap<String, u64> = r
+                .facets
+                .get(f.as_str())
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(_, n)| *n > 0)
+                .collect();
+            if got != want {
+                return Err(format!("facet {}: got {got:?}, want {want:?}", f.as_str()));
+            }
         }
         Ok(())
     }
@@ -164,6 +204,18 @@ pub(super) async fn english_finds_chinese(cx: &mut Ctx) {
         "english \"neural network\" still finds English documents",
         r,
     );
+    // Totals and facets of an English query count its Chinese documents once each
+    // (Meilisearch: over the union of its federated queries).
+    for (q, words) in [
+        ("chip", vec!["chip"]),
+        ("machine learning", vec!["machine", "learning"]),
+    ] {
+        let r = cx.check_facets_translated(q, &words).await;
+        cx.record(
+            &format!("english {q:?}: facets count the Chinese documents"),
+            r,
+        );
+    }
     // 机器学习 before 机器视觉 (which shares 机器 and sits beside 深度学习).
     // Both engines weigh the Chinese term above the English words (the embedded engine in
     // the phrase's group, Meilisearch in a federated search with the Chinese rendering of
