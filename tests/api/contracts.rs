@@ -2,6 +2,7 @@
 //! duplicates, certificates, amendments, terminations and the turnover ledger.
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
+use ttx_tests::fixtures::contract_body as body;
 use ttx_tests::{Org, Resp, TestApp};
 
 /// The parties of most tests: a Beijing station with a reviewer, a Haidian university (seller)
@@ -34,23 +35,6 @@ async fn world(app: &TestApp) -> World {
 
 fn sha(n: u64) -> String {
     format!("{n:064x}")
-}
-
-fn body(title: &str, buyer_org: i64, amount: i64) -> Value {
-    json!({
-        "title": title,
-        "sub_kind": "entrusted_development",
-        "buyer": {"org_id": buyer_org},
-        "contract_amount": amount,
-        "non_technical_costs": amount / 5,
-        "signed_on": "2026-03-01",
-        "term_start": "2026-03-01",
-        "term_end": "2027-02-28",
-        "tech_field": "new_energy",
-        "programme_source": "国家重点研发计划",
-        "researcher_reward_bp": 7000,
-        "documents": [{"name": "技术开发合同（签章版）.pdf", "sha256": sha(1), "size_bytes": 120034}]
-    })
 }
 
 fn id(r: &Resp) -> i64 {

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use ttx_tests::fixtures::{listing_body, need_body, next};
+use ttx_tests::fixtures::{contract_body, listing_body, need_body, next};
 use ttx_tests::process::ChildServer;
 
 /// The request timeout of the crashed server (its idempotency lease is this + 30 s).
@@ -78,22 +78,6 @@ async fn ok(base: &str, m: Method, path: &str, token: Option<&str>, body: Value)
     .unwrap_or_else(|_| panic!("{m} {path}: no answer"));
     assert!((200..300).contains(&s), "{m} {path}: {s} {v}");
     v
-}
-
-fn contract_body(title: &str, buyer_org: i64, amount: i64) -> Value {
-    json!({
-        "title": title,
-        "sub_kind": "entrusted_development",
-        "buyer": {"org_id": buyer_org},
-        "contract_amount": amount,
-        "non_technical_costs": amount / 5,
-        "signed_on": "2026-03-01",
-        "term_start": "2026-03-01",
-        "term_end": "2027-02-28",
-        "tech_field": "new_energy",
-        "researcher_reward_bp": 7000,
-        "documents": [{"name": "技术开发合同（签章版）.pdf", "sha256": format!("{:064x}", 1), "size_bytes": 120034}]
-    })
 }
 
 /// What the clients were told (2xx), and what was cut off.

@@ -512,21 +512,12 @@ async fn receiver() -> (Hooks, String) {
     (hooks, url)
 }
 
+/// The fixtures' contract, its document hash distinct per amount.
 fn contract(title: &str, buyer_org: i64, amount: i64) -> Value {
-    json!({
-        "title": title,
-        "sub_kind": "entrusted_development",
-        "buyer": {"org_id": buyer_org},
-        "contract_amount": amount,
-        "non_technical_costs": amount / 5,
-        "signed_on": "2026-03-01",
-        "term_start": "2026-03-01",
-        "term_end": "2027-02-28",
-        "tech_field": "new_energy",
-        "programme_source": "国家重点研发计划",
-        "researcher_reward_bp": 7000,
-        "documents": [{"name": "技术开发合同（签章版）.pdf", "sha256": format!("{:064x}", amount), "size_bytes": 120034}]
-    })
+    ttx_tests::fixtures::merged(
+        ttx_tests::fixtures::contract_body(title, buyer_org, amount),
+        json!({"documents": [{"name": "技术开发合同（签章版）.pdf", "sha256": format!("{:064x}", amount), "size_bytes": 120034}]}),
+    )
 }
 
 /// (2) Registrations decided through both processes at once get distinct, gapless numbers.

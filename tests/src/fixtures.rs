@@ -102,3 +102,23 @@ pub fn need_body(title: &str, anonymous: bool) -> serde_json::Value {
         "publish": true
     })
 }
+
+/// A complete technology development contract (委托开发) drafted by the seller for `buyer_org`,
+/// signed 2026-03-01, a fifth of the amount non-technical, with its signed copy as document; for
+/// the contract tests, the crash suite and the scale-out test.
+pub fn contract_body(title: &str, buyer_org: i64, amount: i64) -> serde_json::Value {
+    serde_json::json!({
+        "title": title,
+        "sub_kind": "entrusted_development",
+        "buyer": {"org_id": buyer_org},
+        "contract_amount": amount,
+        "non_technical_costs": amount / 5,
+        "signed_on": "2026-03-01",
+        "term_start": "2026-03-01",
+        "term_end": "2027-02-28",
+        "tech_field": "new_energy",
+        "programme_source": "国家重点研发计划",
+        "researcher_reward_bp": 7000,
+        "documents": [{"name": "技术开发合同（签章版）.pdf", "sha256": format!("{:064x}", 1), "size_bytes": 120034}]
+    })
+}
