@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use ttx_tests::process::ChildServer;
+use ttx_tests::process::{operator_token, signup, ChildServer};
 use ttx_tests::{Org, TestApp};
 
 /// A webhook receiver on 127.0.0.1 recording `(event id, kind, org id)` of every POST.
@@ -352,44 +352,12 @@ async fn contract_events_committed_before_a_crash_arrive_once_after_restart() {
     // First life: the delivery worker is off; the events are committed, not sent.
     let server = start(dir.path(), &db_url, false).await;
     let b = server.base.clone();
-    let signup = |kind: &'static str, region: &'static str| {
-        let b = b.clone();
-        async move {
-            let n = ttx_tests::fixtures::next();
-            let v = call(
-                &b,
-                Method::POST,
-                "/v1/signup",
-                None,
-                json!({
-                    "org": {"kind": kind, "name": format!("合同事件机构{n}"),
-                            "credit_code": ttx_tests::fixtures::credit_code(region, n), "region_code": region},
-                    "admin": {"email": format!("contract-events{n}@org.test"), "display_name": "管理员", "password": "correct-horse-42"}
-                }),
-            )
-            .await;
-            (
-                v["org"]["id"].as_i64().unwrap(),
-                v["token"].as_str().unwrap().to_string(),
-            )
-        }
-    };
-    let (station, st) = signup("station", "110000").await;
-    let (seller, sel) = signup("university", "110108").await;
-    let (buyer, _) = signup("enterprise", "320505").await;
+    let (station, st) = signup(&b, "station", "110000").await;
+    let (seller, sel) = signup(&b, "university", "110108").await;
+    let (buyer, _) = signup(&b, "enterprise", "320505").await;
     // Verify the station with an operator made on the same database.
     {
-        let db = sea_orm::Database::connect(&db_url).await.unwrap();
-        let op = ttx_server::admin::create_operator(
-            &db,
-            &ttx_server::Config::default().accounts,
-            "op-contract-events@ttx.test",
-            "Operator",
-            "operator-pass-123",
-        )
-        .await
-        .unwrap()
-        .1;
+        let op = operator_token(&db_url).await;
         call(
             &b,
             Method::POST,

@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use ttx_tests::fixtures::{contract_body, listing_body, need_body, next};
-use ttx_tests::process::ChildServer;
+use ttx_tests::process::{operator_token, signup, ChildServer};
 
 /// The request timeout of the crashed server (its idempotency lease is this + 30 s).
 const REQUEST_TIMEOUT_SECS: u64 = 3;
@@ -361,37 +361,11 @@ async fn crash_suite() {
     // The parties, made through the first life's API (an operator verifies the station).
     let server = start(dir.path(), &db_url).await;
     let b = server.base.clone();
-    let signup = |kind: &'static str, region: &'static str| {
-        let b = b.clone();
-        async move {
-            let n = next();
-            let v = ok(&b, Method::POST, "/v1/signup", None, json!({
-                "org": {"kind": kind, "name": format!("崩溃套件机构{n}"),
-                        "credit_code": ttx_tests::fixtures::credit_code(region, n), "region_code": region},
-                "admin": {"email": format!("crash-suite{n}@org.test"), "display_name": "管理员", "password": "correct-horse-42"}
-            }))
-            .await;
-            (
-                v["org"]["id"].as_i64().unwrap(),
-                v["token"].as_str().unwrap().to_string(),
-            )
-        }
-    };
-    let (station, reviewer) = signup("station", "110000").await;
-    let (_, seller) = signup("university", "110108").await;
-    let (buyer_org, buyer) = signup("enterprise", "320505").await;
+    let (station, reviewer) = signup(&b, "station", "110000").await;
+    let (_, seller) = signup(&b, "university", "110108").await;
+    let (buyer_org, buyer) = signup(&b, "enterprise", "320505").await;
     {
-        let db = sea_orm::Database::connect(&db_url).await.unwrap();
-        let op = ttx_server::admin::create_operator(
-            &db,
-            &ttx_server::Config::default().accounts,
-            "op-crash-suite@ttx.test",
-            "Operator",
-            "operator-pass-123",
-        )
-        .await
-        .unwrap()
-        .1;
+        let op = operator_token(&db_url).await;
         ok(
             &b,
             Method::POST,

@@ -30,6 +30,7 @@ use sea_orm::{
 };
 use ttx_search::outbox::entity as outbox;
 use ttx_tests::fixtures;
+use ttx_tests::process::signup;
 use ttx_tests::process::ChildServer;
 
 /// Whether the tests run on PostgreSQL; prints why a test skips otherwise.
@@ -152,28 +153,6 @@ async fn get(http: &reqwest::Client, base: &str, path: &str, token: Option<&str>
     let (s, v) = call(http, base, reqwest::Method::GET, path, token, None, None).await;
     assert_eq!(s, 200, "GET {base}{path}: {v}");
     v
-}
-
-/// A signed-up organisation: (id, admin token).
-async fn signup(http: &reqwest::Client, base: &str, kind: &str, region: &str) -> (i64, String) {
-    let n = fixtures::next();
-    let v = post(
-        http,
-        base,
-        "/v1/signup",
-        None,
-        json!({
-            "org": {"kind": kind, "name": format!("横向扩展测试机构{n}"),
-                    "credit_code": fixtures::credit_code(region, n), "region_code": region,
-                    "contact_email": format!("contact{n}@org.test"), "contact_phone": "13800138000"},
-            "admin": {"email": format!("scale{n}@org.test"), "display_name": "管理员", "password": "correct-horse-42"}
-        }),
-    )
-    .await;
-    (
-        v["org"]["id"].as_i64().unwrap(),
-        v["token"].as_str().unwrap().to_string(),
-    )
 }
 
 /// Adds a member with `role` and returns the member's token.
@@ -327,7 +306,7 @@ async fn two_processes_apply_each_outbox_event_once_and_take_over_from_a_killed_
     let (db_url, pg) = ttx_tests::fresh_database(dir.path()).await;
     let _drop = ttx_testdb::DropDatabase(pg);
     let mut p = pair(&db_url).await;
-    let (_, token) = signup(&p.http, &p.a.base, "university", "110108").await;
+    let (_, token) = signup(&p.a.base, "university", "110108").await;
     // The database and the indexes are this test's own: one search word finds every listing.
     let probe = "scaleprobe".to_string();
 
@@ -537,7 +516,7 @@ async fn numbers_webhooks_and_idempotency_hold_across_two_processes() {
 
     // The parties: a Beijing station (through a), a university seller (through b), a buyer.
     let op = operator(&p.db).await;
-    let station = signup(&http, &a, "station", "110000").await;
+    let station = signup(&a, "station", "110000").await;
     post(
         &http,
         &b,
@@ -547,9 +526,9 @@ async fn numbers_webhooks_and_idempotency_hold_across_two_processes() {
     )
     .await;
     let reviewer = member(&http, &a, (station.0, &station.1), "station_reviewer").await;
-    let seller = signup(&http, &b, "university", "110108").await;
+    let seller = signup(&b, "university", "110108").await;
     let seller_member = member(&http, &b, (seller.0, &seller.1), "member").await;
-    let buyer = signup(&http, &a, "enterprise", "320505").await;
+    let buyer = signup(&a, "enterprise", "320505").await;
     let (hooks, url) = receiver().await;
     post(
         &http,

@@ -97,3 +97,46 @@ pub async fn run_cli(bin: &str, app: &crate::TestApp, args: &[&str]) -> std::pro
         .await
         .expect("run the ttx binary")
 }
+
+/// Signs up an organisation of `kind` in `region` through the server at `base` (a child
+/// process): its id and its admin's token.
+pub async fn signup(base: &str, kind: &str, region: &str) -> (i64, String) {
+    let n = crate::fixtures::next();
+    let r = reqwest::Client::new()
+        .post(format!("{base}/v1/signup"))
+        .json(&serde_json::json!({
+            "org": {"kind": kind, "name": format!("进程测试机构{n}"),
+                    "credit_code": crate::fixtures::credit_code(region, n), "region_code": region,
+                    "contact_email": format!("contact{n}@org.test"), "contact_phone": "13800138000"},
+            "admin": {"email": format!("process{n}@org.test"), "display_name": "管理员", "password": "correct-horse-42"}
+        }))
+        .send()
+        .await
+        .expect("signup answers");
+    let status = r.status();
+    let v: serde_json::Value = r.json().await.unwrap_or_default();
+    assert_eq!(status, 201, "signup: {v}");
+    (
+        v["org"]["id"].as_i64().unwrap(),
+        v["token"].as_str().unwrap().to_string(),
+    )
+}
+
+/// An operator's token, created in the database at `db_url` as `ttx admin create-operator`
+/// does (cheap password hashing).
+pub async fn operator_token(db_url: &str) -> String {
+    let db = sea_orm::Database::connect(db_url)
+        .await
+        .expect("connect to the database");
+    let mut cfg = ttx_server::Config::default().accounts;
+    cfg.password_cost.memory_kib = 4096;
+    cfg.password_cost.iterations = 1;
+    let email = format!("op-{}@ttx.test", crate::fixtures::next());
+    let token =
+        ttx_server::admin::create_operator(&db, &cfg, &email, "Operator", "operator-pass-123")
+            .await
+            .expect("operator")
+            .1;
+    db.close().await.ok();
+    token
+}
