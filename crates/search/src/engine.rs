@@ -26,6 +26,18 @@ pub trait SearchEngine: Send + Sync + 'static {
     /// Number of documents in the index.
     async fn count(&self, index: IndexName) -> Result<u64, SearchError>;
 
+    /// How many documents of the index have each of `terms` (words as the query analyser
+    /// gives them) in a text field, with the number of documents: to weigh words by rarity,
+    /// e.g. to choose the telling words of a long text. `None` where the engine cannot say.
+    async fn doc_freqs(
+        &self,
+        index: IndexName,
+        terms: &[String],
+    ) -> Result<Option<DocFreqs>, SearchError> {
+        let _ = (index, terms);
+        Ok(None)
+    }
+
     /// Documents per index and bytes on disk where known.
     async fn stats(&self) -> Result<EngineStats, SearchError>;
 
@@ -52,4 +64,13 @@ pub trait Rebuild: Send {
 
     /// Makes the new index live and retires the old one.
     async fn swap(self: Box<Self>) -> Result<(), SearchError>;
+}
+
+/// Document frequencies of some terms (see [`SearchEngine::doc_freqs`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DocFreqs {
+    /// Documents in the index.
+    pub docs: u64,
+    /// Documents having each term, in the order asked.
+    pub freqs: Vec<u64>,
 }

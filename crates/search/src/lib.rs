@@ -32,7 +32,7 @@ pub use doc::{
     SortOrder, DEFAULT_LIMIT, DEMANDS, LISTINGS, MAX_LIMIT, MAX_OFFSET,
 };
 pub use embedded::{EmbeddedEngine, EmbeddedOptions};
-pub use engine::{Rebuild, SearchEngine};
+pub use engine::{DocFreqs, Rebuild, SearchEngine};
 pub use error::SearchError;
 pub use meili::MeiliEngine;
 pub use outbox::{enqueue, outbox_lag, DocSource, OutboxLag, OutboxWorker};

@@ -59,7 +59,7 @@ use crate::embedded::tokenizer::{
     subword_analyzer, subwords,
 };
 
-use crate::engine::{Rebuild, SearchEngine};
+use crate::engine::{DocFreqs, Rebuild, SearchEngine};
 use crate::{
     doc::validate_index_name, highlight, next_cursor, EngineStats, Filters, Hit, IndexName,
     IndexStats, SearchDoc, SearchError, SearchQuery, SearchResults, SortOrder, MAX_LIMIT,
@@ -896,6 +896,38 @@ impl SearchEngine for MeiliEngine {
             total,
             facets,
         })
+    }
+
+    async fn doc_freqs(
+        &self,
+        index: IndexName,
+        terms: &[String],
+    ) -> Result<Option<DocFreqs>, SearchError> {
+        let docs = self.count(index).await?;
+        if terms.is_empty() {
+            return Ok(Some(DocFreqs {
+                docs,
+                freqs: vec![],
+            }));
+        }
+        // One multi-search: each term alone, one hit a page (so the totals are exhaustive).
+        let idx = self.client.index(self.uid(index));
+        let mut multi = self.client.multi_search();
+        for t in terms {
+            let mut s = idx.search();
+            s.with_query(t)
+                .with_matching_strategy(MatchingStrategies::ALL)
+                .with_hits_per_page(1)
+                .with_attributes_to_retrieve(Selectors::Some(&["id"]));
+            multi.with_search_query(s);
+        }
+        let r = multi.execute::<IdOnly>().await?;
+        let freqs = r
+            .results
+            .iter()
+            .map(|x| x.total_hits.or(x.estimated_total_hits).unwrap_or(0) as u64)
+            .collect();
+        Ok(Some(DocFreqs { docs, freqs }))
     }
 
     async fn count(&self, index: IndexName) -> Result<u64, SearchError> {

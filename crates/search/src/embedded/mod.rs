@@ -63,7 +63,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 
 use self::collector::{MainCollector, NumericFilter, SegmentCache, SortKey};
 use self::schema::Fields;
-use crate::engine::{Rebuild, SearchEngine};
+use crate::engine::{DocFreqs, Rebuild, SearchEngine};
 use crate::{
     doc::validate_index_name, highlight, next_cursor, EngineStats, Hit, IndexName, IndexStats,
     SearchDoc, SearchError, SearchQuery, SearchResults,
@@ -675,6 +675,26 @@ impl Inner {
         Ok(slot.live().reader.searcher().num_docs())
     }
 
+    fn doc_freqs(&self, index: &str, terms: &[String]) -> Result<DocFreqs, SearchError> {
+        let slot = self.slot(index)?;
+        self.maybe_refresh(&slot);
+        let gen = slot.live();
+        let searcher = gen.reader.searcher();
+        let fields = schema::text_fields(&gen.fields);
+        let mut freqs = Vec::with_capacity(terms.len());
+        for t in terms {
+            let mut n = 0;
+            for (f, _) in fields {
+                n = n.max(searcher.doc_freq(&Term::from_field_text(f, t))?);
+            }
+            freqs.push(n);
+        }
+        Ok(DocFreqs {
+            docs: searcher.num_docs(),
+            freqs,
+        })
+    }
+
     fn stats(&self) -> Result<EngineStats, SearchError> {
         let mut names: Vec<String> = Vec::new();
         for e in fs::read_dir(&self.root)?.flatten() {
@@ -743,6 +763,16 @@ impl SearchEngine for EmbeddedEngine {
     async fn stats(&self) -> Result<EngineStats, SearchError> {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || inner.stats()).await?
+    }
+
+    async fn doc_freqs(
+        &self,
+        index: IndexName,
+        terms: &[String],
+    ) -> Result<Option<DocFreqs>, SearchError> {
+        let inner = self.inner.clone();
+        let terms = terms.to_vec();
+        tokio::task::spawn_blocking(move || inner.doc_freqs(index, &terms).map(Some)).await?
     }
 
     async fn release(&self, index: IndexName) -> Result<(), SearchError> {
