@@ -9,6 +9,10 @@
 //!
 //! The load generator runs in the same process and on the same cores as the server: the
 //! figures are what the server does while sharing the machine with its clients.
+//!
+//! The server runs with its configuration defaults and `TTX_*` overrides, so the public read
+//! cache is on (`read_cache`, TTL 5 s); `TTX_READ_CACHE__ENABLED=false` measures every read going
+//! to the database. The report gives the cache's hit ratio from `/metrics`.
 use crate::report::{figure, rss_mib, say, Latencies};
 use anyhow::Context;
 use sea_orm::{ConnectionTrait, Statement};
@@ -44,6 +48,34 @@ impl ReadFigures {
     pub(crate) fn rate(&self) -> f64 {
         self.latencies.count() as f64 / self.secs
     }
+}
+
+/// Hits and misses of the read cache `cache` so far, from `/metrics`.
+async fn cache_lookups(base: &str, cache: &str) -> anyhow::Result<(u64, u64)> {
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await?
+        .text()
+        .await?;
+    let mut out = (0, 0);
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("ttx_read_cache_lookups_total{") else {
+            continue;
+        };
+        if !rest.contains(&format!("cache=\"{cache}\"")) {
+            continue;
+        }
+        let n: f64 = line
+            .rsplit(' ')
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
+        if rest.contains("result=\"hit\"") {
+            out.0 += n as u64;
+        } else if rest.contains("result=\"miss\"") {
+            out.1 += n as u64;
+        }
+    }
+    Ok(out)
 }
 
 /// `requests` GETs of `paths`, taken in turn from a shared cursor by `clients` tasks.
@@ -197,6 +229,19 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         ),
     );
     figure("clients", a.clients.to_string());
+    let rc = ttx_server::config::Config::load(None)
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .read_cache;
+    let cache_line = if rc.enabled && rc.ttl_secs > 0 {
+        format!(
+            "on (ttl {} s, at most {} entries per resource)",
+            rc.ttl_secs, rc.max_entries
+        )
+    } else {
+        "off".to_string()
+    };
+    say!("read cache: {cache_line}");
+    figure("read cache", cache_line);
     let mut rng = Rng::new(a.seed ^ 0xEAD5);
     let mut met = true;
     for (prefix, ids) in [("/v1/listings", &listing_ids), ("/v1/demands", &demand_ids)] {
@@ -213,7 +258,14 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
             w.errors
         );
         let paths = Arc::new(random_paths(prefix, ids, a.requests, &mut rng));
+        let cache = prefix.trim_start_matches("/v1/");
+        let before = cache_lookups(&run.base, cache).await?;
         let f = fire(&run.base, paths, a.clients).await?;
+        let after = cache_lookups(&run.base, cache).await?;
+        let (hits, misses) = (
+            after.0.saturating_sub(before.0),
+            after.1.saturating_sub(before.1),
+        );
         let (rate, p99) = (f.rate(), f.latencies.percentile(99.0));
         let ok = rate >= 10_000.0 && p99 < 10.0 && f.errors == 0;
         met &= ok;
@@ -225,6 +277,14 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
             f.errors
         );
         say!("  {}", f.latencies.line());
+        if hits + misses > 0 {
+            let ratio = 100.0 * hits as f64 / (hits + misses) as f64;
+            say!("  read cache: {hits} hits, {misses} misses ({ratio:.0}% hits)");
+            figure(
+                format!("GET {prefix}/{{id}} read cache hits"),
+                format!("{ratio:.0}%"),
+            );
+        }
         say!(
             "  target >= 10,000 req/s with p99 < 10 ms: {}",
             if ok { "met" } else { "MISSED" }

@@ -9,9 +9,11 @@ use crate::service::{demands, viewer_of, Loaded};
 use crate::state::DemandsState;
 use crate::view::{DemandSearchResponse, DemandView, ProposalView};
 use axum::extract::{FromRef, State};
+use axum::response::{IntoResponse, Response};
 use sea_orm::DatabaseConnection;
 use ttx_accounts::{Actor, MaybeActor};
 use ttx_web::error::Problem;
+use ttx_web::read_cache::Cached;
 use ttx_web::{
     ApiJson, ApiPath, ApiQuery, ApiResult, Cursor, IfMatch, OptionalJson, Page, PageQuery,
     Versioned,
@@ -94,16 +96,34 @@ async fn search_demands(
 }
 
 /// A need. Others than the owner see open needs only; contact details only the owner; an
-/// anonymous firm's name only verified agencies and brokers.
+/// anonymous firm's name only verified agencies and brokers. Anonymous reads may be answered
+/// from the public read cache (at most `read_cache.ttl_secs` old when another process changed
+/// the need).
 #[utoipa::path(get, path = "/demands/{id}", tag = "demands", params(("id" = i64, Path)),
     responses((status = 200, body = DemandView, headers(("ETag" = String))), (status = 404, body = Problem)))]
 async fn get_demand(
     State(st): State<DemandsState>,
     MaybeActor(actor): MaybeActor,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Versioned<DemandView>> {
-    let l = demands::get(&st.db, actor.as_ref(), id).await?;
-    Ok(Versioned::ok(l.demand.version, view(&l, actor.as_ref())))
+) -> ApiResult<Response> {
+    if actor.is_some() || !st.reads.enabled() {
+        let l = demands::get(&st.db, actor.as_ref(), id).await?;
+        return Ok(Versioned::ok(l.demand.version, view(&l, actor.as_ref())).into_response());
+    }
+    // Anonymous: the public view, from the cache or rendered once into it.
+    let now = ttx_core::clock::now();
+    if let Some(hit) = st.reads.get(id, now) {
+        return Ok(hit.into_response());
+    }
+    let ticket = st.reads.ticket();
+    let l = demands::get(&st.db, None, id).await?;
+    let cached =
+        Cached::render(l.demand.version, &view(&l, None)).map_err(ttx_web::ApiError::internal)?;
+    // A challenge's view says whether proposals are still accepted: not past its deadline.
+    let until = l.challenge.as_ref().map(|c| c.terms.proposal_deadline);
+    st.reads
+        .put(ticket, id, cached.clone(), st.reads.expiry(now, until));
+    Ok(cached.into_response())
 }
 
 /// Edit a need (the member who posted it, its organisation's admins). Requires `If-Match`.

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tokio::sync::Notify;
 use ttx_search::SearchEngine;
+use ttx_web::read_cache::ReadCache;
 
 /// Settings of needs (`[demands]` in `ttx.toml`, `TTX_DEMANDS__*` in the environment).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -33,6 +34,8 @@ pub struct DemandsState {
     /// Wakes the search outbox worker after a commit that enqueued index updates.
     pub outbox: Arc<Notify>,
     pub cfg: Arc<DemandsConfig>,
+    /// Public views of needs by id, for anonymous reads ([`ttx_web::read_cache`]).
+    pub reads: Arc<ReadCache>,
 }
 
 impl DemandsState {
@@ -47,7 +50,31 @@ impl DemandsState {
             engine,
             outbox,
             cfg: Arc::new(cfg),
+            reads: ReadCache::disabled(),
         }
+    }
+
+    /// With the application's settings and cache of public views, shared rather than copied
+    /// for each request.
+    pub fn shared(
+        db: DatabaseConnection,
+        engine: Arc<dyn SearchEngine>,
+        outbox: Arc<Notify>,
+        cfg: Arc<DemandsConfig>,
+        reads: Arc<ReadCache>,
+    ) -> Self {
+        DemandsState {
+            db,
+            engine,
+            outbox,
+            cfg,
+            reads,
+        }
+    }
+
+    /// Need `id` changed (after the commit): its cached public view goes.
+    pub fn changed(&self, id: i64) {
+        self.reads.invalidate(id);
     }
 
     /// After a commit: wakes the search outbox worker and the webhook delivery worker.

@@ -4,7 +4,10 @@ use crate::challenge::{ChallengeTerms, Criterion, ProposalStatus};
 use crate::domain::{Budget, Contact, DemandData, DemandStatus, ResearchType};
 use crate::entity::{challenge, demand, proposal};
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, QueryFilter,
+    QuerySelect, RelationDef,
+};
 use std::collections::HashMap;
 use ttx_accounts::entity::organization;
 use ttx_core::{Fen, Labelled, OrgKind, RegionCode, TechField, TransferMode, Trl};
@@ -254,6 +257,29 @@ pub async fn find<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option<Demand
     }
 }
 
+/// Loads a need with its owner organisation, in one query (a read by id).
+pub async fn find_with_org<C: ConnectionTrait>(
+    conn: &C,
+    id: i64,
+) -> Result<Option<(Demand, Option<OrgInfo>)>, DbErr> {
+    let owner: RelationDef = demand::Entity::belongs_to(organization::Entity)
+        .from(demand::Column::OwnerOrgId)
+        .to(organization::Column::Id)
+        .into();
+    let row = demand::Entity::find_by_id(id)
+        .select_also(organization::Entity)
+        .join(JoinType::LeftJoin, owner)
+        .one(conn)
+        .await?;
+    match row {
+        Some((m, o)) => {
+            let d = decode(&m).map_err(|e| DbErr::Custom(e.to_string()))?;
+            Ok(Some((d, o.map(org_info))))
+        }
+        None => Ok(None),
+    }
+}
+
 /// Loads a challenge row.
 pub async fn find_challenge<C: ConnectionTrait>(
     conn: &C,
@@ -304,19 +330,15 @@ pub async fn orgs<C: ConnectionTrait>(
     ids: &[i64],
 ) -> Result<HashMap<i64, OrgInfo>, DbErr> {
     let rows = organization::by_ids(conn, ids.iter().copied()).await?;
-    Ok(rows
-        .into_iter()
-        .map(|o| {
-            (
-                o.id,
-                OrgInfo {
-                    id: o.id,
-                    kind: o.kind.parse().unwrap_or(OrgKind::Enterprise),
-                    name: o.name,
-                    region: o.region_code,
-                    verified: o.verified,
-                },
-            )
-        })
-        .collect())
+    Ok(rows.into_iter().map(|o| (o.id, org_info(o))).collect())
+}
+
+fn org_info(o: organization::Model) -> OrgInfo {
+    OrgInfo {
+        id: o.id,
+        kind: o.kind.parse().unwrap_or(OrgKind::Enterprise),
+        name: o.name,
+        region: o.region_code,
+        verified: o.verified,
+    }
 }

@@ -9,9 +9,11 @@ use crate::service::{self, Seen, Step};
 use crate::state::ListingsState;
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use sea_orm::DatabaseConnection;
 use ttx_accounts::{Actor, MaybeActor};
 use ttx_web::error::Problem;
+use ttx_web::read_cache::Cached;
 use ttx_web::{ApiJson, ApiPath, ApiQuery, ApiResult, IfMatch, OptionalJson, Versioned};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -75,15 +77,29 @@ async fn search_listings(
 }
 
 /// A listing. Others' drafts and withdrawn listings are 404; contact details only for the
-/// owner organisation.
+/// owner organisation. Anonymous reads may be answered from the public read cache (at most
+/// `read_cache.ttl_secs` old when another process changed the listing).
 #[utoipa::path(get, path = "/listings/{id}", tag = "listings", params(("id" = i64, Path)),
     responses((status = 200, body = ListingView, headers(("ETag" = String))), (status = 404, body = Problem)))]
 async fn get_listing(
     State(st): State<ListingsState>,
     MaybeActor(actor): MaybeActor,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Versioned<ListingView>> {
-    Ok(view(service::get(&st.db, actor.as_ref(), id).await?))
+) -> ApiResult<Response> {
+    if actor.is_some() || !st.reads.enabled() {
+        return Ok(view(service::get(&st.db, actor.as_ref(), id).await?).into_response());
+    }
+    // Anonymous: the public view, from the cache or rendered once into it.
+    let now = ttx_core::clock::now();
+    if let Some(hit) = st.reads.get(id, now) {
+        return Ok(hit.into_response());
+    }
+    let ticket = st.reads.ticket();
+    let v = view(service::get(&st.db, None, id).await?);
+    let cached = Cached::render(v.version, &v.body).map_err(ttx_web::ApiError::internal)?;
+    st.reads
+        .put(ticket, id, cached.clone(), st.reads.expiry(now, None));
+    Ok(cached.into_response())
 }
 
 /// Change a listing (owner organisation; `If-Match` required).

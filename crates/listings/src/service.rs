@@ -188,10 +188,8 @@ pub async fn create(st: &ListingsState, actor: &Actor, n: NewListing) -> Service
 
 /// Reads a listing: published ones for everybody, the rest for the owner (and operators).
 pub async fn get(db: &DatabaseConnection, actor: Option<&Actor>, id: i64) -> ServiceResult<Seen> {
-    let m = Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(not_found)?;
+    // One query: the row and its owner (a read by id is the hottest path of the API).
+    let (m, org) = store::find_with_org(db, id).await?.ok_or_else(not_found)?;
     let listing = store::decode(&m)?;
     let (_, today) = now_and_today();
     let status = domain::effective_status(listing.status, listing.data.expires_on, today);
@@ -199,7 +197,6 @@ pub async fn get(db: &DatabaseConnection, actor: Option<&Actor>, id: i64) -> Ser
     if status != ListingStatus::Published && rel == Relation::Other {
         return Err(not_found());
     }
-    let org = org_of(db, listing.owner_org_id).await?;
     Ok(Seen {
         listing,
         org,
@@ -288,6 +285,7 @@ pub async fn update(
     }
     let org = org_of(&txn, cur.owner_org_id).await?;
     txn.commit().await?;
+    st.changed(id);
     if indexed {
         st.wake_indexer();
     }
@@ -321,6 +319,7 @@ pub async fn delete(st: &ListingsState, actor: &Actor, id: i64) -> ServiceResult
     )
     .await?;
     txn.commit().await?;
+    st.changed(id);
     Ok(())
 }
 
@@ -463,6 +462,7 @@ pub async fn step(st: &ListingsState, actor: &Actor, id: i64, step: Step) -> Ser
     outbox::enqueue(&txn, LISTINGS, id).await?;
     let org = org_of(&txn, cur.owner_org_id).await?;
     txn.commit().await?;
+    st.changed(id);
     st.wake_indexer();
     Ok(Seen {
         status: to,

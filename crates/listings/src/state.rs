@@ -3,6 +3,7 @@ use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use tokio::sync::Notify;
 use ttx_search::SearchEngine;
+use ttx_web::read_cache::ReadCache;
 
 /// The listings sub-state (`FromRef` of the application state).
 #[derive(Clone)]
@@ -12,11 +13,29 @@ pub struct ListingsState {
     pub engine: Arc<dyn SearchEngine>,
     /// Wakes the outbox worker after a commit that enqueued index updates.
     pub outbox: Arc<Notify>,
+    /// Public views of listings by id, for anonymous reads ([`ttx_web::read_cache`]).
+    pub reads: Arc<ReadCache>,
 }
 
 impl ListingsState {
     pub fn new(db: DatabaseConnection, engine: Arc<dyn SearchEngine>, outbox: Arc<Notify>) -> Self {
-        ListingsState { db, engine, outbox }
+        ListingsState {
+            db,
+            engine,
+            outbox,
+            reads: ReadCache::disabled(),
+        }
+    }
+
+    /// With the application's cache of public views (the default holds nothing).
+    pub fn with_reads(mut self, reads: Arc<ReadCache>) -> Self {
+        self.reads = reads;
+        self
+    }
+
+    /// Listing `id` changed (after the commit): its cached public view goes.
+    pub fn changed(&self, id: i64) {
+        self.reads.invalidate(id);
     }
 
     /// Tells the outbox worker there is work (after commit).

@@ -5,7 +5,8 @@ use crate::entity::listing::{self, ActiveModel, Column, Entity, Model};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, QueryFilter, QuerySelect,
+    RelationDef,
 };
 use std::collections::HashMap;
 use ttx_accounts::entity::organization;
@@ -168,6 +169,32 @@ pub struct OrgInfo {
     pub region: String,
 }
 
+fn org_info(o: organization::Model) -> OrgInfo {
+    OrgInfo {
+        id: o.id,
+        kind: OrgKind::from_code(&o.kind).unwrap_or(OrgKind::Enterprise),
+        name: o.name,
+        region: o.region_code,
+    }
+}
+
+/// A listing row with its owner organisation, in one query (a read by id).
+pub async fn find_with_org<C: ConnectionTrait>(
+    conn: &C,
+    id: i64,
+) -> Result<Option<(Model, Option<OrgInfo>)>, DbErr> {
+    let owner: RelationDef = Entity::belongs_to(organization::Entity)
+        .from(Column::OwnerOrgId)
+        .to(organization::Column::Id)
+        .into();
+    let row = Entity::find_by_id(id)
+        .select_also(organization::Entity)
+        .join(JoinType::LeftJoin, owner)
+        .one(conn)
+        .await?;
+    Ok(row.map(|(m, o)| (m, o.map(org_info))))
+}
+
 /// Names and kinds of organisations, by id.
 pub async fn orgs<C: ConnectionTrait>(
     conn: &C,
@@ -175,16 +202,7 @@ pub async fn orgs<C: ConnectionTrait>(
 ) -> Result<HashMap<i64, OrgInfo>, DbErr> {
     let mut out = HashMap::new();
     for o in organization::by_ids(conn, ids).await? {
-        let kind = OrgKind::from_code(&o.kind).unwrap_or(OrgKind::Enterprise);
-        out.insert(
-            o.id,
-            OrgInfo {
-                id: o.id,
-                name: o.name,
-                kind,
-                region: o.region_code,
-            },
-        );
+        out.insert(o.id, org_info(o));
     }
     Ok(out)
 }

@@ -8,6 +8,7 @@ use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use metrics::SharedString;
 use metrics_exporter_prometheus::PrometheusHandle;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
@@ -48,6 +49,34 @@ pub struct AppState {
     pub registration_checks: Arc<ttx_contracts::CheckLimiter>,
     /// The per-token and per-address rate limits of every request.
     pub rate_limits: Arc<ttx_web::ratelimit::RateLimits>,
+    /// Caches of public views by id (`read_cache`), and what the read paths share.
+    pub reads: PublicReads,
+}
+
+/// The caches of public views by id, one per resource, and the demands settings (shared, not
+/// copied for each request).
+#[derive(Clone)]
+pub struct PublicReads {
+    pub listings: Arc<ttx_web::read_cache::ReadCache>,
+    pub demands: Arc<ttx_web::read_cache::ReadCache>,
+    pub demands_cfg: Arc<ttx_demands::DemandsConfig>,
+}
+
+impl PublicReads {
+    pub fn new(config: &Config) -> PublicReads {
+        use ttx_web::read_cache::ReadCache;
+        PublicReads {
+            listings: Arc::new(ReadCache::new("listings", &config.read_cache)),
+            demands: Arc::new(ReadCache::new("demands", &config.read_cache)),
+            demands_cfg: Arc::new(config.demands.clone()),
+        }
+    }
+
+    /// Every view names its owner organisation: a change to any organisation drops them all.
+    pub fn organisations_changed(&self) {
+        self.listings.clear();
+        self.demands.clear();
+    }
 }
 
 impl FromRef<AppState> for ttx_documents::DocumentsState {
@@ -79,6 +108,7 @@ impl FromRef<AppState> for ttx_listings::ListingsState {
             s.search.engine.clone(),
             s.search.outbox.clone(),
         )
+        .with_reads(s.reads.listings.clone())
     }
 }
 
@@ -97,11 +127,12 @@ pub fn doc_sources(
 
 impl FromRef<AppState> for ttx_demands::DemandsState {
     fn from_ref(s: &AppState) -> Self {
-        ttx_demands::DemandsState::new(
+        ttx_demands::DemandsState::shared(
             s.db.clone(),
             s.search.engine.clone(),
             s.search.outbox.clone(),
-            s.config.demands.clone(),
+            s.reads.demands_cfg.clone(),
+            s.reads.demands.clone(),
         )
     }
 }
@@ -293,6 +324,7 @@ impl App {
                 config.server.rate_limit.per_address_per_minute,
                 config.trust_forwarded_for(),
             )),
+            reads: PublicReads::new(&config),
         };
         let (shutdown, rx) = watch::channel(false);
         #[allow(unused_mut)]
@@ -451,6 +483,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
     let cfg = state.config.clone();
     let clock = state.clock.clone();
     let rate_limits = state.rate_limits.clone();
+    let reads = state.reads.clone();
     let idempotency = ttx_web::idempotency::Settings {
         db: state.db.clone(),
         lease: ttx_web::idempotency::Settings::lease_for(Duration::from_secs(
@@ -525,6 +558,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(cfg.server.request_timeout_secs)))
         .layer(middleware::from_fn(record_metrics))
+        .layer(middleware::from_fn_with_state(reads, drop_public_reads_on_org_write))
         .layer(middleware::from_fn(html_security_headers))
         .layer(middleware::from_fn(problemify))
         .layer(middleware::from_fn(uri_limit))
@@ -549,6 +583,23 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         )
         // Outermost: everything a request runs (idempotency records included) reads this clock.
         .layer(middleware::from_fn_with_state(clock, with_clock))
+}
+
+/// A write under `/v1/orgs/` (a name, kind or region changed, an organisation verified) drops
+/// the cached public views, which name their owner, once it has run and before its response
+/// goes (whatever its status: organisation writes are rare, a needless drop is harmless).
+async fn drop_public_reads_on_org_write(
+    axum::extract::State(reads): axum::extract::State<PublicReads>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        && req.uri().path().starts_with("/v1/orgs/");
+    let resp = next.run(req).await;
+    if write {
+        reads.organisations_changed();
+    }
+    resp
 }
 
 /// Runs the request with the application's clock in effect (`ttx_core::clock::now`).
@@ -670,16 +721,58 @@ async fn problemify(req: Request, next: Next) -> Response {
     out.into_response()
 }
 
+/// A label value without an allocation for the usual methods and statuses.
+fn static_or_owned(known: Option<&'static str>, other: impl FnOnce() -> String) -> SharedString {
+    match known {
+        Some(s) => SharedString::from(s),
+        None => SharedString::from(other()),
+    }
+}
+
+fn method_label(m: &Method) -> SharedString {
+    let known = match *m {
+        Method::GET => Some("GET"),
+        Method::POST => Some("POST"),
+        Method::PATCH => Some("PATCH"),
+        Method::PUT => Some("PUT"),
+        Method::DELETE => Some("DELETE"),
+        Method::HEAD => Some("HEAD"),
+        Method::OPTIONS => Some("OPTIONS"),
+        _ => None,
+    };
+    static_or_owned(known, || m.to_string())
+}
+
+fn status_label(s: StatusCode) -> SharedString {
+    let known = match s.as_u16() {
+        200 => Some("200"),
+        201 => Some("201"),
+        204 => Some("204"),
+        304 => Some("304"),
+        400 => Some("400"),
+        401 => Some("401"),
+        403 => Some("403"),
+        404 => Some("404"),
+        409 => Some("409"),
+        412 => Some("412"),
+        422 => Some("422"),
+        429 => Some("429"),
+        500 => Some("500"),
+        _ => None,
+    };
+    static_or_owned(known, || s.as_u16().to_string())
+}
+
 async fn record_metrics(req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let route = req
         .extensions()
         .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
+        .map(|p| SharedString::from(p.as_str().to_string()))
+        .unwrap_or_else(|| SharedString::from("unmatched"));
     let resp = next.run(req).await;
-    let status = resp.status().as_u16().to_string();
+    let status = status_label(resp.status());
     let elapsed = start.elapsed().as_secs_f64();
     metrics::counter!("ttx_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
     metrics::histogram!("ttx_http_request_duration_seconds", "method" => method, "route" => route)

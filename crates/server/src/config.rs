@@ -31,6 +31,9 @@ pub struct Config {
     pub documents: ttx_documents::DocumentsConfig,
     /// Enquiries between parties: the daily cap per organisation.
     pub enquiries: EnquiriesConfig,
+    /// The in-memory cache of public reads by id (anonymous `GET /v1/listings/{id}` and
+    /// `GET /v1/demands/{id}`): on, size, and how stale another process's write may be seen.
+    pub read_cache: ttx_web::read_cache::ReadCacheConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -150,6 +153,7 @@ impl Default for Config {
             contracts: ContractsConfig::default(),
             documents: ttx_documents::DocumentsConfig::default(),
             enquiries: EnquiriesConfig::default(),
+            read_cache: ttx_web::read_cache::ReadCacheConfig::default(),
         }
     }
 }

@@ -6,7 +6,8 @@
 //! - [`pagination`]: opaque cursors and capped page sizes;
 //! - [`etag`]: `ETag` on reads, `If-Match` on updates;
 //! - [`idempotency`]: `Idempotency-Key` on creating POSTs;
-//! - [`ratelimit`]: per-token and per-address rate limits (429 with `Retry-After`).
+//! - [`ratelimit`]: per-token and per-address rate limits (429 with `Retry-After`);
+//! - [`read_cache`]: the read-through cache of public views by id.
 
 pub mod db;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod pagination;
 pub mod ratelimit;
+pub mod read_cache;
 pub mod serde_msg;
 
 pub use db::begin_write;

@@ -236,6 +236,7 @@ pub async fn update(
     ttx_search::enqueue(&txn, DEMANDS, id).await?;
     let loaded = load_visible(&txn, &viewer, id).await?;
     txn.commit().await?;
+    st.changed(id);
     st.committed();
     Ok(loaded)
 }
@@ -285,6 +286,7 @@ pub async fn publish(st: &DemandsState, actor: &Actor, id: i64) -> Result<Loaded
     ttx_search::enqueue(&txn, DEMANDS, id).await?;
     let loaded = load_visible(&txn, &viewer, id).await?;
     txn.commit().await?;
+    st.changed(id);
     st.committed();
     Ok(loaded)
 }
@@ -333,6 +335,7 @@ pub async fn close(
     ttx_search::enqueue(&txn, DEMANDS, id).await?;
     let loaded = load_visible(&txn, &viewer, id).await?;
     txn.commit().await?;
+    st.changed(id);
     st.committed();
     Ok(loaded)
 }

@@ -58,7 +58,10 @@ pub async fn load_visible<C: ConnectionTrait>(
     id: i64,
 ) -> Result<Loaded, ServiceError> {
     let not_found = || ServiceError::not_found("need");
-    let d = store::find(conn, id).await?.ok_or_else(not_found)?;
+    // One query for the row and its owner (a read by id is the hottest path of the API).
+    let (d, org) = store::find_with_org(conn, id)
+        .await?
+        .ok_or_else(not_found)?;
     let status = domain::effective_status(d.status, d.data.deadline, ttx_core::clock::today());
     let mut readable = domain::can_read(status, d.owner_org_id, viewer, false);
     if !readable && d.is_challenge {
@@ -77,9 +80,6 @@ pub async fn load_visible<C: ConnectionTrait>(
     } else {
         None
     };
-    let org = store::orgs(conn, &[d.owner_org_id])
-        .await?
-        .remove(&d.owner_org_id);
     Ok(Loaded {
         demand: d,
         challenge,

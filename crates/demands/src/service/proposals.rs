@@ -130,6 +130,7 @@ pub async fn submit(
     ttx_notify::emit(&txn, crate::events::proposal_submitted(d, &p, &solver_name)).await?;
     let mut out = bundle(&txn, vec![p], d).await?;
     txn.commit().await?;
+    st.changed(challenge_id);
     st.committed();
     Ok(out.remove(0))
 }
@@ -384,6 +385,7 @@ pub async fn decide(
     }
     let mut out = bundle(&txn, vec![p], &d).await?;
     txn.commit().await?;
+    st.changed(d.id);
     st.committed();
     Ok(out.remove(0))
 }

@@ -1,0 +1,280 @@
+//! The public read cache (`read_cache`): anonymous `GET /v1/listings/{id}` and
+//! `GET /v1/demands/{id}` are answered from memory, yet a write in this process is seen by the
+//! next read (read-your-writes), callers with a token never get the cached public view, ETags stay
+//! the versions, and a write made by another process on the same database is seen after at most
+//! `read_cache.ttl_secs` (a second application on the same database stands for that process).
+use serde_json::{json, Value};
+use ttx_tests::fixtures::{listing_body, need_body};
+use ttx_tests::{Resp, TestApp};
+
+fn listing(title: &str) -> Value {
+    let mut b = listing_body(
+        title,
+        &format!("本成果“{title}”已完成中试验证，可面向企业转化。"),
+        &["成果转化"],
+        "new_energy",
+    );
+    b["contact"] =
+        json!({"name": "保密联系人", "phone": "13912345678", "email": "secret@lab.test"});
+    b
+}
+
+/// Asserts a public answer: 200, JSON, the ETag of `version`, no contact details.
+fn public(r: &Resp, version: i64) {
+    r.assert_status(200);
+    assert!(
+        r.header("content-type")
+            .unwrap_or("")
+            .starts_with("application/json"),
+        "content type {:?}",
+        r.header("content-type")
+    );
+    assert_eq!(r.etag(), format!("\"{version}\""));
+    assert_eq!(r.body["version"], version);
+    assert_eq!(
+        r.body["contact"],
+        Value::Null,
+        "no contact in a public read"
+    );
+    assert!(!r.text.contains("secret@lab.test") && !r.text.contains("needs@firm.test"));
+}
+
+#[tokio::test]
+async fn anonymous_listing_reads_follow_every_write_at_once() {
+    let app = TestApp::spawn_with(|c| c.read_cache.ttl_secs = 3600).await;
+    let uni = app.org("university", "110108", false).await;
+    let id = app
+        .create("/v1/listings", &uni.admin_token, &listing("钙钛矿叠层电池"))
+        .await;
+    let path = format!("/v1/listings/{id}");
+
+    // Twice anonymously (the second from the cache): the same public view.
+    let a = app.get(&path, None).await;
+    public(&a, 1);
+    let b = app.get(&path, None).await;
+    public(&b, 1);
+    assert_eq!(a.body, b.body);
+    assert_eq!(a.body["title"], "钙钛矿叠层电池");
+
+    // The owner still gets the private fields.
+    let own = app.get(&path, Some(&uni.admin_token)).await;
+    own.assert_status(200);
+    assert_eq!(own.body["contact"]["email"], "secret@lab.test");
+    assert_eq!(own.etag(), a.etag());
+
+    // An update with the ETag an anonymous read gave: the next anonymous read shows it.
+    let p = app
+        .patch(
+            &path,
+            Some(&uni.admin_token),
+            &a.etag(),
+            &json!({"title": "钙钛矿叠层电池（第二版）"}),
+        )
+        .await;
+    p.assert_status(200);
+    let r = app.get(&path, None).await;
+    public(&r, 2);
+    assert_eq!(r.body["title"], "钙钛矿叠层电池（第二版）");
+    // The ETag a cached read gave is the version: an update with the old one is refused.
+    app.patch(
+        &path,
+        Some(&uni.admin_token),
+        &a.etag(),
+        &json!({"title": "旧版本覆盖"}),
+    )
+    .await
+    .assert_problem(412, "precondition_failed");
+
+    // The owner organisation renamed: the public view names it at once.
+    let org_path = format!("/v1/orgs/{}", uni.id);
+    let o = app.get(&org_path, Some(&uni.admin_token)).await;
+    app.patch(
+        &org_path,
+        Some(&uni.admin_token),
+        &o.etag(),
+        &json!({"name": "改名后的大学"}),
+    )
+    .await
+    .assert_status(200);
+    let r = app.get(&path, None).await;
+    public(&r, 2);
+    assert_eq!(r.body["owner"]["name"], "改名后的大学");
+
+    // Withdrawn: gone from the public at once; published again: back.
+    app.post(
+        &format!("{path}/withdraw"),
+        Some(&uni.admin_token),
+        &json!({}),
+    )
+    .await
+    .assert_status(200);
+    app.get(&path, None).await.assert_problem(404, "not_found");
+    app.post(
+        &format!("{path}/publish"),
+        Some(&uni.admin_token),
+        &json!({}),
+    )
+    .await
+    .assert_status(200);
+    let r = app.get(&path, None).await;
+    public(&r, 4);
+    assert_eq!(r.body["status"], "published");
+
+    // A draft is never public, cached or not.
+    let mut draft = listing("未发布的草稿成果");
+    draft["publish"] = json!(false);
+    let d = app.create("/v1/listings", &uni.admin_token, &draft).await;
+    for _ in 0..2 {
+        app.get(&format!("/v1/listings/{d}"), None)
+            .await
+            .assert_problem(404, "not_found");
+    }
+}
+
+#[tokio::test]
+async fn anonymous_need_reads_follow_every_write_at_once() {
+    let app = TestApp::spawn_with(|c| c.read_cache.ttl_secs = 3600).await;
+    let firm = app.org("enterprise", "320505", false).await;
+    let id = app
+        .create(
+            "/v1/demands",
+            &firm.admin_token,
+            &need_body("脱硫石膏渣综合利用", false),
+        )
+        .await;
+    let path = format!("/v1/demands/{id}");
+    let a = app.get(&path, None).await;
+    public(&a, 1);
+    public(&app.get(&path, None).await, 1);
+    let own = app.get(&path, Some(&firm.admin_token)).await;
+    assert_eq!(own.body["contact"]["email"], "needs@firm.test");
+
+    app.patch(
+        &path,
+        Some(&firm.admin_token),
+        &a.etag(),
+        &json!({"title": "脱硫石膏渣高值化利用"}),
+    )
+    .await
+    .assert_status(200);
+    let r = app.get(&path, None).await;
+    public(&r, 2);
+    assert_eq!(r.body["title"], "脱硫石膏渣高值化利用");
+
+    app.post(
+        &format!("{path}/close"),
+        Some(&firm.admin_token),
+        &json!({"outcome": "resolved"}),
+    )
+    .await
+    .assert_status(200);
+    app.get(&path, None).await.assert_problem(404, "not_found");
+}
+
+/// A second application on the same database (another `ttx` process in the scale-out setup),
+/// with its own data directory; its base URL.
+async fn second_process(app: &TestApp) -> (String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = app.config.clone();
+    config.data_dir = dir.path().to_path_buf();
+    let other = ttx_server::App::build_with_clock(config, ttx_core::Clock::manual())
+        .await
+        .expect("the second application builds");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = other.serve_until(listener, std::future::pending()).await;
+    });
+    (base, dir)
+}
+
+async fn retitle_elsewhere(base: &str, path: &str, token: &str, etag: &str, title: &str) {
+    let r = reqwest::Client::new()
+        .patch(format!("{base}{path}"))
+        .bearer_auth(token)
+        .header("if-match", etag)
+        .json(&json!({ "title": title }))
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(
+        r.status().as_u16(),
+        200,
+        "{}",
+        r.text().await.unwrap_or_default()
+    );
+}
+
+#[tokio::test]
+async fn another_process_write_is_seen_within_the_ttl() {
+    let app = TestApp::spawn_with(|c| c.read_cache.ttl_secs = 3600).await;
+    let (other, _dir) = second_process(&app).await;
+    let uni = app.org("university", "110108", false).await;
+    let reader = app.org("enterprise", "320505", false).await;
+    let id = app
+        .create(
+            "/v1/listings",
+            &uni.admin_token,
+            &listing("高通量电解水制氢"),
+        )
+        .await;
+    let path = format!("/v1/listings/{id}");
+    let a = app.get(&path, None).await;
+    public(&a, 1);
+
+    retitle_elsewhere(
+        &other,
+        &path,
+        &uni.admin_token,
+        &a.etag(),
+        "高通量电解水制氢（修订）",
+    )
+    .await;
+
+    // This process has not seen the write: anonymous readers get the cached view for up to the
+    // TTL (an hour here), callers with a token read the database.
+    let stale = app.get(&path, None).await;
+    public(&stale, 1);
+    assert_eq!(stale.body["title"], "高通量电解水制氢");
+    let fresh = app.get(&path, Some(&reader.admin_token)).await;
+    fresh.assert_status(200);
+    assert_eq!(fresh.body["title"], "高通量电解水制氢（修订）");
+    assert_eq!(fresh.etag(), "\"2\"");
+    assert_eq!(fresh.body["contact"], Value::Null);
+
+    // Past the TTL, the anonymous read shows the write too.
+    app.clock.advance(chrono::Duration::seconds(3601));
+    let r = app.get(&path, None).await;
+    public(&r, 2);
+    assert_eq!(r.body["title"], "高通量电解水制氢（修订）");
+}
+
+#[tokio::test]
+async fn without_the_cache_another_process_write_is_seen_at_once() {
+    let app = TestApp::spawn_with(|c| c.read_cache.enabled = false).await;
+    let (other, _dir) = second_process(&app).await;
+    let firm = app.org("enterprise", "320505", false).await;
+    let id = app
+        .create(
+            "/v1/demands",
+            &firm.admin_token,
+            &need_body("高盐废水零排放", false),
+        )
+        .await;
+    let path = format!("/v1/demands/{id}");
+    let a = app.get(&path, None).await;
+    public(&a, 1);
+    retitle_elsewhere(
+        &other,
+        &path,
+        &firm.admin_token,
+        &a.etag(),
+        "高盐废水零排放（修订）",
+    )
+    .await;
+    let r = app.get(&path, None).await;
+    public(&r, 2);
+    assert_eq!(r.body["title"], "高盐废水零排放（修订）");
+}
