@@ -48,6 +48,22 @@ pub struct Args {
     /// Seed of the corpus expansion and the query mix.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Keep the embedded engine's database and index in this directory: the first run imports
+    /// into it, later runs with the same `--listings` and `--seed` reuse it and skip the import
+    /// (at 1M listings the import takes minutes).
+    #[arg(long)]
+    reuse: Option<PathBuf>,
+    /// Write the top 10 ids of every distinct query of the mix (engine alone) to this JSON
+    /// file, to compare rankings between builds with `--compare-top10`.
+    #[arg(long)]
+    save_top10: Option<PathBuf>,
+    /// Compare the top 10 of every distinct query of the mix with a file written by
+    /// `--save-top10` (same data: use `--reuse`) and print the overlap.
+    #[arg(long)]
+    compare_top10: Option<PathBuf>,
+    /// Skip the in-process runs (service and engine alone) after the HTTP run.
+    #[arg(long)]
+    http_only: bool,
 }
 
 #[derive(serde::Deserialize)]
@@ -392,18 +408,37 @@ fn query_mix(corpus: &[ListingInput], n: usize, seed: u64) -> Vec<Query> {
         .collect()
 }
 
+/// Where a running server keeps its database and index: a temporary directory, or one kept
+/// across runs (`--reuse`).
+pub(crate) enum BenchDir {
+    Temp(tempfile::TempDir),
+    Kept(PathBuf),
+}
+
+impl BenchDir {
+    pub(crate) fn path(&self) -> &Path {
+        match self {
+            BenchDir::Temp(t) => t.path(),
+            BenchDir::Kept(p) => p,
+        }
+    }
+}
+
 pub(crate) struct Running {
     pub(crate) base: String,
     pub(crate) db: sea_orm::DatabaseConnection,
     pub(crate) outbox: Arc<tokio::sync::Notify>,
     listings: ttx_listings::ListingsState,
-    pub(crate) dir: tempfile::TempDir,
+    pub(crate) dir: BenchDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     engine: String,
 }
 
 pub(crate) async fn start(engine: &str, outbox_batch: u64) -> anyhow::Result<Running> {
-    let dir = tempfile::tempdir()?;
+    start_in(engine, outbox_batch, BenchDir::Temp(tempfile::tempdir()?)).await
+}
+
+async fn start_in(engine: &str, outbox_batch: u64, dir: BenchDir) -> anyhow::Result<Running> {
     // Defaults, with `TTX_*` environment overrides (e.g. matching weights) honoured.
     let mut config = Config::load(None).map_err(|e| anyhow::anyhow!("{e}"))?;
     config.data_dir = dir.path().to_path_buf();
@@ -657,6 +692,17 @@ async fn top10(base: &str, text: &str) -> Vec<i64> {
         .unwrap_or_default()
 }
 
+fn stamp(a: &Args) -> String {
+    format!("listings={} seed={}\n", a.listings, a.seed)
+}
+
+/// Whether `--reuse` names a directory holding a complete import of this corpus.
+fn reusable(a: &Args) -> bool {
+    a.reuse.as_ref().is_some_and(|d| {
+        std::fs::read_to_string(d.join("bench-complete")).is_ok_and(|s| s == stamp(a))
+    })
+}
+
 /// Runs one engine end to end; returns the running server for the overlap comparison.
 async fn bench_engine(
     engine: &str,
@@ -665,8 +711,42 @@ async fn bench_engine(
     queries: &[Query],
 ) -> anyhow::Result<Running> {
     say!("\n== engine: {engine} ==");
-    let run = start(engine, a.outbox_batch).await?;
-    let imp = import(&run, file, a).await?;
+    let kept = a.reuse.as_ref().filter(|_| engine == "embedded");
+    let stamp = stamp(a);
+    let reused = engine == "embedded" && reusable(a);
+    let run = match kept {
+        Some(d) => {
+            if !reused && d.exists() {
+                std::fs::remove_dir_all(d).with_context(|| format!("clearing {}", d.display()))?;
+            }
+            std::fs::create_dir_all(d)?;
+            start_in(engine, a.outbox_batch, BenchDir::Kept(d.clone())).await?
+        }
+        None => start(engine, a.outbox_batch).await?,
+    };
+    if reused {
+        let n = run.listings.engine.count(ttx_search::LISTINGS).await?;
+        say!(
+            "import: skipped, reusing {} ({n} documents indexed)",
+            run.dir.path().display()
+        );
+    } else {
+        import_and_report(engine, &run, file, a).await?;
+        if let Some(d) = kept {
+            std::fs::write(d.join("bench-complete"), &stamp)?;
+        }
+    }
+    measure(engine, &run, a, queries).await?;
+    Ok(run)
+}
+
+async fn import_and_report(
+    engine: &str,
+    run: &Running,
+    file: &Path,
+    a: &Args,
+) -> anyhow::Result<()> {
+    let imp = import(run, file, a).await?;
     say!(
         "import: {} listings ({} rows rejected) in {:.1}s end to end incl. indexing = {:.0} listings/s \
          (database writes alone {:.1}s = {:.0}/s) [target >= 2000/s: {}]",
@@ -686,6 +766,10 @@ async fn bench_engine(
             imp.listings as f64 / imp.total_secs
         ),
     );
+    Ok(())
+}
+
+async fn measure(engine: &str, run: &Running, a: &Args, queries: &[Query]) -> anyhow::Result<()> {
     let warm = (queries.len() / 20).max(50);
     let _ = run_queries(&run.base, &queries[..warm.min(queries.len())], a.clients).await;
     let s = run_queries(&run.base, queries, a.clients).await;
@@ -712,10 +796,12 @@ async fn bench_engine(
     for (k, l) in &s.by_kind {
         say!("  {k:<14} {}", l.line());
     }
-    let svc = run_in_process(&run.listings, queries, a.clients, true).await;
-    say!("  without HTTP (engine + database loads): {}", svc.line());
-    let eng = run_in_process(&run.listings, queries, a.clients, false).await;
-    say!("  engine alone:                           {}", eng.line());
+    if !a.http_only {
+        let svc = run_in_process(&run.listings, queries, a.clients, true).await;
+        say!("  without HTTP (engine + database loads): {}", svc.line());
+        let eng = run_in_process(&run.listings, queries, a.clients, false).await;
+        say!("  engine alone:                           {}", eng.line());
+    }
     let (p95, p99) = (s.all.percentile(95.0), s.all.percentile(99.0));
     say!(
         "  targets: p95 {:.1} ms <= 15 ms: {}; p99 {:.1} ms <= 30 ms: {}",
@@ -744,7 +830,102 @@ async fn bench_engine(
     if let Some(rss) = rss_mib() {
         say!("process RSS (server + bench clients): {rss:.0} MiB");
     }
-    Ok(run)
+    if engine == "embedded" {
+        top10_files(run, a, queries).await?;
+    }
+    Ok(())
+}
+
+/// The top 10 ids of each distinct query of the mix, from the engine alone.
+async fn mix_top10(run: &Running, queries: &[Query]) -> BTreeMap<String, Vec<i64>> {
+    let mut out = BTreeMap::new();
+    for q in queries {
+        if out.contains_key(&q.path) {
+            continue;
+        }
+        let qs = q.path.split_once('?').map_or("", |(_, q)| q);
+        let Ok(params) = serde_html_form::from_str::<ttx_listings::dto::SearchParams>(qs) else {
+            continue;
+        };
+        let Ok(mut s) = params.parse() else { continue };
+        s.query.limit = 10;
+        s.query.cursor = None;
+        let Ok(r) = run
+            .listings
+            .engine
+            .search(ttx_search::LISTINGS, &s.query)
+            .await
+        else {
+            continue;
+        };
+        out.insert(q.path.clone(), r.hits.iter().map(|h| h.id).collect());
+    }
+    out
+}
+
+/// `--save-top10` / `--compare-top10`.
+async fn top10_files(run: &Running, a: &Args, queries: &[Query]) -> anyhow::Result<()> {
+    if a.save_top10.is_none() && a.compare_top10.is_none() {
+        return Ok(());
+    }
+    let now = mix_top10(run, queries).await;
+    if let Some(p) = &a.save_top10 {
+        std::fs::write(p, serde_json::to_vec_pretty(&now)?)?;
+        say!(
+            "top 10 of {} distinct queries written to {}",
+            now.len(),
+            p.display()
+        );
+    }
+    if let Some(p) = &a.compare_top10 {
+        let old: BTreeMap<String, Vec<i64>> = serde_json::from_slice(
+            &std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
+        )?;
+        let mut by_kind: BTreeMap<&str, (f64, usize, usize)> = BTreeMap::new();
+        let kinds: HashMap<&str, &str> =
+            queries.iter().map(|q| (q.path.as_str(), q.kind)).collect();
+        let mut worst: Vec<(f64, &str)> = vec![];
+        for (path, ids) in &now {
+            let Some(before) = old.get(path) else {
+                continue;
+            };
+            let b: HashSet<i64> = before.iter().copied().collect();
+            let denom = ids.len().max(before.len());
+            let o = if denom == 0 {
+                1.0
+            } else {
+                ids.iter().filter(|i| b.contains(i)).count() as f64 / denom as f64
+            };
+            let e = by_kind
+                .entry(kinds.get(path.as_str()).copied().unwrap_or("?"))
+                .or_default();
+            e.0 += o;
+            e.1 += 1;
+            if ids == before {
+                e.2 += 1;
+            }
+            worst.push((o, path.as_str()));
+        }
+        let (sum, n, same) = by_kind.values().fold((0.0, 0, 0), |acc, v| {
+            (acc.0 + v.0, acc.1 + v.1, acc.2 + v.2)
+        });
+        say!(
+            "top-10 overlap with {}: {:.1}% over {n} distinct queries ({same} in the same order)",
+            p.display(),
+            100.0 * sum / n.max(1) as f64
+        );
+        for (k, (s, n, same)) in &by_kind {
+            say!(
+                "  {k:<14} {:.1}% over {n} ({same} same order)",
+                100.0 * s / (*n).max(1) as f64
+            );
+        }
+        worst.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for (o, path) in worst.iter().take(5).filter(|w| w.0 < 1.0) {
+            say!("  lowest: {:.0}% {path}", 100.0 * o);
+        }
+    }
+    Ok(())
 }
 
 pub async fn run(a: Args) -> anyhow::Result<()> {
@@ -757,7 +938,8 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     let queries = query_mix(&corpus, a.requests, a.seed);
     let dir = tempfile::tempdir()?;
     let file = dir.path().join("corpus.jsonl");
-    {
+    let meili = std::env::var("MEILI_URL").is_ok_and(|u| !u.trim().is_empty());
+    if !reusable(&a) || meili {
         use std::io::Write;
         let mut w = std::io::BufWriter::new(std::fs::File::create(&file)?);
         for l in &corpus {
@@ -768,7 +950,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     }
     drop(corpus);
     let embedded = bench_engine("embedded", &a, &file, &queries).await?;
-    if std::env::var("MEILI_URL").is_ok_and(|u| !u.trim().is_empty()) {
+    if meili {
         match bench_engine("meilisearch", &a, &file, &queries).await {
             Ok(meili) => {
                 let texts: Vec<&str> = queries

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::StrColumn;
 use tantivy::index::SegmentId;
+use tantivy::query::{EnableScoring, Query};
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
 use super::schema::names;
@@ -377,6 +378,77 @@ pub fn collect_all(
     collector.merge_fruits(fruits)
 }
 
+/// The best `k` documents by score of `query`, without scoring every match: `bound` is a
+/// disjunction of term queries whose summed score is at least `query`'s score for every
+/// document (see `query::bound_terms`). Tantivy runs it with block-max WAND, which only
+/// yields documents whose bound can still beat the current k-th best score; each of these is
+/// then scored exactly by `query`'s own scorer (sought forward to the document), so the
+/// ranking is the same as scoring every match. Numeric filters and deletions are applied to
+/// the candidates. One heap across segments, so later segments start with a high threshold.
+pub fn top_by_score(
+    searcher: &Searcher,
+    data: &[Arc<SegmentData>],
+    query: &dyn Query,
+    bound: &dyn Query,
+    k: usize,
+    numeric: &NumericFilter,
+) -> tantivy::Result<Vec<Entry>> {
+    let scoring = EnableScoring::enabled_from_searcher(searcher);
+    let exact = query.weight(scoring)?;
+    let wand = bound.weight(scoring)?;
+    let numeric = (!numeric.is_empty()).then_some(numeric);
+    let mut heap: BinaryHeap<Reverse<Entry>> = BinaryHeap::with_capacity(k.min(1024) + 1);
+    if k == 0 {
+        return Ok(Vec::new());
+    }
+    // Candidates whose bound is below the k-th best score are skipped; ties are kept (a tie
+    // is broken by id), hence the threshold a little below that score.
+    let floor = |heap: &BinaryHeap<Reverse<Entry>>| -> Score {
+        match heap.peek() {
+            Some(w) if heap.len() >= k => {
+                let s = w.0.score;
+                s - s.abs() * 1e-5 - f32::MIN_POSITIVE
+            }
+            _ => f32::MIN,
+        }
+    };
+    for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        let d = &*data[ord];
+        let mut scorer = exact.scorer(reader, 1.0)?;
+        let alive = reader.alive_bitset();
+        let start = floor(&heap);
+        wand.for_each_pruning(start, reader, &mut |doc, _bound| {
+            if alive.is_some_and(|a| !a.is_alive(doc)) {
+                return floor(&heap);
+            }
+            if scorer.doc() < doc {
+                scorer.seek(doc);
+            }
+            if scorer.doc() != doc || numeric.is_some_and(|f| !f.matches(d, doc as usize)) {
+                return floor(&heap);
+            }
+            let score = scorer.score();
+            let entry = Entry {
+                key: score_key(score),
+                id: d.ids[doc as usize],
+                score,
+                address: DocAddress::new(ord as SegmentOrdinal, doc),
+            };
+            if heap.len() < k {
+                heap.push(Reverse(entry));
+            } else if let Some(mut worst) = heap.peek_mut() {
+                if entry > worst.0 {
+                    *worst = Reverse(entry);
+                }
+            }
+            floor(&heap)
+        })?;
+    }
+    let mut top: Vec<Entry> = heap.into_iter().map(|r| r.0).collect();
+    top.sort_unstable_by(|a, b| b.cmp(a));
+    Ok(top)
+}
+
 /// Cache of [`SegmentData`] by segment id, shared by all searches of one generation.
 #[derive(Default)]
 pub struct SegmentCache {
@@ -597,6 +669,9 @@ impl MainSegmentCollector {
                     *c += 1;
                 }
             }
+        }
+        if self.k == 0 {
+            return;
         }
         let key = match self.sort {
             SortKey::Score => score_key(score),

@@ -142,6 +142,16 @@ struct Generation {
     reloading: AtomicBool,
 }
 
+/// `TTX_SEARCH_PRUNE=1` ranks by score with the two-pass path (count every match without
+/// scoring, then the top k by block-max WAND) instead of scoring every match in one pass.
+/// The ranking is the same (see the test below); it is off by default because on the
+/// loaded benchmark machine it did not measure faster at 100k listings (issue 14, see
+/// docs/BENCHMARKS.md), and it is yet to be measured at 1M.
+fn exhaustive() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| !std::env::var("TTX_SEARCH_PRUNE").is_ok_and(|v| v == "1"))
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -407,7 +417,59 @@ impl Generation {
         }
     }
 
+    /// Total, facets and top k of `tq`. Ranked by score with one word, or any of the words,
+    /// the top k come from a pruned pass (block-max WAND, [`collector::top_by_score`]) and
+    /// the total and facets from a pass that visits every match without scoring; otherwise
+    /// one pass does both. (With every word required, the intersection is small and WAND
+    /// over a union of the words would yield documents that lack some of them.)
+    fn collect(
+        &self,
+        searcher: &tantivy::Searcher,
+        tq: &dyn tantivy::query::Query,
+        groups: &[query::Group],
+        any_word: bool,
+        collector: &MainCollector,
+        allow_pruning: bool,
+    ) -> Result<collector::Collected, SearchError> {
+        let prune = allow_pruning
+            && collector.sort == SortKey::Score
+            && !groups.is_empty()
+            && (groups.len() == 1 || any_word)
+            && collector.k > 0;
+        if !prune {
+            return Ok(searcher.search(tq, collector)?);
+        }
+        let counter = MainCollector {
+            data: collector.data.clone(),
+            sort: SortKey::Newest,
+            k: 0,
+            facets: collector.facets.clone(),
+            numeric: collector.numeric.clone(),
+        };
+        let mut counted = searcher.search(tq, &counter)?;
+        if counted.total > 0 {
+            let bound = query::bound_query(query::bound_terms(&self.fields, groups));
+            counted.top = collector::top_by_score(
+                searcher,
+                &collector.data,
+                tq,
+                &*bound,
+                collector.k,
+                &collector.numeric,
+            )?;
+        }
+        Ok(counted)
+    }
+
     fn search(&self, q: &SearchQuery) -> Result<SearchResults, SearchError> {
+        self.search_with(q, !exhaustive())
+    }
+
+    fn search_with(
+        &self,
+        q: &SearchQuery,
+        allow_pruning: bool,
+    ) -> Result<SearchResults, SearchError> {
         let offset = q.offset()?;
         let limit = q.effective_limit();
         let searcher = self.reader.searcher();
@@ -433,13 +495,20 @@ impl Generation {
                 collector::collect_all(&searcher, &collector.data, &collector)?
             } else {
                 let tq = query::combine(&self.fields, &groups, q.any_word, filters);
-                searcher.search(&*tq, &collector)?
+                self.collect(
+                    &searcher,
+                    &*tq,
+                    &groups,
+                    q.any_word,
+                    &collector,
+                    allow_pruning,
+                )?
             };
         if collected.total == 0 && groups.len() > 1 && !q.any_word {
             // No document has every word: rank documents having some of them.
             let filters = query::filter_queries(&self.fields, &q.filters);
             let tq = query::combine(&self.fields, &groups, true, filters);
-            collected = searcher.search(&*tq, &collector)?;
+            collected = self.collect(&searcher, &*tq, &groups, true, &collector, allow_pruning)?;
         }
 
         let terms: HashSet<String> = query::highlight_terms(&groups)
@@ -877,5 +946,99 @@ impl Drop for EmbeddedRebuild {
                 let _ = fs::remove_dir_all(&path);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{FacetField, Filters, SortOrder};
+
+    fn doc(i: i64) -> SearchDoc {
+        const WORDS: [&str; 12] = [
+            "电池", "材料", "芯片", "算法", "储能", "催化", "水稻", "图像", "控制", "检测", "合金",
+            "网络",
+        ];
+        // Deterministic variety: titles, keywords and bodies draw different words, so
+        // scores spread over many values with some exact ties.
+        let w = |k: i64| WORDS[((i * 7 + k * 13 + i / 5) % 12) as usize];
+        let title = format!("{}{}的研究", w(1), if i % 3 == 0 { w(2) } else { "" });
+        let body = (0..(i % 9))
+            .map(|k| format!("{}方法{}", w(k + 3), "。".repeat(1 + (k % 2) as usize)))
+            .collect::<String>();
+        SearchDoc {
+            id: i,
+            title,
+            summary: format!("关于{}的摘要", w(4)),
+            body,
+            keywords: vec![w(5).to_string(), w(6).to_string()],
+            org_name: None,
+            org_id: None,
+            field: ["new_energy", "new_materials", "biomedicine"][(i % 3) as usize].into(),
+            modes: vec!["transfer".into()],
+            ip_kinds: vec![],
+            status: "published".into(),
+            region_code: "440305".into(),
+            region_prefixes: vec!["44".into(), "4403".into()],
+            dual_use: false,
+            trl: Some(1 + i % 9),
+            amount_min: None,
+            amount_max: None,
+            negotiable: true,
+            published_at: 1_700_000_000 + i,
+            deadline: None,
+            tags: vec![],
+        }
+    }
+
+    /// The pruned top k (block-max WAND) equals scoring every match, with the same total
+    /// and facets, over several segments, deletions, filters and pages.
+    #[test]
+    fn pruned_top_k_equals_exhaustive() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = EmbeddedEngine::open(dir.path()).unwrap();
+        let inner = engine.inner.clone();
+        for chunk in (1..=3000).collect::<Vec<i64>>().chunks(700) {
+            let docs: Vec<SearchDoc> = chunk.iter().map(|&i| doc(i)).collect();
+            inner.upsert("listings", &docs).unwrap();
+        }
+        inner.delete("listings", &[5, 17, 1234]).unwrap();
+        let gen = inner.slot("listings").unwrap().live();
+        assert!(gen.reader.searcher().segment_readers().len() > 1);
+        let mut checked = 0;
+        for text in ["电池", "材料", "芯片 算法", "储能 水稻 网络", "合金"] {
+            for any_word in [false, true] {
+                for (limit, cursor_offset) in [(10, 0), (20, 40)] {
+                    for field in [None, Some("new_materials")] {
+                        let q = SearchQuery {
+                            text: Some(text.into()),
+                            filters: Filters {
+                                fields: field.map(|f| vec![f.to_string()]).unwrap_or_default(),
+                                trl_min: field.map(|_| 3),
+                                ..Filters::default()
+                            },
+                            facets: vec![FacetField::Field, FacetField::Trl],
+                            sort: SortOrder::Relevance,
+                            limit,
+                            cursor: (cursor_offset > 0)
+                                .then(|| crate::encode_cursor(cursor_offset)),
+                            highlight: false,
+                            any_word,
+                        };
+                        let a = gen.search_with(&q, true).unwrap();
+                        let b = gen.search_with(&q, false).unwrap();
+                        assert_eq!(a.total, b.total, "{text} {any_word}");
+                        assert_eq!(a.facets, b.facets, "{text}");
+                        let ids = |r: &SearchResults| -> Vec<(i64, u32)> {
+                            r.hits.iter().map(|h| (h.id, h.score.to_bits())).collect()
+                        };
+                        assert_eq!(ids(&a), ids(&b), "{text} any_word={any_word}");
+                        assert!(!a.hits.is_empty(), "{text}");
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 40);
     }
 }

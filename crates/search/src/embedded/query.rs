@@ -394,6 +394,44 @@ fn group_query(fields: &Fields, g: &Group) -> Box<dyn Query> {
     Box::new(DisjunctionMaxQuery::with_tie_breaker(alts, TIE_BREAKER))
 }
 
+/// Every (term, boost) the query of `groups` scores with. Each group's score is a
+/// disjunction-max (at most the sum of its parts) or a sum of such, and filters score zero,
+/// so a document's score is at most the sum of these terms' scores: a disjunction of them
+/// bounds the score from above, which is what block-max WAND needs to skip documents that
+/// cannot reach the top k (see `collector::top_by_score`).
+pub fn bound_terms(fields: &Fields, groups: &[Group]) -> Vec<(Term, f32)> {
+    let mut out = Vec::new();
+    for g in groups {
+        for a in &g.alts {
+            let fs: Vec<(Field, f32)> = match a.target {
+                Target::Text => text_fields(fields).to_vec(),
+                Target::Grams => gram_fields(fields),
+            };
+            for t in &a.terms {
+                for (field, boost) in &fs {
+                    out.push((Term::from_field_text(*field, t), boost * a.weight));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The disjunction (sum) of boosted term queries built from [`bound_terms`].
+pub fn bound_query(terms: Vec<(Term, f32)>) -> Box<dyn Query> {
+    let should = terms
+        .into_iter()
+        .map(|(t, boost)| {
+            let tq = TermQuery::new(t, IndexRecordOption::WithFreqs);
+            (
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(tq), boost)) as Box<dyn Query>,
+            )
+        })
+        .collect();
+    Box::new(BooleanQuery::new(should))
+}
+
 /// The terms to highlight for the groups.
 pub fn highlight_terms(groups: &[Group]) -> Vec<(String, f32)> {
     groups
