@@ -362,6 +362,16 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         needs.len(),
         needs_file.display()
     );
+    if let Ok(c) = ttx_server::Config::load(None) {
+        let m = &c.matching;
+        say!(
+            "- matcher settings: candidates {}, query_terms {}, max_term_share {}, expansion {}",
+            m.candidates,
+            m.query_terms,
+            m.max_term_share,
+            serde_json::to_string(&m.expansion).unwrap_or_default()
+        );
+    }
     say!();
     say!("| | nDCG@10 | recall@50 | MRR |");
     say!("|---|---|---|---|");

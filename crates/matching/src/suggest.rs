@@ -2,8 +2,10 @@
 //! needs it could serve (科技成果推送).
 //!
 //! Candidates come from the search engine (so the embedded engine and Meilisearch both work),
-//! asked with the whole text of the need (or listing) in any-word mode; their relevance is
-//! their engine score relative to the best one. They are then re-ranked with
+//! asked with the need (or listing: the whole text, or its most telling words) in any-word
+//! mode, then with the words the best matches add (pseudo-relevance feedback). Their text
+//! relevance blends the engine scores of both retrievals (relative to the best) with the
+//! similarity of character pairs between the two texts. They are then re-ranked with
 //! [`crate::score::score`], whose parts are returned with each suggestion.
 use crate::score::{self, ListingProfile, NeedProfile, Scored};
 use crate::text::{self, Text};
@@ -265,6 +267,8 @@ trait Candidate: Sized + Send + Sync {
     fn open_status() -> &'static str;
     fn id(&self) -> i64;
     fn owner_org_id(&self) -> i64;
+    /// Its text (for feedback words).
+    fn text(&self) -> Text;
     /// Those of `ids` still open on `today` (what is no longer public is left out).
     async fn load_open(
         db: &DatabaseConnection,
@@ -284,6 +288,9 @@ impl Candidate for Listing {
     }
     fn owner_org_id(&self) -> i64 {
         self.owner_org_id
+    }
+    fn text(&self) -> Text {
+        listing_text(self)
     }
     async fn load_open(
         db: &DatabaseConnection,
@@ -317,6 +324,9 @@ impl Candidate for Demand {
     fn owner_org_id(&self) -> i64 {
         self.owner_org_id
     }
+    fn text(&self) -> Text {
+        demand_text(self)
+    }
     async fn load_open(
         db: &DatabaseConnection,
         ids: &[i64],
@@ -342,8 +352,64 @@ impl Candidate for Demand {
     }
 }
 
-/// The open candidates for text `t`, with their relevance (engine score relative to the best
-/// one), most relevant first.
+/// Document frequencies of `words` in `index`, or `None` when the engine cannot say (the
+/// words are then weighed by the text alone).
+async fn doc_freqs(
+    st: &MatchingState,
+    index: &'static str,
+    words: &[String],
+) -> Option<ttx_search::DocFreqs> {
+    if words.is_empty() {
+        return None;
+    }
+    match st.engine.doc_freqs(index, words).await {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!(error = %e, "matching: document frequencies unavailable");
+            None
+        }
+    }
+}
+
+/// Engine scores relative to the best one, in `0..=1`: BM25 ratios separate a good match from
+/// a weak one far more than ranks do, so the other parts reorder only near-equals.
+fn relative(hits: &[(i64, f64)]) -> HashMap<i64, f64> {
+    let best = hits.iter().map(|(_, s)| *s).fold(0.0, f64::max);
+    hits.iter()
+        .map(|(id, s)| {
+            let rel = if best > 0.0 {
+                (s / best).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            (*id, rel)
+        })
+        .collect()
+}
+
+/// Blends the relevance of the first retrieval with that of the feedback retrieval:
+/// `(first + weight × feedback) / (1 + weight)`, a document missing from one list counting 0
+/// there. In `0..=1`.
+fn blend(first: &HashMap<i64, f64>, second: &HashMap<i64, f64>, weight: f64) -> HashMap<i64, f64> {
+    let w = weight.max(0.0);
+    let mut out: HashMap<i64, f64> = HashMap::with_capacity(first.len() + second.len());
+    for id in first.keys().chain(second.keys()) {
+        let a = first.get(id).copied().unwrap_or(0.0);
+        let b = second.get(id).copied().unwrap_or(0.0);
+        out.insert(*id, ((a + w * b) / (1.0 + w)).clamp(0.0, 1.0));
+    }
+    out
+}
+
+/// The open candidates for text `t`, with their relevance (in `0..=1`), most relevant first.
+///
+/// 1. The text's most telling words (weight in the text × rarity in the index, at most
+///    `query_terms`) are asked for in any-word mode.
+/// 2. Pseudo-relevance feedback: the words that the best first-pass matches use and the text
+///    does not (the researchers' words for the firm's thing) are asked for in a second
+///    retrieval, and both relevances are blended (see [`crate::config::Expansion`]).
+/// 3. `pair_weight` of the relevance is the similarity of character pairs between the text and
+///    each candidate (relative to the most similar candidate), whatever the word segmentation.
 async fn candidates<C: Candidate>(
     st: &MatchingState,
     t: &Text,
@@ -351,41 +417,78 @@ async fn candidates<C: Candidate>(
     want: usize,
     today: NaiveDate,
 ) -> ApiResult<Vec<(f64, C)>> {
-    // The need's words, title and keywords first; the engine's BM25 weighs rare words up and
-    // common ones down. `query_terms` bounds the work per request (0: the whole text).
-    let q: String = if st.cfg.query_terms == 0 {
+    let cfg = &st.cfg;
+    let weighted = text::weighted_terms(t);
+    let q: String = if cfg.query_terms == 0 {
         let mut all = vec![t.title.clone(), t.keywords.join(" ")];
         all.extend(t.body.iter().cloned());
         all.join(" ").chars().take(QUERY_CHARS).collect()
     } else {
-        text::weighted_terms(t)
+        let words: Vec<String> = weighted.iter().map(|(w, _)| w.clone()).collect();
+        let df = doc_freqs(st, C::INDEX, &words).await;
+        text::select_terms(&weighted, df.as_ref(), cfg.query_terms, cfg.max_term_share)
             .into_iter()
-            .take(st.cfg.query_terms)
             .map(|(w, _)| w)
             .collect::<Vec<_>>()
             .join(" ")
     };
     let mut filters = filters.clone();
     filters.statuses = vec![C::open_status().to_string()];
-    let n = st.cfg.candidates.max(want).clamp(10, ttx_search::MAX_LIMIT);
-    let hits = ranked(st, C::INDEX, q, &filters, n).await?;
-    let best = hits.iter().map(|(_, s)| *s).fold(0.0, f64::max);
-    // Relevance relative to the best match: BM25 ratios separate a good match from a weak one
-    // far more than ranks do, so the other parts reorder only near-equals.
-    let mut ids: Vec<(i64, f64)> = hits
-        .into_iter()
-        .map(|(id, s)| {
-            let rel = if best > 0.0 {
-                (s / best).clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
-            (id, rel)
-        })
-        .collect();
+    let n = cfg.candidates.max(want).clamp(10, ttx_search::MAX_LIMIT);
+    let first = ranked(st, C::INDEX, q.clone(), &filters, n).await?;
+    let ids: Vec<i64> = first.iter().map(|(id, _)| *id).collect();
+    let mut loaded = C::load_open(&st.db, &ids, today).await?;
+    let mut rel = relative(&first);
+
+    let x = &cfg.expansion;
+    if x.docs > 0 && x.terms > 0 && !first.is_empty() {
+        let feedback: Vec<(f64, Text)> = first
+            .iter()
+            .filter_map(|(id, _)| loaded.get(id).map(|c| (rel[id], c.text())))
+            .take(x.docs)
+            .collect();
+        let own: HashSet<String> = weighted.iter().map(|(w, _)| w.clone()).collect();
+        let mut cands = text::feedback_terms(&feedback, &own);
+        cands.retain(|c| c.2 >= x.min_docs);
+        cands.truncate(x.terms * 4);
+        let words: Vec<String> = cands.iter().map(|c| c.0.clone()).collect();
+        let df = doc_freqs(st, C::INDEX, &words).await;
+        let exp =
+            text::pick_expansion(&cands, df.as_ref(), x.terms, cfg.max_term_share, x.min_docs);
+        if !exp.is_empty() {
+            let mut q2: Vec<String> = exp.into_iter().map(|(w, _)| w).collect();
+            if x.with_query {
+                q2.push(q);
+            }
+            let second = ranked(st, C::INDEX, q2.join(" "), &filters, n).await?;
+            let missing: Vec<i64> = second
+                .iter()
+                .map(|(id, _)| *id)
+                .filter(|id| !rel.contains_key(id))
+                .collect();
+            loaded.extend(C::load_open(&st.db, &missing, today).await?);
+            rel = blend(&rel, &relative(&second), x.weight);
+        }
+    }
+    let g = cfg.pair_weight.clamp(0.0, 1.0);
+    if g > 0.0 && !loaded.is_empty() {
+        let query = text::char_pairs(t);
+        let ids: Vec<i64> = loaded.keys().copied().collect();
+        let pairs: Vec<_> = ids
+            .iter()
+            .map(|id| text::char_pairs(&loaded[id].text()))
+            .collect();
+        let sims = text::pair_similarities(&query, &pairs);
+        let top = sims.iter().copied().fold(0.0, f64::max);
+        if top > 0.0 {
+            for (id, s) in ids.iter().zip(sims) {
+                let r = rel.entry(*id).or_insert(0.0);
+                *r = ((1.0 - g) * *r + g * s / top).clamp(0.0, 1.0);
+            }
+        }
+    }
+    let mut ids: Vec<(i64, f64)> = rel.into_iter().collect();
     ids.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let wanted: Vec<i64> = ids.iter().map(|(id, _)| *id).collect();
-    let mut loaded = C::load_open(&st.db, &wanted, today).await?;
     Ok(ids
         .into_iter()
         .filter_map(|(id, rel)| loaded.remove(&id).map(|c| (rel, c)))
@@ -623,6 +726,33 @@ mod tests {
             None,
             "no field leads"
         );
+    }
+
+    #[test]
+    fn blended_relevance_is_bounded_and_keeps_the_first_retrieval_ahead() {
+        let first: HashMap<i64, f64> = [(1, 1.0), (2, 0.5)].into_iter().collect();
+        let second: HashMap<i64, f64> = [(2, 1.0), (3, 1.0)].into_iter().collect();
+        let b = blend(&first, &second, 0.5);
+        assert!(b.values().all(|v| (0.0..=1.0).contains(v)));
+        assert_eq!(b.len(), 3);
+        // Found by both: raised; found by the feedback words alone: below what the need's own
+        // words found best.
+        assert!(b[&2] > 0.5 / 1.5);
+        assert!(b[&3] < b[&1]);
+        assert!((b[&3] - 0.5 / 1.5).abs() < 1e-12);
+        // Weight 0: the first retrieval alone.
+        let same = blend(&first, &second, 0.0);
+        assert_eq!(same[&1], 1.0);
+        assert_eq!(same[&2], 0.5);
+        assert_eq!(same[&3], 0.0);
+    }
+
+    #[test]
+    fn relevance_is_relative_to_the_best_hit() {
+        let r = relative(&[(7, 8.0), (9, 2.0)]);
+        assert_eq!(r[&7], 1.0);
+        assert_eq!(r[&9], 0.25);
+        assert!(relative(&[(1, 0.0)])[&1] == 0.0);
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Text of either side of a pair, and an absolute similarity of two texts (for scoring one pair
 //! without a ranked list, as subscriptions and events do).
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
-use ttx_search::embedded::tokenizer::{analyzer, jieba, query_terms};
+use ttx_search::embedded::tokenizer::{analyzer, is_han_word, is_stopword, jieba, query_tokens};
+use ttx_search::DocFreqs;
 
 /// The text of one side of a pair, by part; parts that name the subject (title, keywords)
 /// count more than the long description.
@@ -13,12 +14,38 @@ pub struct Text {
     pub body: Vec<String>,
 }
 
+/// The units of a text as the engine reads a query: words, and runs of two or more adjacent
+/// Chinese characters that the segmenter left single (a trade's 脱硫渣 or a firm's coinage),
+/// which the engine looks up by their character pairs. Function words are left out.
 fn tokens(text: &str) -> Vec<String> {
     static ANALYZER: std::sync::OnceLock<Mutex<tantivy::tokenizer::TextAnalyzer>> =
         std::sync::OnceLock::new();
     let a = ANALYZER.get_or_init(|| Mutex::new(analyzer(jieba(), false)));
     let mut a = a.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    query_terms(&mut a, text)
+    let toks = query_tokens(&mut a, text);
+    let single = |k: usize| {
+        let w = &toks[k].0;
+        w.chars().count() == 1 && is_han_word(w) && !is_stopword(w)
+    };
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < toks.len() {
+        let mut j = i;
+        while j < toks.len() && single(j) && (j == i || toks[j - 1].2 == toks[j].1) {
+            j += 1;
+        }
+        let unit = if j - i >= 2 {
+            toks[i..j].iter().map(|t| t.0.as_str()).collect::<String>()
+        } else {
+            j = i + 1;
+            toks[i].0.clone()
+        };
+        if !is_stopword(&unit) && !out.contains(&unit) {
+            out.push(unit);
+        }
+        i = j;
+    }
+    out
 }
 
 /// Words too general to say what a text is about (a firm's "problem", "improve", "cost"...).
@@ -76,6 +103,172 @@ pub fn weighted_terms(t: &Text) -> Vec<(String, f64)> {
     out
 }
 
+/// BM25's inverse document frequency of a word in `df` of `docs` documents (≥ 0).
+pub fn idf(df: u64, docs: u64) -> f64 {
+    let (n, d) = (docs as f64, df as f64);
+    (1.0 + (n - d + 0.5).max(0.0) / (d + 0.5)).ln()
+}
+
+/// The share of the documents a word no document has as such is treated as having: the engine
+/// looks such a word up by the words inside it (a firm's 脱硫石膏渣 finds 石膏), so it is worth
+/// a middling rarity, not the highest.
+const UNKNOWN_WORD_SHARE: f64 = 0.005;
+
+/// The telling words of a text for the engine, most telling first: each word's weight
+/// ([`weighted_terms`]: title and keywords weigh most) times its rarity in the index (`docs` and,
+/// per word, `freqs`). Words in more than `max_share` of the documents say nothing and are
+/// dropped; at most `max` words are kept. Without frequencies (`None`), the heaviest words.
+pub fn select_terms(
+    weighted: &[(String, f64)],
+    df: Option<&DocFreqs>,
+    max: usize,
+    max_share: f64,
+) -> Vec<(String, f64)> {
+    let mut out: Vec<(String, f64)> = match df {
+        Some(df) if df.freqs.len() == weighted.len() && df.docs > 0 => {
+            let docs = df.docs;
+            weighted
+                .iter()
+                .zip(&df.freqs)
+                .filter(|(_, f)| (**f as f64) <= max_share * docs as f64)
+                .map(|((w, x), f)| {
+                    let f = *f;
+                    let f = if f == 0 {
+                        ((docs as f64) * UNKNOWN_WORD_SHARE).ceil() as u64
+                    } else {
+                        f
+                    };
+                    (w.clone(), x * idf(f, docs))
+                })
+                .collect()
+        }
+        _ => weighted.to_vec(),
+    };
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    out.truncate(max);
+    out
+}
+
+/// Pseudo-relevance feedback, first step: the words of the best first-pass matches that the
+/// query does not have, each with its weight `Σ relevance × share of the document's weighted
+/// words` (a relevance model of the feedback texts) and the number of feedback texts having it.
+/// Heaviest first. The words of `query` are left out.
+pub fn feedback_terms(
+    feedback: &[(f64, Text)],
+    query: &HashSet<String>,
+) -> Vec<(String, f64, usize)> {
+    let mut acc: HashMap<String, (f64, usize)> = HashMap::new();
+    for (rel, t) in feedback {
+        let terms = weighted_terms(t);
+        let total: f64 = terms.iter().map(|(_, w)| w).sum();
+        if total <= 0.0 || *rel <= 0.0 {
+            continue;
+        }
+        for (w, x) in terms {
+            if query.contains(&w) {
+                continue;
+            }
+            let e = acc.entry(w).or_insert((0.0, 0));
+            e.0 += rel * x / total;
+            e.1 += 1;
+        }
+    }
+    let mut out: Vec<(String, f64, usize)> = acc.into_iter().map(|(w, (x, n))| (w, x, n)).collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    out
+}
+
+/// Pseudo-relevance feedback, second step: of the feedback words ([`feedback_terms`]), the
+/// `max` most discriminative (weight × rarity) that can find other documents: words in at least
+/// two documents and at most `max_share` of them, found in at least `min_docs` feedback texts.
+/// Without frequencies, the heaviest such words.
+pub fn pick_expansion(
+    cands: &[(String, f64, usize)],
+    df: Option<&DocFreqs>,
+    max: usize,
+    max_share: f64,
+    min_docs: usize,
+) -> Vec<(String, f64)> {
+    let known = df.filter(|d| d.freqs.len() == cands.len() && d.docs > 0);
+    let mut out: Vec<(String, f64)> = cands
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.2 >= min_docs)
+        .filter_map(|(i, (w, x, _))| match known {
+            Some(d) => {
+                let f = d.freqs[i];
+                (f >= 2 && (f as f64) <= max_share * d.docs as f64)
+                    .then(|| (w.clone(), x * idf(f, d.docs)))
+            }
+            None => Some((w.clone(), *x)),
+        })
+        .collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    out.truncate(max);
+    out
+}
+
+/// The character pairs of a text (Han characters, letters and digits; Latin letters
+/// lower-cased), each once: they match a firm's 副产石膏 with a paper's 脱硫石膏 through 石膏
+/// however the words were segmented.
+pub fn char_pairs(t: &Text) -> HashSet<[char; 2]> {
+    let mut out = HashSet::new();
+    let mut add = |s: &str| {
+        let mut prev: Option<char> = None;
+        for c in s.chars().flat_map(char::to_lowercase) {
+            let ok = c.is_alphanumeric();
+            if let (Some(p), true) = (prev, ok) {
+                out.insert([p, c]);
+            }
+            prev = ok.then_some(c);
+        }
+    };
+    add(&t.title);
+    for k in &t.keywords {
+        add(k);
+    }
+    for b in &t.body {
+        add(b);
+    }
+    out
+}
+
+/// Similarity of a query's character pairs to each of some texts' (cosine of binary vectors,
+/// each pair weighted by its rarity among these texts, so pairs they all share count little):
+/// a re-ranking signal among candidates that is independent of word segmentation.
+pub fn pair_similarities(query: &HashSet<[char; 2]>, texts: &[HashSet<[char; 2]>]) -> Vec<f64> {
+    let n = texts.len() as f64;
+    let mut df: HashMap<[char; 2], u32> = HashMap::new();
+    for t in texts {
+        for p in t {
+            if query.contains(p) {
+                *df.entry(*p).or_insert(0) += 1;
+            }
+        }
+    }
+    let w = |p: &[char; 2]| -> f64 {
+        let d = f64::from(df.get(p).copied().unwrap_or(0));
+        (1.0 + n / (1.0 + d)).ln()
+    };
+    let qn: f64 = query.iter().map(|p| w(p).powi(2)).sum::<f64>().sqrt();
+    texts
+        .iter()
+        .map(|t| {
+            let dot: f64 = t
+                .iter()
+                .filter(|p| query.contains(*p))
+                .map(|p| w(p).powi(2))
+                .sum();
+            let tn = (t.len() as f64).sqrt() * (1.0 + n).ln();
+            if qn == 0.0 || tn == 0.0 {
+                0.0
+            } else {
+                (dot / (qn * tn)).clamp(0.0, 1.0)
+            }
+        })
+        .collect()
+}
+
 /// Cosine similarity of two texts' weighted terms, in `0..=1` (an absolute relevance, for
 /// scoring one pair without a ranked list).
 pub fn similarity(a: &Text, b: &Text) -> f64 {
@@ -118,6 +311,128 @@ mod tests {
             assert!("锂电池正极材料 磷酸铁锂".contains(w), "{top:?}");
         }
         assert!(!terms.iter().any(|(w, _)| w == "我们" || w == "成本"));
+    }
+
+    fn w(v: &[(&str, f64)]) -> Vec<(String, f64)> {
+        v.iter().map(|(a, b)| (a.to_string(), *b)).collect()
+    }
+
+    #[test]
+    fn rarity_is_bm25s_idf() {
+        assert!(idf(1, 1000) > idf(10, 1000));
+        assert!(idf(10, 1000) > idf(500, 1000));
+        assert!(idf(1000, 1000) >= 0.0);
+    }
+
+    #[test]
+    fn selected_words_are_the_rare_heavy_ones_and_at_most_max() {
+        let weighted = w(&[
+            ("石膏", 3.0),
+            ("电厂", 3.0),
+            ("砌块", 1.0),
+            ("保温", 1.0),
+            ("墙体", 1.0),
+        ]);
+        let df = DocFreqs {
+            docs: 10_000,
+            // 电厂 is in 30% of the documents: dropped at a 20% share.
+            freqs: vec![12, 3_000, 40, 900, 0],
+        };
+        let got = select_terms(&weighted, Some(&df), 3, 0.2);
+        let words: Vec<&str> = got.iter().map(|(w, _)| w.as_str()).collect();
+        assert_eq!(words.len(), 3);
+        assert_eq!(words[0], "石膏", "{got:?}");
+        assert!(!words.contains(&"电厂"), "{got:?}");
+        // A word no document has (looked up by its parts) ranks below an equally heavy rare
+        // known word, above a common one.
+        assert!(
+            words.contains(&"墙体") && words.contains(&"砌块"),
+            "{got:?}"
+        );
+        assert!(!words.contains(&"保温"), "{got:?}");
+        // Without frequencies: the heaviest words, in order.
+        let plain = select_terms(&weighted, None, 2, 0.2);
+        assert_eq!(plain, w(&[("电厂", 3.0), ("石膏", 3.0)]));
+        // Frequencies that do not fit the words are ignored rather than misapplied.
+        let short = DocFreqs {
+            docs: 10,
+            freqs: vec![1],
+        };
+        assert_eq!(select_terms(&weighted, Some(&short), 2, 0.2), plain);
+    }
+
+    #[test]
+    fn feedback_words_leave_out_the_query_and_favour_shared_words_of_relevant_texts() {
+        let fb = vec![
+            (
+                1.0,
+                t("工业副产石膏制备轻质砌块", &["副产石膏", "砌块"], ""),
+            ),
+            (0.9, t("副产石膏改性及建材利用", &["副产石膏", "改性"], "")),
+            (0.1, t("陶瓷釉料配方", &["釉料"], "")),
+        ];
+        let query: HashSet<String> = ["砌块".to_string()].into_iter().collect();
+        let got = feedback_terms(&fb, &query);
+        assert!(!got.iter().any(|(w, _, _)| w == "砌块"), "{got:?}");
+        let top = &got[0];
+        assert_eq!(
+            top.2, 2,
+            "the top word is shared by two feedback texts: {got:?}"
+        );
+        assert!(top.0.contains("石膏") || top.0.contains("副产"), "{got:?}");
+        let glaze = got.iter().find(|(w, _, _)| w == "陶瓷").expect("陶瓷");
+        assert!(
+            glaze.1 < top.1 / 3.0,
+            "a weakly relevant text adds little: {got:?}"
+        );
+    }
+
+    #[test]
+    fn expansion_words_can_find_other_documents_and_are_discriminative() {
+        let cands = vec![
+            ("副产石膏".to_string(), 0.30, 2),
+            ("改性".to_string(), 0.35, 2),
+            ("孤词".to_string(), 0.50, 1),
+            ("磷石膏".to_string(), 0.05, 1),
+        ];
+        let df = DocFreqs {
+            docs: 10_000,
+            // 改性 is common; 孤词 is in one document only (the feedback text itself).
+            freqs: vec![8, 1_500, 1, 5],
+        };
+        let got = pick_expansion(&cands, Some(&df), 2, 0.2, 1);
+        let words: Vec<&str> = got.iter().map(|(w, _)| w.as_str()).collect();
+        assert_eq!(words, vec!["副产石膏", "改性"]);
+        let rare_first = pick_expansion(&cands, Some(&df), 2, 0.1, 1);
+        let words: Vec<&str> = rare_first.iter().map(|(w, _)| w.as_str()).collect();
+        assert_eq!(
+            words,
+            vec!["副产石膏", "磷石膏"],
+            "改性 is above a 10% share"
+        );
+        let shared = pick_expansion(&cands, Some(&df), 5, 0.2, 2);
+        assert!(shared.iter().all(|(w, _)| w != "磷石膏" && w != "孤词"));
+        assert_eq!(pick_expansion(&cands, None, 1, 0.2, 1), w(&[("孤词", 0.5)]));
+    }
+
+    #[test]
+    fn character_pairs_bridge_segmentation_and_rare_shared_pairs_count_most() {
+        let need = char_pairs(&t("电厂副产石膏做砌块", &[], ""));
+        assert!(need.contains(&['石', '膏']) && need.contains(&['副', '产']));
+        assert!(!char_pairs(&t("A-B", &[], "")).contains(&['-', 'b']));
+        let texts = vec![
+            char_pairs(&t("脱硫石膏制备砌块", &[], "")),
+            char_pairs(&t("水泥砌块强度", &[], "")),
+            char_pairs(&t("锂电池正极材料", &[], "")),
+        ];
+        let sims = pair_similarities(&need, &texts);
+        assert_eq!(sims.len(), 3);
+        assert!(sims.iter().all(|s| (0.0..=1.0).contains(s)), "{sims:?}");
+        assert!(sims[0] > sims[1] && sims[1] > sims[2], "{sims:?}");
+        assert_eq!(sims[2], 0.0);
+        assert!(pair_similarities(&HashSet::new(), &texts)
+            .iter()
+            .all(|s| *s == 0.0));
     }
 
     #[test]
