@@ -56,7 +56,7 @@ async fn world(app: &TestApp) -> World {
 
 fn body(w: &World, patch: Value) -> Value {
     merged(
-        contract_body("链接与日期校验合同", w.buyer_org, 300_000_00),
+        contract_body("链接与日期校验合同", w.buyer_org, 30_000_000),
         patch,
     )
 }
