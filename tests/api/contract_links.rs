@@ -4,7 +4,7 @@
 //! contract signed on 0001-01-01 with a term to 9999-12-31 was accepted (issue 13).
 use serde_json::{json, Value};
 use ttx_tests::fixtures::{contract_body, listing_body, merged, need_body};
-use ttx_tests::TestApp;
+use ttx_tests::{Resp, TestApp};
 
 struct World {
     seller_member: String,
@@ -54,11 +54,14 @@ async fn world(app: &TestApp) -> World {
     }
 }
 
-fn body(w: &World, patch: Value) -> Value {
-    merged(
+/// The seller drafts the shared contract body with `patch` merged in.
+async fn draft(app: &TestApp, w: &World, patch: Value) -> Resp {
+    let body = merged(
         contract_body("链接与日期校验合同", w.buyer_org, 30_000_000),
         patch,
-    )
+    );
+    app.post("/v1/contracts", Some(&w.seller_member), &body)
+        .await
 }
 
 #[tokio::test]
@@ -75,13 +78,7 @@ async fn links_to_missing_or_foreign_items_are_422_naming_the_field() {
         (json!({"match_id": 999_999}), "match_id"),
     ];
     for (patch, field) in cases {
-        let r = app
-            .post(
-                "/v1/contracts",
-                Some(&w.seller_member),
-                &body(&w, patch.clone()),
-            )
-            .await;
+        let r = draft(&app, &w, patch.clone()).await;
         r.assert_problem(422, "validation_failed");
         assert_eq!(r.error_fields(), vec![field], "{patch}: {}", r.text);
     }
@@ -95,13 +92,7 @@ async fn links_to_missing_or_foreign_items_are_422_naming_the_field() {
         r.text
     );
     // The seller's own listing links.
-    let r = app
-        .post(
-            "/v1/contracts",
-            Some(&w.seller_member),
-            &body(&w, json!({"listing_id": w.own_listing})),
-        )
-        .await;
+    let r = draft(&app, &w, json!({"listing_id": w.own_listing})).await;
     r.assert_status(201);
     assert_eq!(r.body["links"]["listing_id"], w.own_listing, "{}", r.text);
 }
@@ -116,13 +107,7 @@ async fn implausible_dates_are_422_naming_the_field() {
         (json!({"term_end": "9999-12-31"}), "term_end"),
     ];
     for (patch, field) in cases {
-        let r = app
-            .post(
-                "/v1/contracts",
-                Some(&w.seller_member),
-                &body(&w, patch.clone()),
-            )
-            .await;
+        let r = draft(&app, &w, patch.clone()).await;
         r.assert_problem(422, "validation_failed");
         assert!(
             r.error_fields().iter().any(|f| f == field),
@@ -131,12 +116,6 @@ async fn implausible_dates_are_422_naming_the_field() {
         );
     }
     // A long but plausible term (ten years) is accepted.
-    let r = app
-        .post(
-            "/v1/contracts",
-            Some(&w.seller_member),
-            &body(&w, json!({"term_end": "2036-02-28"})),
-        )
-        .await;
+    let r = draft(&app, &w, json!({"term_end": "2036-02-28"})).await;
     r.assert_status(201);
 }
