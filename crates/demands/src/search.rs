@@ -178,6 +178,7 @@ impl DemandSearchParams {
                 cursor: self.cursor.filter(|c| !c.trim().is_empty()),
                 highlight: true,
                 any_word: false,
+                top_only: false,
             },
             mine,
         })

@@ -116,6 +116,7 @@ impl SearchParams {
                 cursor: self.cursor.filter(|c| !c.trim().is_empty()),
                 highlight: true,
                 any_word: false,
+                top_only: false,
             },
             mine,
         })

@@ -374,6 +374,10 @@ pub struct SearchQuery {
     /// Rank documents having any of the words (long texts such as a whole need), instead of
     /// first asking for documents having all of them.
     pub any_word: bool,
+    /// Only the best `limit` hits are wanted (matching's candidates), not how many match: an
+    /// engine may then skip visiting every match, so [`SearchResults::total`] is only at least
+    /// the hits returned, and no facets are counted.
+    pub top_only: bool,
 }
 
 impl Default for SearchQuery {
@@ -387,6 +391,7 @@ impl Default for SearchQuery {
             cursor: None,
             highlight: false,
             any_word: false,
+            top_only: false,
         }
     }
 }
