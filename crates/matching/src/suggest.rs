@@ -241,6 +241,8 @@ async fn ranked(
         filters: filters.clone(),
         limit: limit.min(ttx_search::MAX_LIMIT),
         any_word: true,
+        // the candidates only: no total, no facets (lets the engine skip most of the index)
+        top_only: true,
         ..Default::default()
     };
     let r = st.engine.search(index, &q).await.map_err(search_error)?;

@@ -208,19 +208,60 @@ pub fn pick_expansion(
     out
 }
 
+/// The character pairs of a text, each once, sorted: see [`char_pairs`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pairs(Vec<u64>);
+
+impl Pairs {
+    /// Whether the pair `a`, `b` occurs (letters lower-cased).
+    pub fn contains(&self, pair: &[char; 2]) -> bool {
+        self.0.binary_search(&pack(pair[0], pair[1])).is_ok()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+fn pack(a: char, b: char) -> u64 {
+    (u64::from(u32::from(a)) << 32) | u64::from(u32::from(b))
+}
+
 /// The character pairs of a text (Han characters, letters and digits; Latin letters
 /// lower-cased), each once: they match a firm's 副产石膏 with a paper's 脱硫石膏 through 石膏
-/// however the words were segmented.
-pub fn char_pairs(t: &Text) -> HashSet<[char; 2]> {
-    let mut out = HashSet::new();
+/// however the words were segmented. (Kept as sorted numbers: matching computes them for every
+/// candidate of every request.)
+pub fn char_pairs(t: &Text) -> Pairs {
+    // one character (already lower-cased): a pair with the one before if both count
+    fn step(out: &mut Vec<u64>, prev: &mut Option<char>, c: char, ok: bool) {
+        if let (Some(p), true) = (*prev, ok) {
+            out.push(pack(p, c));
+        }
+        *prev = ok.then_some(c);
+    }
+    let mut out: Vec<u64> = Vec::new();
     let mut add = |s: &str| {
         let mut prev: Option<char> = None;
-        for c in s.chars().flat_map(char::to_lowercase) {
-            let ok = c.is_alphanumeric();
-            if let (Some(p), true) = (prev, ok) {
-                out.insert([p, c]);
+        for c in s.chars() {
+            if c.is_ascii() {
+                step(
+                    &mut out,
+                    &mut prev,
+                    c.to_ascii_lowercase(),
+                    c.is_ascii_alphanumeric(),
+                );
+            } else if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+                // CJK unified ideographs (the common case, checked first): no case
+                step(&mut out, &mut prev, c, true);
+            } else {
+                for l in c.to_lowercase() {
+                    step(&mut out, &mut prev, l, l.is_alphanumeric());
+                }
             }
-            prev = ok.then_some(c);
         }
     };
     add(&t.title);
@@ -230,35 +271,50 @@ pub fn char_pairs(t: &Text) -> HashSet<[char; 2]> {
     for b in &t.body {
         add(b);
     }
-    out
+    out.sort_unstable();
+    out.dedup();
+    Pairs(out)
 }
 
 /// Similarity of a query's character pairs to each of some texts' (cosine of binary vectors,
 /// each pair weighted by its rarity among these texts, so pairs they all share count little):
 /// a re-ranking signal among candidates that is independent of word segmentation.
-pub fn pair_similarities(query: &HashSet<[char; 2]>, texts: &[HashSet<[char; 2]>]) -> Vec<f64> {
+pub fn pair_similarities(query: &Pairs, texts: &[Pairs]) -> Vec<f64> {
     let n = texts.len() as f64;
-    let mut df: HashMap<[char; 2], u32> = HashMap::new();
-    for t in texts {
-        for p in t {
-            if query.contains(p) {
-                *df.entry(*p).or_insert(0) += 1;
-            }
-        }
-    }
-    let w = |p: &[char; 2]| -> f64 {
-        let d = f64::from(df.get(p).copied().unwrap_or(0));
-        (1.0 + n / (1.0 + d)).ln()
-    };
-    let qn: f64 = query.iter().map(|p| w(p).powi(2)).sum::<f64>().sqrt();
-    texts
+    let q = &query.0;
+    // For each text, the positions in the query of the pairs it shares with it (a merge of two
+    // sorted lists), and for each query pair how many texts share it.
+    let mut df = vec![0u32; q.len()];
+    let shared: Vec<Vec<usize>> = texts
         .iter()
         .map(|t| {
-            let dot: f64 = t
-                .iter()
-                .filter(|p| query.contains(*p))
-                .map(|p| w(p).powi(2))
-                .sum();
+            let mut hits = Vec::new();
+            let (mut i, mut j) = (0, 0);
+            while i < q.len() && j < t.0.len() {
+                match q[i].cmp(&t.0[j]) {
+                    std::cmp::Ordering::Less => i += 1,
+                    std::cmp::Ordering::Greater => j += 1,
+                    std::cmp::Ordering::Equal => {
+                        df[i] += 1;
+                        hits.push(i);
+                        i += 1;
+                        j += 1;
+                    }
+                }
+            }
+            hits
+        })
+        .collect();
+    let w2: Vec<f64> = df
+        .iter()
+        .map(|&d| (1.0 + n / (1.0 + f64::from(d))).ln().powi(2))
+        .collect();
+    let qn: f64 = w2.iter().sum::<f64>().sqrt();
+    texts
+        .iter()
+        .zip(&shared)
+        .map(|(t, hits)| {
+            let dot: f64 = hits.iter().map(|&i| w2[i]).sum();
             let tn = (t.len() as f64).sqrt() * (1.0 + n).ln();
             if qn == 0.0 || tn == 0.0 {
                 0.0
@@ -415,6 +471,38 @@ mod tests {
         assert_eq!(pick_expansion(&cands, None, 1, 0.2, 1), w(&[("孤词", 0.5)]));
     }
 
+    /// The definition, written plainly: every lower-cased alphanumeric character after another.
+    fn pairs_by_definition(t: &Text) -> Vec<[char; 2]> {
+        let mut out = std::collections::BTreeSet::new();
+        for s in std::iter::once(&t.title).chain(&t.keywords).chain(&t.body) {
+            let mut prev: Option<char> = None;
+            for c in s.chars().flat_map(char::to_lowercase) {
+                let ok = c.is_alphanumeric();
+                if let (Some(p), true) = (prev, ok) {
+                    out.insert([p, c]);
+                }
+                prev = ok.then_some(c);
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn character_pairs_follow_their_definition(
+            title in "[a-zA-Z0-9 石膏砌块脱硫副产ÉßİΣσ１２\\-，。]{0,24}",
+            body in "\\PC{0,40}",
+        ) {
+            let text = t(&title, &["Ab", "锂电"], &body);
+            let pairs = char_pairs(&text);
+            let want = pairs_by_definition(&text);
+            proptest::prop_assert_eq!(pairs.len(), want.len());
+            for p in &want {
+                proptest::prop_assert!(pairs.contains(p), "{:?}", p);
+            }
+        }
+    }
+
     #[test]
     fn character_pairs_bridge_segmentation_and_rare_shared_pairs_count_most() {
         let need = char_pairs(&t("电厂副产石膏做砌块", &[], ""));
@@ -430,7 +518,7 @@ mod tests {
         assert!(sims.iter().all(|s| (0.0..=1.0).contains(s)), "{sims:?}");
         assert!(sims[0] > sims[1] && sims[1] > sims[2], "{sims:?}");
         assert_eq!(sims[2], 0.0);
-        assert!(pair_similarities(&HashSet::new(), &texts)
+        assert!(pair_similarities(&Pairs::default(), &texts)
             .iter()
             .all(|s| *s == 0.0));
     }
