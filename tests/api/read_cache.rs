@@ -1,8 +1,9 @@
 //! The public read cache (`read_cache`): anonymous `GET /v1/listings/{id}` and
 //! `GET /v1/demands/{id}` are answered from memory, yet a write in this process is seen by the
 //! next read (read-your-writes), callers with a token never get the cached public view, ETags stay
-//! the versions, and a write made by another process on the same database is seen after at most
-//! `read_cache.ttl_secs` (a second application on the same database stands for that process).
+//! the versions, and a write made by another process on the same database is followed through
+//! the change log within about `read_cache.follow_ms` (or, with following off, seen after at most
+//! `read_cache.ttl_secs`); a second application on the same database stands for that process.
 use serde_json::{json, Value};
 use ttx_tests::fixtures::{listing_body, need_body};
 use ttx_tests::{Resp, TestApp};
@@ -208,8 +209,12 @@ async fn retitle_elsewhere(base: &str, path: &str, token: &str, etag: &str, titl
 }
 
 #[tokio::test]
-async fn another_process_write_is_seen_within_the_ttl() {
-    let app = TestApp::spawn_with(|c| c.read_cache.ttl_secs = 3600).await;
+async fn another_process_write_is_seen_within_the_ttl_without_following() {
+    let app = TestApp::spawn_with(|c| {
+        c.read_cache.ttl_secs = 3600;
+        c.read_cache.follow_ms = 0;
+    })
+    .await;
     let (other, _dir) = second_process(&app).await;
     let uni = app.org("university", "110108", false).await;
     let reader = app.org("enterprise", "320505", false).await;
@@ -277,4 +282,161 @@ async fn without_the_cache_another_process_write_is_seen_at_once() {
     let r = app.get(&path, None).await;
     public(&r, 2);
     assert_eq!(r.body["title"], "高盐废水零排放（修订）");
+}
+
+/// Reads `path` anonymously until `done` holds of the body, for up to 20 s of real time; the last
+/// answer.
+async fn read_until(app: &TestApp, path: &str, done: impl Fn(&Value) -> bool) -> Resp {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let r = app.get(path, None).await;
+        if done(&r.body) || std::time::Instant::now() > until {
+            return r;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test]
+async fn another_process_write_is_followed_long_before_the_ttl() {
+    // An hour of TTL and a clock that does not move: only following can explain fresh reads.
+    let app = TestApp::spawn_with(|c| {
+        c.read_cache.ttl_secs = 3600;
+        c.read_cache.follow_ms = 50;
+    })
+    .await;
+    let (other, _dir) = second_process(&app).await;
+    let uni = app.org("university", "110108", false).await;
+    let firm = app.org("enterprise", "320505", false).await;
+    let lid = app
+        .create("/v1/listings", &uni.admin_token, &listing("固态电池电解质"))
+        .await;
+    let did = app
+        .create(
+            "/v1/demands",
+            &firm.admin_token,
+            &need_body("锂电池回收提锂", false),
+        )
+        .await;
+    let lpath = format!("/v1/listings/{lid}");
+    let dpath = format!("/v1/demands/{did}");
+    let l = app.get(&lpath, None).await;
+    public(&l, 1);
+    let d = app.get(&dpath, None).await;
+    public(&d, 1);
+    assert!(d.body["org"]["name"].is_string(), "{}", d.body);
+    let firm_name = d.body["org"]["name"].clone();
+
+    // A listing and a need changed by the other process.
+    retitle_elsewhere(
+        &other,
+        &lpath,
+        &uni.admin_token,
+        &l.etag(),
+        "固态电池电解质（二代）",
+    )
+    .await;
+    retitle_elsewhere(
+        &other,
+        &dpath,
+        &firm.admin_token,
+        &d.etag(),
+        "锂电池回收提锂（扩产）",
+    )
+    .await;
+    let r = read_until(&app, &lpath, |b| b["title"] == "固态电池电解质（二代）").await;
+    public(&r, 2);
+    assert_eq!(r.body["title"], "固态电池电解质（二代）");
+    let r = read_until(&app, &dpath, |b| b["title"] == "锂电池回收提锂（扩产）").await;
+    public(&r, 2);
+    assert_eq!(r.body["title"], "锂电池回收提锂（扩产）");
+
+    // The firm renamed through the other process: every view naming it follows.
+    let org_path = format!("/v1/orgs/{}", firm.id);
+    let own = app.get(&org_path, Some(&firm.admin_token)).await;
+    own.assert_status(200);
+    let renamed = reqwest::Client::new()
+        .patch(format!("{other}{org_path}"))
+        .bearer_auth(&firm.admin_token)
+        .header("if-match", own.etag())
+        .json(&json!({"name": "新名字回收科技有限公司"}))
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(renamed.status().as_u16(), 200);
+    let r = read_until(&app, &dpath, |b| {
+        b["org"]["name"] == "新名字回收科技有限公司"
+    })
+    .await;
+    public(&r, 2);
+    assert_eq!(r.body["org"]["name"], "新名字回收科技有限公司");
+    assert_ne!(r.body["org"]["name"], firm_name);
+}
+
+/// A change-log row that commits after a higher one was seen (a slow transaction) is still
+/// followed: the follower waits for the ids it skipped.
+#[tokio::test]
+async fn a_late_commit_below_the_highest_id_seen_is_followed() {
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    use ttx_search::outbox::entity as outbox;
+    use ttx_web::read_cache::{Cached, ReadCache};
+
+    let app = TestApp::spawn().await;
+    let reads = ttx_server::app::PublicReads::new(&app.config);
+    let mut follower = ttx_server::read_follow::Follower::start(app.db.clone(), reads.clone())
+        .await
+        .expect("the follower starts");
+    let last: i64 = outbox::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .max()
+        .unwrap_or(0);
+    let fill = |cache: &ReadCache, id: i64| {
+        let now = chrono::Utc::now();
+        let v = Cached::render(1, &json!({"id": id})).unwrap();
+        cache.put(cache.ticket(), id, v, now + chrono::Duration::hours(1));
+        assert!(cache.get(id, now).is_some());
+    };
+    let row = |id: i64, index: &str, doc: i64| outbox::ActiveModel {
+        id: Set(id),
+        index_name: Set(index.to_string()),
+        doc_id: Set(doc),
+        created_at: Set(chrono::Utc::now()),
+        attempts: Set(0),
+        next_attempt_at: Set(None),
+        last_error: Set(None),
+        processed_at: Set(Some(chrono::Utc::now())),
+    };
+    fill(&reads.listings, 7);
+    fill(&reads.demands, 8);
+    fill(&reads.demands, 9);
+
+    // Id last+3 commits first: listing 7 goes, last+1 and last+2 are awaited.
+    outbox::Entity::insert(row(last + 3, "listings", 7))
+        .exec_without_returning(&app.db)
+        .await
+        .unwrap();
+    let f = follower.poll().await.unwrap();
+    assert_eq!((f.dropped, f.cleared), (1, false));
+    let now = chrono::Utc::now();
+    assert!(reads.listings.get(7, now).is_none());
+    assert!(reads.demands.get(8, now).is_some());
+
+    // Then the slow one, below it: need 8 goes too; need 9 was never named and stays.
+    outbox::Entity::insert(row(last + 1, "demands", 8))
+        .exec_without_returning(&app.db)
+        .await
+        .unwrap();
+    let f = follower.poll().await.unwrap();
+    assert_eq!((f.dropped, f.cleared), (1, false));
+    assert!(reads.demands.get(8, now).is_none());
+    assert!(reads.demands.get(9, now).is_some());
+
+    // Nothing new: nothing dropped.
+    let f = follower.poll().await.unwrap();
+    assert_eq!((f.dropped, f.cleared), (0, false));
+    assert!(reads.demands.get(9, now).is_some());
 }

@@ -372,6 +372,14 @@ impl App {
                 ),
             ));
         }
+        if state.reads.listings.enabled() && config.read_cache.follow_ms > 0 {
+            tasks.push(ttx_core::clock::spawn(crate::read_follow::follow_loop(
+                db.clone(),
+                state.reads.clone(),
+                Duration::from_millis(config.read_cache.follow_ms),
+                rx.clone(),
+            )));
+        }
         let router = build_router(state.clone());
         Ok(App {
             state,

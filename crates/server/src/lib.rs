@@ -9,6 +9,7 @@ pub mod db;
 pub mod domain_metrics;
 pub mod openapi_conform;
 pub mod ops;
+pub mod read_follow;
 pub mod search_ops;
 pub mod seed;
 pub mod telemetry;

@@ -16,8 +16,11 @@
 //!   ([`ReadCache::clear`]; the server does it after any successful write under `/v1/orgs/`);
 //! - entries expire after `ttl_secs` of the application clock, at the next Beijing midnight
 //!   (expiry dates), and at any instant the caller names (a challenge's proposal deadline),
-//!   whichever comes first. Writes made by *another* process on the same database (the scale-out
-//!   setup, or a `ttx import` run) are therefore seen here after at most `ttl_secs`.
+//!   whichever comes first;
+//! - writes made by *another* process on the same database (the scale-out setup, or a `ttx
+//!   import` run) are followed through the database's change log every `follow_ms`
+//!   (`ttx_server::read_follow`), so they are seen here about a second later; `ttl_secs` bounds
+//!   what following cannot see (it is off, or the database is unreachable).
 //!
 //! The size is bounded by `max_entries` per cache (expired entries are swept first, then
 //! arbitrary ones evicted).
@@ -39,8 +42,13 @@ pub struct ReadCacheConfig {
     /// Entries per cache (one for listings, one for needs); a listing's view is 1 to 4 KiB.
     pub max_entries: usize,
     /// Longest time an entry is served: the bound on how stale a read may be after a write made
-    /// by another process on the same database. 0 turns the cache off.
+    /// by another process on the same database when following its writes fails or is off.
+    /// 0 turns the cache off.
     pub ttl_secs: u64,
+    /// How often the server reads the database's change log to drop views that another process
+    /// changed (`ttx_server::read_follow`): the usual bound on that staleness. 0 turns following
+    /// off (then `ttl_secs` is the bound).
+    pub follow_ms: u64,
 }
 
 impl Default for ReadCacheConfig {
@@ -48,7 +56,8 @@ impl Default for ReadCacheConfig {
         ReadCacheConfig {
             enabled: true,
             max_entries: 20_000,
-            ttl_secs: 5,
+            ttl_secs: 60,
+            follow_ms: 1_000,
         }
     }
 }
@@ -283,6 +292,7 @@ mod tests {
             enabled: true,
             max_entries: max,
             ttl_secs: 5,
+            follow_ms: 0,
         }
     }
 
