@@ -148,6 +148,25 @@ struct Generation {
 /// while its 24 heaviest words took 0.1 s with WAND).
 const MAX_WAND_TERMS: usize = 160;
 
+/// The top `collector.k` of `tq` by block-max WAND over the bound `terms` (see
+/// [`collector::top_by_score`]).
+fn wand_top(
+    searcher: &tantivy::Searcher,
+    tq: &dyn tantivy::query::Query,
+    terms: Vec<(tantivy::Term, f32)>,
+    collector: &MainCollector,
+) -> Result<Vec<collector::Entry>, SearchError> {
+    let bound = query::bound_query(terms);
+    Ok(collector::top_by_score(
+        searcher,
+        &collector.data,
+        tq,
+        &*bound,
+        collector.k,
+        &collector.numeric,
+    )?)
+}
+
 /// `TTX_SEARCH_PRUNE=1` ranks by score with the two-pass path (count every match without
 /// scoring, then the top k by block-max WAND) instead of scoring every match in one pass.
 /// The ranking is the same (see the test below); it is off by default because on the
@@ -455,15 +474,7 @@ impl Generation {
                 // every match once.
                 return Ok(searcher.search(tq, collector)?);
             }
-            let bound = query::bound_query(terms);
-            let top = collector::top_by_score(
-                searcher,
-                &collector.data,
-                tq,
-                &*bound,
-                collector.k,
-                &collector.numeric,
-            )?;
+            let top = wand_top(searcher, tq, terms, collector)?;
             return Ok(collector::Collected {
                 total: top.len() as u64,
                 top,
@@ -482,15 +493,8 @@ impl Generation {
         };
         let mut counted = searcher.search(tq, &counter)?;
         if counted.total > 0 {
-            let bound = query::bound_query(query::bound_terms(&self.fields, groups));
-            counted.top = collector::top_by_score(
-                searcher,
-                &collector.data,
-                tq,
-                &*bound,
-                collector.k,
-                &collector.numeric,
-            )?;
+            let terms = query::bound_terms(&self.fields, groups);
+            counted.top = wand_top(searcher, tq, terms, collector)?;
         }
         Ok(counted)
     }
