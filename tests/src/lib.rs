@@ -129,8 +129,7 @@ pub async fn fresh_database(dir: &std::path::Path) -> (String, Option<(String, S
         .await
         .expect("copying the template database");
     conn.close().await.ok();
-    let base = admin.split('?').next().unwrap_or(&admin);
-    let server = base.rsplit_once('/').map(|(s, _)| s).unwrap_or(base);
+    let server = ttx_testdb::server_url(&admin);
     (format!("{server}/{name}"), Some((admin.clone(), name)))
 }
 
@@ -172,8 +171,7 @@ pub async fn pg_template(admin_url: &str) -> Result<String, sea_orm::DbErr> {
             admin
                 .execute_unprepared(&format!("CREATE DATABASE {building}"))
                 .await?;
-            let base = admin_url.split('?').next().unwrap_or(admin_url);
-            let server = base.rsplit_once('/').map(|(s, _)| s).unwrap_or(base);
+            let server = ttx_testdb::server_url(admin_url);
             let db = Database::connect(format!("{server}/{building}")).await?;
             let migrated = ttx_server::db::migrate(&db).await;
             db.close().await.ok();

@@ -74,7 +74,7 @@ pub async fn fresh(admin_url: Option<&str>, dir: &Path, prefix: &str) -> Result<
 }
 
 /// The server part of a PostgreSQL URL: without its query and its database name.
-fn server_url(admin_url: &str) -> &str {
+pub fn server_url(admin_url: &str) -> &str {
     let base = admin_url.split('?').next().unwrap_or(admin_url);
     match base.rfind('/') {
         Some(i) if !base[..i].ends_with('/') => &base[..i],
