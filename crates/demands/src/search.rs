@@ -179,6 +179,7 @@ impl DemandSearchParams {
                 highlight: true,
                 any_word: false,
                 top_only: false,
+                long_text: false,
             },
             mine,
         })

@@ -117,6 +117,7 @@ impl SearchParams {
                 highlight: true,
                 any_word: false,
                 top_only: false,
+                long_text: false,
             },
             mine,
         })

@@ -378,6 +378,11 @@ pub struct SearchQuery {
     /// engine may then skip visiting every match, so [`SearchResults::total`] is only at least
     /// the hits returned, and no facets are counted.
     pub top_only: bool,
+    /// The text is a whole document (a need, a listing: hundreds of words), not words typed
+    /// into a box: an engine may rank it as one bag of words over every text field, summing
+    /// each word's BM25 (the embedded engine then scores term at a time, which costs about one
+    /// step per posting however many words there are). Used with `any_word` and `top_only`.
+    pub long_text: bool,
 }
 
 impl Default for SearchQuery {
@@ -392,6 +397,7 @@ impl Default for SearchQuery {
             highlight: false,
             any_word: false,
             top_only: false,
+            long_text: false,
         }
     }
 }

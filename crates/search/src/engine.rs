@@ -38,6 +38,13 @@ pub trait SearchEngine: Send + Sync + 'static {
         Ok(None)
     }
 
+    /// How many words of a query the engine reads (`None`: all of them). A caller with a long
+    /// text (a whole need) should then send its most telling words only, rather than have the
+    /// engine cut the text after its first words.
+    fn query_word_limit(&self) -> Option<usize> {
+        None
+    }
+
     /// Documents per index and bytes on disk where known.
     async fn stats(&self) -> Result<EngineStats, SearchError>;
 

@@ -898,6 +898,12 @@ impl SearchEngine for MeiliEngine {
         })
     }
 
+    /// Meilisearch reads at most ten words of a query ("known limitations" in its
+    /// documentation); the words after the tenth are ignored.
+    fn query_word_limit(&self) -> Option<usize> {
+        Some(10)
+    }
+
     async fn doc_freqs(
         &self,
         index: IndexName,

@@ -13,9 +13,15 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::StrColumn;
 use tantivy::index::SegmentId;
-use tantivy::query::{EnableScoring, Query};
-use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
+use tantivy::postings::{Postings, TermInfo};
+use tantivy::query::{Bm25Weight, EnableScoring, Query, Scorer, TermQuery, Weight};
+use tantivy::schema::Field;
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
+use tantivy::{DocSet, Term, TERMINATED};
+
+use super::query::{Plan, TIE_BREAKER};
 use super::schema::names;
 use crate::{FacetField, SortOrder};
 
@@ -378,23 +384,152 @@ pub fn collect_all(
     collector.merge_fruits(fruits)
 }
 
-/// The best `k` documents by score of `query`, without scoring every match: `bound` is a
-/// disjunction of term queries whose summed score is at least `query`'s score for every
-/// document (see `query::bound_terms`). Tantivy runs it with block-max WAND, which only
-/// yields documents whose bound can still beat the current k-th best score; each of these is
-/// then scored exactly by `query`'s own scorer (sought forward to the document), so the
-/// ranking is the same as scoring every match. Numeric filters and deletions are applied to
-/// the candidates. One heap across segments, so later segments start with a high threshold.
+/// Total, facets and top k by score in one pass over the documents of `matching` (a query
+/// matched without scores, see `query::match_query`), each scored exactly by `plan`. For
+/// queries whose matches are few (several words required, or a word and filters), this visits
+/// one posting list per word and filter instead of the scored query's per-word unions over the
+/// text fields, whose seeks refill a window of 4,096 documents each.
+pub fn collect_exact(
+    searcher: &Searcher,
+    collector: &MainCollector,
+    matching: &dyn Query,
+    plan: &Plan,
+) -> tantivy::Result<Collected> {
+    let exact = PlanWeights::new(plan, EnableScoring::enabled_from_searcher(searcher))?;
+    let weight = matching.weight(EnableScoring::disabled_from_searcher(searcher))?;
+    let mut fruits = Vec::with_capacity(searcher.segment_readers().len());
+    for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        let mut seg = collector.for_segment(ord as SegmentOrdinal, reader)?;
+        let mut scorer = exact.bind(reader)?;
+        let alive = reader.alive_bitset();
+        weight.for_each_no_score(reader, &mut |docs| {
+            for &doc in docs {
+                if alive.is_some_and(|a| !a.is_alive(doc)) {
+                    continue;
+                }
+                // every match of `matching` matches the plan (the same words)
+                if let Some(score) = scorer.score_at(doc) {
+                    seg.collect(doc, score);
+                }
+            }
+        })?;
+        fruits.push(seg.harvest());
+    }
+    collector.merge_fruits(fruits)
+}
+
+/// A [`Plan`] bound to one segment: term scorers sought forward to the documents asked for.
+enum Exact {
+    Term(Box<dyn Scorer>),
+    Max(Vec<Exact>),
+    All(Vec<Exact>),
+    Any(Vec<Exact>),
+}
+
+/// Term weights of a plan, built once per search (the BM25 statistics are the searcher's).
+enum PlanWeights {
+    Term(Box<dyn Weight>, f32),
+    Max(Vec<PlanWeights>),
+    All(Vec<PlanWeights>),
+    Any(Vec<PlanWeights>),
+}
+
+impl PlanWeights {
+    fn new(plan: &Plan, scoring: EnableScoring<'_>) -> tantivy::Result<PlanWeights> {
+        let many = |ps: &[Plan]| -> tantivy::Result<Vec<PlanWeights>> {
+            ps.iter().map(|p| PlanWeights::new(p, scoring)).collect()
+        };
+        Ok(match plan {
+            Plan::Term(t, boost) => PlanWeights::Term(
+                TermQuery::new(t.clone(), IndexRecordOption::WithFreqs).weight(scoring)?,
+                *boost,
+            ),
+            Plan::Max(ps) => PlanWeights::Max(many(ps)?),
+            Plan::All(ps) => PlanWeights::All(many(ps)?),
+            Plan::Any(ps) => PlanWeights::Any(many(ps)?),
+        })
+    }
+
+    fn bind(&self, reader: &SegmentReader) -> tantivy::Result<Exact> {
+        let many = |ws: &[PlanWeights]| -> tantivy::Result<Vec<Exact>> {
+            ws.iter().map(|w| w.bind(reader)).collect()
+        };
+        Ok(match self {
+            // a boosted term query's scorer is its term scorer with the boost
+            PlanWeights::Term(w, boost) => Exact::Term(w.scorer(reader, *boost)?),
+            PlanWeights::Max(ws) => Exact::Max(many(ws)?),
+            PlanWeights::All(ws) => Exact::All(many(ws)?),
+            PlanWeights::Any(ws) => Exact::Any(many(ws)?),
+        })
+    }
+}
+
+impl Exact {
+    /// The score of `doc`, or `None` when it does not match. Documents must be asked for in
+    /// increasing order.
+    fn score_at(&mut self, doc: DocId) -> Option<Score> {
+        match self {
+            Exact::Term(s) => {
+                if s.doc() < doc {
+                    s.seek(doc);
+                }
+                (s.doc() == doc).then(|| s.score())
+            }
+            Exact::Max(cs) => {
+                // as tantivy's DisjunctionMaxCombiner
+                let (mut max, mut sum, mut hit) = (0.0 as Score, 0.0 as Score, false);
+                for c in cs {
+                    if let Some(x) = c.score_at(doc) {
+                        max = Score::max(x, max);
+                        sum += x;
+                        hit = true;
+                    }
+                }
+                hit.then(|| max + (sum - max) * TIE_BREAKER)
+            }
+            Exact::All(cs) => {
+                let mut sum = 0.0;
+                for c in cs {
+                    sum += c.score_at(doc)?;
+                }
+                Some(sum)
+            }
+            Exact::Any(cs) => {
+                let (mut sum, mut hit) = (0.0, false);
+                for c in cs {
+                    if let Some(x) = c.score_at(doc) {
+                        sum += x;
+                        hit = true;
+                    }
+                }
+                hit.then_some(sum)
+            }
+        }
+    }
+}
+
+/// The best `k` documents by the score of `plan` among those matching `filter`, without
+/// scoring every match: `bound` is a disjunction of term queries whose summed score is at
+/// least the plan's score for every document (see `query::bound_terms`). Tantivy runs it with
+/// block-max WAND, which only yields documents whose bound can still beat the current k-th
+/// best score; each of these is then scored exactly by the plan's term scorers (sought
+/// forward to the document), so the ranking is the same as scoring every match. Filters,
+/// numeric filters and deletions are applied to the candidates. One heap across segments, so
+/// later segments start with a high threshold.
 pub fn top_by_score(
     searcher: &Searcher,
     data: &[Arc<SegmentData>],
-    query: &dyn Query,
+    plan: &Plan,
+    filter: Option<&dyn Query>,
     bound: &dyn Query,
     k: usize,
     numeric: &NumericFilter,
 ) -> tantivy::Result<Vec<Entry>> {
     let scoring = EnableScoring::enabled_from_searcher(searcher);
-    let exact = query.weight(scoring)?;
+    let exact = PlanWeights::new(plan, scoring)?;
+    let filter = filter
+        .map(|f| f.weight(EnableScoring::disabled_from_searcher(searcher)))
+        .transpose()?;
     let wand = bound.weight(scoring)?;
     let numeric = (!numeric.is_empty()).then_some(numeric);
     let mut heap: BinaryHeap<Reverse<Entry>> = BinaryHeap::with_capacity(k.min(1024) + 1);
@@ -414,20 +549,28 @@ pub fn top_by_score(
     };
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         let d = &*data[ord];
-        let mut scorer = exact.scorer(reader, 1.0)?;
+        let mut scorer = exact.bind(reader)?;
+        let mut allowed = filter.as_ref().map(|w| w.scorer(reader, 1.0)).transpose()?;
         let alive = reader.alive_bitset();
         let start = floor(&heap);
         wand.for_each_pruning(start, reader, &mut |doc, _bound| {
             if alive.is_some_and(|a| !a.is_alive(doc)) {
                 return floor(&heap);
             }
-            if scorer.doc() < doc {
-                scorer.seek(doc);
+            if let Some(f) = allowed.as_mut() {
+                if f.doc() < doc {
+                    f.seek(doc);
+                }
+                if f.doc() != doc {
+                    return floor(&heap);
+                }
             }
-            if scorer.doc() != doc || numeric.is_some_and(|f| !f.matches(d, doc as usize)) {
+            if numeric.is_some_and(|f| !f.matches(d, doc as usize)) {
                 return floor(&heap);
             }
-            let score = scorer.score();
+            let Some(score) = scorer.score_at(doc) else {
+                return floor(&heap);
+            };
             let entry = Entry {
                 key: score_key(score),
                 id: d.ids[doc as usize],
@@ -443,6 +586,141 @@ pub fn top_by_score(
             }
             floor(&heap)
         })?;
+    }
+    let mut top: Vec<Entry> = heap.into_iter().map(|r| r.0).collect();
+    top.sort_unstable_by(|a, b| b.cmp(a));
+    Ok(top)
+}
+
+/// In a long text, words in more than this share of the documents are left out when rarer
+/// words remain: they weigh least (an idf about 1.5 against 7 for a word in one document in a
+/// thousand) and cost most (the longest posting lists).
+pub const LONG_TEXT_MAX_SHARE: f64 = 0.2;
+
+/// The best `k` documents for a long text (a whole need), term at a time: each term's postings
+/// add its BM25 score (times its weight) to a score per document of the segment, then the best
+/// scores that pass `filter` (a query matched without scores), deletions and `numeric` are
+/// kept. The cost is about one step per posting, whatever the number of terms, where a
+/// document-at-a-time union of a hundred words over several fields pays a heap operation per
+/// posting and block-max WAND cannot skip (every word adds a little to the bound). Terms in
+/// more than [`LONG_TEXT_MAX_SHARE`] of the documents are skipped when others remain.
+pub fn top_by_terms(
+    searcher: &Searcher,
+    data: &[Arc<SegmentData>],
+    terms: &[(Term, f32)],
+    filter: Option<&dyn Query>,
+    numeric: &NumericFilter,
+    k: usize,
+) -> tantivy::Result<Vec<Entry>> {
+    if k == 0 || terms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let readers = searcher.segment_readers();
+    // as tantivy's BM25 statistics: documents counted with deletions, tokens per field
+    let total_docs: u64 = readers.iter().map(|r| u64::from(r.max_doc())).sum();
+    let mut avg_norm: HashMap<Field, Score> = HashMap::new();
+    // Each term's dictionary entry in every segment, looked up once.
+    let mut found: Vec<(f32, Field, u64, Vec<Option<TermInfo>>)> = Vec::with_capacity(terms.len());
+    for (term, w) in terms {
+        let field = term.field();
+        let mut infos = Vec::with_capacity(readers.len());
+        let mut df = 0u64;
+        for r in readers {
+            let info = r.inverted_index(field)?.get_term_info(term)?;
+            df += info.as_ref().map_or(0, |i| u64::from(i.doc_freq));
+            infos.push(info);
+        }
+        if df == 0 {
+            continue;
+        }
+        if let std::collections::hash_map::Entry::Vacant(e) = avg_norm.entry(field) {
+            let mut tokens = 0u64;
+            for r in readers {
+                tokens += r.inverted_index(field)?.total_num_tokens();
+            }
+            e.insert(tokens as Score / total_docs.max(1) as Score);
+        }
+        found.push((*w, field, df, infos));
+    }
+    let common = (total_docs as f64 * LONG_TEXT_MAX_SHARE) as u64;
+    if found.iter().any(|t| t.2 <= common) {
+        found.retain(|t| t.2 <= common);
+    }
+    let weighted: Vec<(Bm25Weight, Field, Vec<Option<TermInfo>>)> = found
+        .into_iter()
+        .map(|(w, field, df, infos)| {
+            let bm25 = Bm25Weight::for_one_term_without_explain(df, total_docs, avg_norm[&field])
+                .boost_by(w);
+            (bm25, field, infos)
+        })
+        .collect();
+    let filter = filter
+        .map(|f| f.weight(EnableScoring::disabled_from_searcher(searcher)))
+        .transpose()?;
+    let numeric = (!numeric.is_empty()).then_some(numeric);
+    let mut heap: BinaryHeap<Reverse<Entry>> = BinaryHeap::with_capacity(k + 1);
+    let mut acc: Vec<Score> = Vec::new();
+    for (ord, reader) in readers.iter().enumerate() {
+        let d = &*data[ord];
+        acc.clear();
+        acc.resize(reader.max_doc() as usize, 0.0);
+        for (bm25, field, infos) in &weighted {
+            let Some(info) = &infos[ord] else {
+                continue;
+            };
+            let mut postings = reader
+                .inverted_index(*field)?
+                .read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
+            let norms = reader.get_fieldnorms_reader(*field)?;
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                let tf = postings.term_freq();
+                acc[doc as usize] += bm25.score(norms.fieldnorm_id(doc), tf);
+                doc = postings.advance();
+            }
+        }
+        // The filter is sought forward to the candidates (in document order) only.
+        let mut allowed = filter.as_ref().map(|w| w.scorer(reader, 1.0)).transpose()?;
+        let alive = reader.alive_bitset();
+        for (doc, &score) in acc.iter().enumerate() {
+            if score <= 0.0 {
+                continue;
+            }
+            if heap.len() >= k {
+                if let Some(w) = heap.peek() {
+                    if score < w.0.score {
+                        continue;
+                    }
+                }
+            }
+            let doc = doc as DocId;
+            if alive.is_some_and(|a| !a.is_alive(doc))
+                || numeric.is_some_and(|f| !f.matches(d, doc as usize))
+            {
+                continue;
+            }
+            if let Some(f) = allowed.as_mut() {
+                if f.doc() < doc {
+                    f.seek(doc);
+                }
+                if f.doc() != doc {
+                    continue;
+                }
+            }
+            let entry = Entry {
+                key: score_key(score),
+                id: d.ids[doc as usize],
+                score,
+                address: DocAddress::new(ord as SegmentOrdinal, doc),
+            };
+            if heap.len() < k {
+                heap.push(Reverse(entry));
+            } else if let Some(mut worst) = heap.peek_mut() {
+                if entry > worst.0 {
+                    *worst = Reverse(entry);
+                }
+            }
+        }
     }
     let mut top: Vec<Entry> = heap.into_iter().map(|r| r.0).collect();
     top.sort_unstable_by(|a, b| b.cmp(a));

@@ -148,33 +148,44 @@ struct Generation {
 /// while its 24 heaviest words took 0.1 s with WAND).
 const MAX_WAND_TERMS: usize = 160;
 
-/// The top `collector.k` of `tq` by block-max WAND over the bound `terms` (see
-/// [`collector::top_by_score`]).
+/// The top `collector.k` of the query of `groups` and `filters` by block-max WAND over its
+/// bound terms (see [`collector::top_by_score`]).
 fn wand_top(
     searcher: &tantivy::Searcher,
-    tq: &dyn tantivy::query::Query,
+    fields: &Fields,
+    groups: &[query::Group],
+    any_word: bool,
+    filters: &crate::Filters,
     terms: Vec<(tantivy::Term, f32)>,
     collector: &MainCollector,
 ) -> Result<Vec<collector::Entry>, SearchError> {
     let bound = query::bound_query(terms);
+    let plan = query::exact_plan(fields, groups, any_word);
+    let filter = query::all_of(query::filter_queries(fields, filters));
     Ok(collector::top_by_score(
         searcher,
         &collector.data,
-        tq,
+        &plan,
+        filter.as_deref(),
         &*bound,
         collector.k,
         &collector.numeric,
     )?)
 }
 
-/// `TTX_SEARCH_PRUNE=1` ranks by score with the two-pass path (count every match without
-/// scoring, then the top k by block-max WAND) instead of scoring every match in one pass.
-/// The ranking is the same (see the test below); it is off by default because on the
-/// loaded benchmark machine it did not measure faster at 100k listings (issue 14, see
-/// docs/BENCHMARKS.md), and it is yet to be measured at 1M.
-fn exhaustive() -> bool {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| !std::env::var("TTX_SEARCH_PRUNE").is_ok_and(|v| v == "1"))
+/// `TTX_SEARCH_PRUNE=0` ranks by score in one pass that scores every match; `=1` with two
+/// passes (count every match without scoring, then the top k by block-max WAND). Unset: two
+/// passes when the index has the `any_text` field, which makes the counting pass walk one
+/// posting list per word instead of one per text field (issue 14: at 1M listings a common word
+/// matches a tenth of the index, and scoring every match was the engine's main cost). The
+/// ranking is the same either way (see the tests below).
+fn prune_override() -> Option<bool> {
+    static ON: std::sync::OnceLock<Option<bool>> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| match std::env::var("TTX_SEARCH_PRUNE").as_deref() {
+        Ok("1") => Some(true),
+        Ok("0") => Some(false),
+        _ => None,
+    })
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -442,39 +453,85 @@ impl Generation {
         }
     }
 
-    /// Total, facets and top k of `tq`. Ranked by score with one word, or any of the words,
-    /// the top k come from a pruned pass (block-max WAND, [`collector::top_by_score`]) and
-    /// the total and facets from a pass that visits every match without scoring; otherwise
-    /// one pass does both. (With every word required, the intersection is small and WAND
-    /// over a union of the words would yield documents that lack some of them.)
+    /// Total, facets and top k of the query of `groups` and `filters`.
     ///
-    /// `top_only` (no facets asked for): only the pruned pass runs, and the total is the number
-    /// of hits it kept (a lower bound). This is what makes a whole need, sent as a query of a
-    /// hundred words, cheap: WAND skips the documents that cannot reach the top k.
+    /// * Not ranked by score: one pass over [`query::match_query`] (one posting list per word).
+    /// * Ranked by score with one word, or any of the words: the top k come from a pruned pass
+    ///   (block-max WAND, [`collector::top_by_score`]) and the total and facets from a pass over
+    ///   the match query that visits every match without scoring. (With every word required,
+    ///   the intersection is small, and WAND over a union of the words would yield documents
+    ///   that lack some of them: one pass scores the intersection.)
+    /// * `top_only` (no facets asked for): only the pruned pass runs, and the total is the
+    ///   number of hits it kept (a lower bound). This is what makes a whole need, sent as a
+    ///   query of a hundred words, cheap: WAND skips the documents that cannot reach the top k.
     #[allow(clippy::too_many_arguments)]
     fn collect(
         &self,
         searcher: &tantivy::Searcher,
-        tq: &dyn tantivy::query::Query,
         groups: &[query::Group],
+        filters: &crate::Filters,
         any_word: bool,
         collector: &MainCollector,
         allow_pruning: bool,
         top_only: bool,
     ) -> Result<collector::Collected, SearchError> {
-        let prunable = collector.sort == SortKey::Score
+        let scored = || {
+            query::combine(
+                &self.fields,
+                groups,
+                any_word,
+                query::filter_queries(&self.fields, filters),
+            )
+        };
+        let matching = || {
+            query::match_query(
+                &self.fields,
+                groups,
+                any_word,
+                query::filter_queries(&self.fields, filters),
+            )
+            .unwrap_or_else(scored)
+        };
+        if collector.sort != SortKey::Score {
+            return Ok(searcher.search(&*matching(), collector)?);
+        }
+        let tq = scored();
+        let prunable = !groups.is_empty() && (groups.len() == 1 || any_word) && collector.k > 0;
+        let filtered = !query::filter_queries(&self.fields, filters).is_empty()
+            || !collector.numeric.is_empty();
+        if self.fields.any_text.is_some()
+            && allow_pruning
             && !groups.is_empty()
-            && (groups.len() == 1 || any_word)
-            && collector.k > 0;
+            && !(top_only && collector.facets.is_empty())
+            && (!prunable || filtered)
+        {
+            // Every word required, or filters: the matches are few next to the words' postings;
+            // walk them once and score each exactly.
+            let plan = query::exact_plan(&self.fields, groups, any_word);
+            return Ok(collector::collect_exact(
+                searcher,
+                collector,
+                &*matching(),
+                &plan,
+            )?);
+        }
         if prunable && top_only && collector.facets.is_empty() {
             let terms = query::bound_terms(&self.fields, groups);
             if terms.len() > MAX_WAND_TERMS {
                 // WAND re-sorts its term cursors at every step: over a few hundred terms (a
                 // whole need of a hundred words, in every field) it is slower than scoring
                 // every match once.
-                return Ok(searcher.search(tq, collector)?);
+                return Ok(searcher.search(&*tq, collector)?);
             }
-            let top = wand_top(searcher, tq, terms, collector)?;
+            let top = wand_top(
+                searcher,
+                &self.fields,
+                groups,
+                any_word,
+                filters,
+                terms,
+                collector,
+            )?;
             return Ok(collector::Collected {
                 total: top.len() as u64,
                 top,
@@ -482,7 +539,7 @@ impl Generation {
             });
         }
         if !(prunable && allow_pruning) {
-            return Ok(searcher.search(tq, collector)?);
+            return Ok(searcher.search(&*tq, collector)?);
         }
         let counter = MainCollector {
             data: collector.data.clone(),
@@ -491,16 +548,25 @@ impl Generation {
             facets: collector.facets.clone(),
             numeric: collector.numeric.clone(),
         };
-        let mut counted = searcher.search(tq, &counter)?;
+        let mut counted = searcher.search(&*matching(), &counter)?;
         if counted.total > 0 {
             let terms = query::bound_terms(&self.fields, groups);
-            counted.top = wand_top(searcher, tq, terms, collector)?;
+            counted.top = wand_top(
+                searcher,
+                &self.fields,
+                groups,
+                any_word,
+                filters,
+                terms,
+                collector,
+            )?;
         }
         Ok(counted)
     }
 
     fn search(&self, q: &SearchQuery) -> Result<SearchResults, SearchError> {
-        self.search_with(q, !exhaustive())
+        let prune = prune_override().unwrap_or(self.fields.any_text.is_some());
+        self.search_with(q, prune)
     }
 
     fn search_with(
@@ -527,30 +593,49 @@ impl Generation {
             facets: q.facets.clone(),
             numeric: NumericFilter::from_filters(&q.filters),
         };
-        let filters = query::filter_queries(&self.fields, &q.filters);
-        let mut collected =
-            if groups.is_empty() && filters.is_empty() && collector.numeric.is_empty() {
-                collector::collect_all(&searcher, &collector.data, &collector)?
-            } else {
-                let tq = query::combine(&self.fields, &groups, q.any_word, filters);
-                self.collect(
-                    &searcher,
-                    &*tq,
-                    &groups,
-                    q.any_word,
-                    &collector,
-                    allow_pruning,
-                    q.top_only,
-                )?
+        let long_terms = (q.long_text && has_text && q.facets.is_empty())
+            .then(|| query::long_text_terms(&self.fields, &groups))
+            .flatten()
+            .filter(|_| collector.sort == SortKey::Score);
+        if let Some(terms) = long_terms {
+            let filter = query::all_of(query::filter_queries(&self.fields, &q.filters));
+            let top = collector::top_by_terms(
+                &searcher,
+                &collector.data,
+                &terms,
+                filter.as_deref(),
+                &collector.numeric,
+                collector.k,
+            )?;
+            let collected = collector::Collected {
+                total: top.len() as u64,
+                top,
+                facets: Default::default(),
             };
+            return self.results(&searcher, q, &groups, offset, limit, collected);
+        }
+        let mut collected = if groups.is_empty()
+            && query::filter_queries(&self.fields, &q.filters).is_empty()
+            && collector.numeric.is_empty()
+        {
+            collector::collect_all(&searcher, &collector.data, &collector)?
+        } else {
+            self.collect(
+                &searcher,
+                &groups,
+                &q.filters,
+                q.any_word,
+                &collector,
+                allow_pruning,
+                q.top_only,
+            )?
+        };
         if collected.total == 0 && groups.len() > 1 && !q.any_word {
             // No document has every word: rank documents having some of them.
-            let filters = query::filter_queries(&self.fields, &q.filters);
-            let tq = query::combine(&self.fields, &groups, true, filters);
             collected = self.collect(
                 &searcher,
-                &*tq,
                 &groups,
+                &q.filters,
                 true,
                 &collector,
                 allow_pruning,
@@ -558,7 +643,21 @@ impl Generation {
             )?;
         }
 
-        let terms: HashSet<String> = query::highlight_terms(&groups)
+        self.results(&searcher, q, &groups, offset, limit, collected)
+    }
+
+    /// The page of `collected` from `offset`, with highlights when asked for.
+    fn results(
+        &self,
+        searcher: &tantivy::Searcher,
+        q: &SearchQuery,
+        groups: &[query::Group],
+        offset: usize,
+        limit: usize,
+        collected: collector::Collected,
+    ) -> Result<SearchResults, SearchError> {
+        let has_text = !groups.is_empty();
+        let terms: HashSet<String> = query::highlight_terms(groups)
             .into_iter()
             .map(|(t, _)| t)
             .collect();
@@ -796,12 +895,17 @@ impl Inner {
         self.maybe_refresh(&slot);
         let gen = slot.live();
         let searcher = gen.reader.searcher();
-        let fields = schema::text_fields(&gen.fields);
+        let fields: Vec<tantivy::schema::Field> = match gen.fields.any_text {
+            // exact: the documents having the word in any text field
+            Some(a) => vec![a],
+            // a lower bound: the most in one field
+            None => schema::text_fields(&gen.fields).map(|(f, _)| f).to_vec(),
+        };
         let mut freqs = Vec::with_capacity(terms.len());
         for t in terms {
             let mut n = 0;
-            for (f, _) in fields {
-                n = n.max(searcher.doc_freq(&Term::from_field_text(f, t))?);
+            for f in &fields {
+                n = n.max(searcher.doc_freq(&Term::from_field_text(*f, t))?);
             }
             freqs.push(n);
         }
@@ -1053,7 +1157,17 @@ mod tests {
         let gen = inner.slot("listings").unwrap().live();
         assert!(gen.reader.searcher().segment_readers().len() > 1);
         let mut checked = 0;
-        for text in ["电池", "材料", "芯片 算法", "储能 水稻 网络", "合金"] {
+        // plain words, a one-character fragment (芯) and a pair across a word boundary (池材)
+        // found through the gram fields
+        for text in [
+            "电池",
+            "材料",
+            "芯片 算法",
+            "储能 水稻 网络",
+            "合金",
+            "芯",
+            "池材 网络",
+        ] {
             for any_word in [false, true] {
                 for (limit, cursor_offset) in [(10, 0), (20, 40)] {
                     for field in [None, Some("new_materials")] {
@@ -1072,6 +1186,7 @@ mod tests {
                             highlight: false,
                             any_word,
                             top_only: false,
+                            long_text: false,
                         };
                         let a = gen.search_with(&q, true).unwrap();
                         let b = gen.search_with(&q, false).unwrap();
@@ -1102,6 +1217,133 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 40);
+        assert_eq!(checked, 56);
+    }
+
+    /// A long text is ranked term at a time by the summed BM25 of its words in `any_text`:
+    /// the same documents, order and scores as tantivy's own scoring of that sum over every
+    /// match, with filters and deletions applied, and the words of more than a fifth of the
+    /// documents left out when rarer ones remain.
+    #[test]
+    fn long_texts_rank_by_summed_bm25_over_all_text() {
+        use tantivy::collector::TopDocs;
+        use tantivy::query::{BooleanQuery, BoostQuery, Occur, TermQuery};
+        use tantivy::schema::IndexRecordOption;
+
+        let dir = tempfile::tempdir().unwrap();
+        let engine = EmbeddedEngine::open(dir.path()).unwrap();
+        let inner = engine.inner.clone();
+        for chunk in (1..=2000).collect::<Vec<i64>>().chunks(600) {
+            let docs: Vec<SearchDoc> = chunk.iter().map(|&i| doc(i)).collect();
+            inner.upsert("listings", &docs).unwrap();
+        }
+        // a rarer word in 60 documents: the common words (each in most documents) then drop out
+        let rare: Vec<SearchDoc> = (1..=60)
+            .map(|i| {
+                let mut d = doc(i * 31);
+                d.body.push_str("钙钛矿薄膜");
+                d
+            })
+            .collect();
+        inner.upsert("listings", &rare).unwrap();
+        inner.delete("listings", &[3, 10, 11, 999, 62]).unwrap();
+        let gen = inner.slot("listings").unwrap().live();
+        let searcher = gen.reader.searcher();
+        assert!(searcher.segment_readers().len() > 1);
+        let any_text = gen.fields.any_text.expect("new indexes have any_text");
+        for (text, rare_kept) in [
+            ("我们厂需要电池材料和储能控制的算法，电池检测也要", false),
+            (
+                "我们厂需要钙钛矿电池材料和储能控制的算法，电池检测也要",
+                true,
+            ),
+        ] {
+            for field in [None, Some("new_energy")] {
+                let q = SearchQuery {
+                    text: Some(text.into()),
+                    filters: Filters {
+                        fields: field.map(|f| vec![f.to_string()]).unwrap_or_default(),
+                        trl_max: Some(7),
+                        ..Filters::default()
+                    },
+                    limit: 30,
+                    any_word: true,
+                    top_only: true,
+                    long_text: true,
+                    ..SearchQuery::default()
+                };
+                let got = gen.search_with(&q, true).unwrap();
+
+                // The same sum, scored by tantivy over every match.
+                let mut ia = gen.index_analyzer.clone();
+                let mut qa = gen.query_analyzer.clone();
+                let groups =
+                    query::text_groups(&gen.fields, &searcher, &mut qa, &mut ia, text).unwrap();
+                let mut terms = query::long_text_terms(&gen.fields, &groups).unwrap();
+                assert!(
+                    terms.iter().all(|(t, _)| t.field() == any_text),
+                    "{terms:?}"
+                );
+                assert!(terms.len() >= 5, "{terms:?}");
+                let total: u64 = searcher
+                    .segment_readers()
+                    .iter()
+                    .map(|r| u64::from(r.max_doc()))
+                    .sum();
+                let common = (total as f64 * collector::LONG_TEXT_MAX_SHARE) as u64;
+                let df = |t: &Term| searcher.doc_freq(t).unwrap();
+                terms.retain(|(t, _)| df(t) > 0);
+                if terms.iter().any(|(t, _)| df(t) <= common) {
+                    terms.retain(|(t, _)| df(t) <= common);
+                }
+                assert_eq!(terms.len() == 1, rare_kept, "{terms:?}");
+                let should: Vec<(Occur, Box<dyn tantivy::query::Query>)> = terms
+                    .iter()
+                    .map(|(t, w)| {
+                        let tq = TermQuery::new(t.clone(), IndexRecordOption::WithFreqs);
+                        let q: Box<dyn tantivy::query::Query> =
+                            Box::new(BoostQuery::new(Box::new(tq), *w));
+                        (Occur::Should, q)
+                    })
+                    .collect();
+                let top = searcher
+                    .search(
+                        &BooleanQuery::new(should),
+                        &TopDocs::with_limit(3000).order_by_score(),
+                    )
+                    .unwrap();
+                let want: Vec<(i64, f32)> = top
+                    .into_iter()
+                    .filter_map(|(score, addr)| {
+                        // `id` is a fast field, not stored
+                        let id = searcher
+                            .segment_reader(addr.segment_ord)
+                            .fast_fields()
+                            .i64(schema::names::ID)
+                            .ok()?
+                            .first(addr.doc_id)?;
+                        let src = doc(id);
+                        let ok =
+                            field.is_none_or(|f| src.field == f) && src.trl.is_some_and(|t| t <= 7);
+                        ok.then_some((id, score))
+                    })
+                    .collect();
+                assert_eq!(got.hits.len(), want.len().min(30), "{text} {field:?}");
+                assert!(!got.hits.is_empty());
+                for (i, h) in got.hits.iter().enumerate() {
+                    // equal scores may be ordered either way; the scores themselves must agree
+                    let (_, s) = want[i];
+                    let close = |a: f32, b: f32| (a - b).abs() <= 1e-4 * b.abs();
+                    assert!(close(h.score, s), "rank {i}: {} vs {s}", h.score);
+                    assert!(want
+                        .iter()
+                        .any(|(id, s2)| *id == h.id && close(h.score, *s2)));
+                }
+                assert!(got
+                    .hits
+                    .iter()
+                    .all(|h| ![3, 10, 11, 999, 62].contains(&h.id)));
+            }
+        }
     }
 }

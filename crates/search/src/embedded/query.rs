@@ -38,7 +38,7 @@ const SUBWORD_WEIGHT: f32 = 0.6;
 /// Weight of a Chinese term standing for an English phrase (relative to the English words).
 const TRANSLATION_WEIGHT: f32 = 1.5;
 /// Tie breaker of the per-word disjunction-max over fields.
-const TIE_BREAKER: f32 = 0.25;
+pub(crate) const TIE_BREAKER: f32 = 0.25;
 
 /// Where an alternative's terms are looked up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,7 +97,11 @@ struct Lookup<'a> {
 }
 
 impl Lookup<'_> {
+    /// Documents having `term` in some text field (at least 1 when there are any, else 0).
     fn text_df(&self, term: &str) -> tantivy::Result<u64> {
+        if let Some(a) = self.fields.any_text {
+            return doc_freq_in(self.searcher, [a], term);
+        }
         doc_freq_in(
             self.searcher,
             text_fields(self.fields).map(|(f, _)| f),
@@ -417,6 +421,82 @@ pub fn bound_terms(fields: &Fields, groups: &[Group]) -> Vec<(Term, f32)> {
     out
 }
 
+/// The score of [`combine`]'s query as a tree of boosted terms, to score chosen documents
+/// exactly (see `collector::top_by_score`) without building the query's union scorers, which
+/// refill a window of 4,096 documents on every far seek.
+#[derive(Clone, Debug)]
+pub enum Plan {
+    /// One term's BM25 times the boost.
+    Term(Term, f32),
+    /// Disjunction-max with [`TIE_BREAKER`]: matches when a child does.
+    Max(Vec<Plan>),
+    /// Sum: matches only when every child does.
+    All(Vec<Plan>),
+    /// Sum: matches when any child does.
+    Any(Vec<Plan>),
+}
+
+/// [`Plan`] of the query `combine(fields, groups, any_word, _)` builds (filters score zero and
+/// are checked apart). Mirrors [`group_query`] and [`term_query`] child for child, so that the
+/// scores are the same.
+pub fn exact_plan(fields: &Fields, groups: &[Group], any_word: bool) -> Plan {
+    let term_plan = |target: Target, term: &str, weight: f32| -> Plan {
+        let fs: Vec<(Field, f32)> = match target {
+            Target::Text => text_fields(fields).to_vec(),
+            Target::Grams => gram_fields(fields),
+        };
+        Plan::Max(
+            fs.into_iter()
+                .map(|(f, boost)| Plan::Term(Term::from_field_text(f, term), boost * weight))
+                .collect(),
+        )
+    };
+    let group_plan = |g: &Group| -> Plan {
+        let simple = g
+            .alts
+            .iter()
+            .all(|a| a.terms.len() == 1 && a.target == Target::Text);
+        if simple {
+            let mut parts = Vec::new();
+            for (field, boost) in text_fields(fields) {
+                for a in &g.alts {
+                    parts.push(Plan::Term(
+                        Term::from_field_text(field, &a.terms[0]),
+                        boost * a.weight,
+                    ));
+                }
+            }
+            return Plan::Max(parts);
+        }
+        let mut alts: Vec<Plan> = g
+            .alts
+            .iter()
+            .map(|a| {
+                if a.terms.len() == 1 {
+                    term_plan(a.target, &a.terms[0], a.weight)
+                } else {
+                    Plan::All(
+                        a.terms
+                            .iter()
+                            .map(|t| term_plan(a.target, t, a.weight))
+                            .collect(),
+                    )
+                }
+            })
+            .collect();
+        if alts.len() == 1 {
+            return alts.pop().expect("one alternative");
+        }
+        Plan::Max(alts)
+    };
+    let parts: Vec<Plan> = groups.iter().map(group_plan).collect();
+    if any_word && groups.len() > 1 {
+        Plan::Any(parts)
+    } else {
+        Plan::All(parts)
+    }
+}
+
 /// The disjunction (sum) of boosted term queries built from [`bound_terms`].
 pub fn bound_query(terms: Vec<(Term, f32)>) -> Box<dyn Query> {
     let should = terms
@@ -430,6 +510,127 @@ pub fn bound_query(terms: Vec<(Term, f32)>) -> Box<dyn Query> {
         })
         .collect();
     Box::new(BooleanQuery::new(should))
+}
+
+/// A query matching exactly the documents `combine(fields, groups, any_word, filters)` matches,
+/// for counting and faceting without scores: a text term is looked up once in `any_text` (every
+/// text field's words) instead of in each text field. `None` when the index has no `any_text`.
+pub fn match_query(
+    fields: &Fields,
+    groups: &[Group],
+    any_word: bool,
+    filters: Vec<Box<dyn Query>>,
+) -> Option<Box<dyn Query>> {
+    let any_text = fields.any_text?;
+    let term = |target: Target, t: &str| -> Box<dyn Query> {
+        let fs: Vec<Field> = match target {
+            Target::Text => vec![any_text],
+            Target::Grams => gram_fields(fields).into_iter().map(|(f, _)| f).collect(),
+        };
+        let mut qs: Vec<Box<dyn Query>> = fs
+            .into_iter()
+            .map(|f| {
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f, t),
+                    IndexRecordOption::Basic,
+                )) as Box<dyn Query>
+            })
+            .collect();
+        if qs.len() == 1 {
+            return qs.pop().expect("one field");
+        }
+        Box::new(BooleanQuery::new(
+            qs.into_iter().map(|q| (Occur::Should, q)).collect(),
+        ))
+    };
+    let group = |g: &Group| -> Box<dyn Query> {
+        let mut alts: Vec<Box<dyn Query>> = g
+            .alts
+            .iter()
+            .map(|a| {
+                if a.terms.len() == 1 {
+                    term(a.target, &a.terms[0])
+                } else {
+                    Box::new(BooleanQuery::new(
+                        a.terms
+                            .iter()
+                            .map(|t| (Occur::Must, term(a.target, t)))
+                            .collect(),
+                    )) as Box<dyn Query>
+                }
+            })
+            .collect();
+        if alts.len() == 1 {
+            return alts.pop().expect("one alternative");
+        }
+        Box::new(BooleanQuery::new(
+            alts.into_iter().map(|q| (Occur::Should, q)).collect(),
+        ))
+    };
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    if !groups.is_empty() {
+        if any_word && groups.len() > 1 {
+            let should = groups.iter().map(|g| (Occur::Should, group(g))).collect();
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(should))));
+        } else {
+            for g in groups {
+                clauses.push((Occur::Must, group(g)));
+            }
+        }
+    }
+    for f in filters {
+        clauses.push((Occur::Must, f));
+    }
+    if clauses.is_empty() {
+        return Some(Box::new(AllQuery));
+    }
+    Some(Box::new(BooleanQuery::new(clauses)))
+}
+
+/// The (term, weight) list a long text is ranked by term at a time (see
+/// [`super::collector::top_by_terms`]): each word in `any_text`, a fragment's character grams
+/// in the gram fields; an alternative of several terms (a phrase, a fragment) shares its weight
+/// among them. A term named by several words adds up their weights. `None` when the index has
+/// no `any_text`.
+pub fn long_text_terms(fields: &Fields, groups: &[Group]) -> Option<Vec<(Term, f32)>> {
+    let any_text = fields.any_text?;
+    let grams = gram_fields(fields);
+    let gram_total: f32 = grams.iter().map(|(_, b)| *b).sum();
+    let mut out: Vec<(Term, f32)> = Vec::new();
+    let mut at: std::collections::HashMap<Term, usize> = std::collections::HashMap::new();
+    let mut add = |term: Term, w: f32| match at.get(&term) {
+        Some(&i) => out[i].1 += w,
+        None => {
+            at.insert(term.clone(), out.len());
+            out.push((term, w));
+        }
+    };
+    for g in groups {
+        for a in &g.alts {
+            let share = a.weight / a.terms.len().max(1) as f32;
+            for t in &a.terms {
+                match a.target {
+                    Target::Text => add(Term::from_field_text(any_text, t), share),
+                    Target::Grams => {
+                        for (f, boost) in &grams {
+                            add(Term::from_field_text(*f, t), share * boost / gram_total);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+/// All `filters` as one query (`None` without filters).
+pub fn all_of(filters: Vec<Box<dyn Query>>) -> Option<Box<dyn Query>> {
+    if filters.is_empty() {
+        return None;
+    }
+    Some(Box::new(BooleanQuery::new(
+        filters.into_iter().map(|f| (Occur::Must, f)).collect(),
+    )))
 }
 
 /// The terms to highlight for the groups.

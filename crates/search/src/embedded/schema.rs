@@ -60,6 +60,13 @@ pub struct Fields {
     /// partial-word fallback is then off until `ttx reindex`).
     pub grams_head: Option<Field>,
     pub grams_summary: Option<Field>,
+    /// Every text field's words in one field (title and keywords twice): which documents
+    /// contain a word anywhere, in one posting list instead of one per text field. Counts and
+    /// facets read it, and long texts (a whole need) are ranked by it term at a time; the
+    /// search box's ranking does not use it. `None` in an index built before it existed
+    /// (counting then walks the scored query and long texts are ranked like typed words, as
+    /// before; `ttx reindex` adds it).
+    pub any_text: Option<Field>,
 }
 
 /// Text fields searched by queries with their boosts (title > keywords > summary > body).
@@ -96,6 +103,11 @@ pub fn build() -> (Schema, Fields) {
             .set_tokenizer(GRAM_ANALYZER)
             .set_index_option(IndexRecordOption::WithFreqs),
     );
+    let any_text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(INDEX_ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
     let num_fast = NumericOptions::default().set_indexed().set_fast();
     let keyword = STRING | FAST;
 
@@ -125,6 +137,7 @@ pub fn build() -> (Schema, Fields) {
         amount_sort_high: b.add_i64_field(names::AMOUNT_SORT_HIGH, FAST),
         grams_head: Some(b.add_text_field("grams_head", grams.clone())),
         grams_summary: Some(b.add_text_field("grams_summary", grams)),
+        any_text: Some(b.add_text_field("any_text", any_text)),
     };
     (b.build(), fields)
 }
@@ -158,6 +171,7 @@ pub fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
         amount_sort_high: g(names::AMOUNT_SORT_HIGH)?,
         grams_head: g("grams_head").ok(),
         grams_summary: g("grams_summary").ok(),
+        any_text: g("any_text").ok(),
     })
 }
 
@@ -193,6 +207,22 @@ pub fn to_tantivy(f: &Fields, d: &SearchDoc) -> TantivyDocument {
     }
     if let Some(g) = f.grams_summary {
         doc.add_text(g, &d.summary);
+    }
+    if let Some(a) = f.any_text {
+        // The same texts as the text fields, each analysed on its own, so a word is in
+        // `any_text` exactly when it is in one of them. Title and keywords count twice in a
+        // word's frequency (they say what the document is about).
+        for _ in 0..2 {
+            doc.add_text(a, &d.title);
+            for k in &d.keywords {
+                doc.add_text(a, k);
+            }
+        }
+        doc.add_text(a, &d.summary);
+        doc.add_text(a, &d.body);
+        if let Some(o) = &d.org_name {
+            doc.add_text(a, o);
+        }
     }
     if !d.field.is_empty() {
         doc.add_text(f.field, &d.field);
