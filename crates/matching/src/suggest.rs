@@ -243,6 +243,8 @@ async fn ranked(
         any_word: true,
         // the candidates only: no total, no facets (lets the engine skip most of the index)
         top_only: true,
+        // a whole need or listing, not words typed into a box
+        long_text: true,
         ..Default::default()
     };
     let r = st.engine.search(index, &q).await.map_err(search_error)?;
@@ -421,18 +423,27 @@ async fn candidates<C: Candidate>(
 ) -> ApiResult<Vec<(f64, C)>> {
     let cfg = &st.cfg;
     let weighted = text::weighted_terms(t);
-    let q: String = if cfg.query_terms == 0 {
-        let mut all = vec![t.title.clone(), t.keywords.join(" ")];
-        all.extend(t.body.iter().cloned());
-        all.join(" ").chars().take(QUERY_CHARS).collect()
-    } else {
-        let words: Vec<String> = weighted.iter().map(|(w, _)| w.clone()).collect();
-        let df = doc_freqs(st, C::INDEX, &words).await;
-        text::select_terms(&weighted, df.as_ref(), cfg.query_terms, cfg.max_term_share)
-            .into_iter()
-            .map(|(w, _)| w)
-            .collect::<Vec<_>>()
-            .join(" ")
+    // The whole text, unless settings or the engine (Meilisearch reads ten words) ask for its
+    // most telling words only.
+    let word_limit = match cfg.query_terms {
+        0 => st.engine.query_word_limit(),
+        n => Some(n),
+    };
+    let q: String = match word_limit {
+        None => {
+            let mut all = vec![t.title.clone(), t.keywords.join(" ")];
+            all.extend(t.body.iter().cloned());
+            all.join(" ").chars().take(QUERY_CHARS).collect()
+        }
+        Some(n) => {
+            let words: Vec<String> = weighted.iter().map(|(w, _)| w.clone()).collect();
+            let df = doc_freqs(st, C::INDEX, &words).await;
+            text::select_terms(&weighted, df.as_ref(), n, cfg.max_term_share)
+                .into_iter()
+                .map(|(w, _)| w)
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
     };
     let mut filters = filters.clone();
     filters.statuses = vec![C::open_status().to_string()];
