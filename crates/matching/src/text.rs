@@ -116,37 +116,43 @@ const UNKNOWN_WORD_SHARE: f64 = 0.005;
 
 /// The telling words of a text for the engine, most telling first: each word's weight
 /// ([`weighted_terms`]: title and keywords weigh most) times its rarity in the index (`docs` and,
-/// per word, `freqs`). Words in more than `max_share` of the documents say nothing and are
-/// dropped; at most `max` words are kept. Without frequencies (`None`), the heaviest words.
+/// per word, `freqs`; a word no document has as such counts as rare but not the rarest, since
+/// the engine looks it up by the words inside it). At most `max` words: the words in at most
+/// `max_share` of the documents first, then the commoner ones (they say little, but in a small
+/// index most words are common). Without frequencies (`None`), the heaviest words.
 pub fn select_terms(
     weighted: &[(String, f64)],
     df: Option<&DocFreqs>,
     max: usize,
     max_share: f64,
 ) -> Vec<(String, f64)> {
-    let mut out: Vec<(String, f64)> = match df {
+    let mut out: Vec<(u8, String, f64)> = match df {
         Some(df) if df.freqs.len() == weighted.len() && df.docs > 0 => {
             let docs = df.docs;
             weighted
                 .iter()
                 .zip(&df.freqs)
-                .filter(|(_, f)| (**f as f64) <= max_share * docs as f64)
                 .map(|((w, x), f)| {
                     let f = *f;
+                    let tier = u8::from((f as f64) > max_share * docs as f64);
                     let f = if f == 0 {
                         ((docs as f64) * UNKNOWN_WORD_SHARE).ceil() as u64
                     } else {
                         f
                     };
-                    (w.clone(), x * idf(f, docs))
+                    (tier, w.clone(), x * idf(f, docs))
                 })
                 .collect()
         }
-        _ => weighted.to_vec(),
+        _ => weighted.iter().map(|(w, x)| (0, w.clone(), *x)).collect(),
     };
-    out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    out.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| b.2.total_cmp(&a.2))
+            .then_with(|| a.1.cmp(&b.1))
+    });
     out.truncate(max);
-    out
+    out.into_iter().map(|(_, w, x)| (w, x)).collect()
 }
 
 /// Pseudo-relevance feedback, first step: the words of the best first-pass matches that the
@@ -391,7 +397,7 @@ mod tests {
         ]);
         let df = DocFreqs {
             docs: 10_000,
-            // 电厂 is in 30% of the documents: dropped at a 20% share.
+            // 电厂 is in 30% of the documents: after the rarer words at a 20% share.
             freqs: vec![12, 3_000, 40, 900, 0],
         };
         let got = select_terms(&weighted, Some(&df), 3, 0.2);
@@ -406,6 +412,9 @@ mod tests {
             "{got:?}"
         );
         assert!(!words.contains(&"保温"), "{got:?}");
+        // Common words fill the places rarer words leave.
+        let all = select_terms(&weighted, Some(&df), 5, 0.2);
+        assert_eq!(all.last().map(|(w, _)| w.as_str()), Some("电厂"), "{all:?}");
         // Without frequencies: the heaviest words, in order.
         let plain = select_terms(&weighted, None, 2, 0.2);
         assert_eq!(plain, w(&[("电厂", 3.0), ("石膏", 3.0)]));

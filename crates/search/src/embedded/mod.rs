@@ -173,19 +173,50 @@ fn wand_top(
     )?)
 }
 
-/// `TTX_SEARCH_PRUNE=0` ranks by score in one pass that scores every match; `=1` with two
-/// passes (count every match without scoring, then the top k by block-max WAND). Unset: two
-/// passes when the index has the `any_text` field, which makes the counting pass walk one
-/// posting list per word instead of one per text field (issue 14: at 1M listings a common word
-/// matches a tenth of the index, and scoring every match was the engine's main cost). The
-/// ranking is the same either way (see the tests below).
-fn prune_override() -> Option<bool> {
-    static ON: std::sync::OnceLock<Option<bool>> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| match std::env::var("TTX_SEARCH_PRUNE").as_deref() {
-        Ok("1") => Some(true),
-        Ok("0") => Some(false),
-        _ => None,
-    })
+/// Which of the equivalent ways to rank by score a search may take (the ranking is the same
+/// either way, see the tests below).
+#[derive(Clone, Copy, Debug)]
+struct Paths {
+    /// Every word required, or filters: walk the matches of [`query::match_query`] once and score
+    /// each by [`query::exact_plan`] (needs `any_text`). On the 1M bench this made the mixed and
+    /// filtered queries faster than the scored query's per-word unions.
+    exact: bool,
+    /// One word (or any word) without filters: count the matches without scoring, then the top
+    /// k by block-max WAND. Off by default: on the 1M bench corpus (1,729 records expanded, so
+    /// a common word has hundreds of documents tied at the top score) WAND could not skip and
+    /// measured slower than scoring every match in one pass.
+    wand: bool,
+}
+
+impl Paths {
+    /// `TTX_SEARCH_PRUNE=1` turns both on, `=0` both off; unset: `exact` when the index has
+    /// `any_text`.
+    fn default_for(fields: &Fields) -> Paths {
+        static ON: std::sync::OnceLock<Option<bool>> = std::sync::OnceLock::new();
+        let forced = *ON.get_or_init(|| match std::env::var("TTX_SEARCH_PRUNE").as_deref() {
+            Ok("1") => Some(true),
+            Ok("0") => Some(false),
+            _ => None,
+        });
+        match forced {
+            Some(on) => Paths {
+                exact: on,
+                wand: on,
+            },
+            None => Paths {
+                exact: fields.any_text.is_some(),
+                wand: false,
+            },
+        }
+    }
+
+    #[cfg(test)]
+    fn all(on: bool) -> Paths {
+        Paths {
+            exact: on,
+            wand: on,
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -472,7 +503,7 @@ impl Generation {
         filters: &crate::Filters,
         any_word: bool,
         collector: &MainCollector,
-        allow_pruning: bool,
+        paths: Paths,
         top_only: bool,
     ) -> Result<collector::Collected, SearchError> {
         let scored = || {
@@ -500,7 +531,7 @@ impl Generation {
         let filtered = !query::filter_queries(&self.fields, filters).is_empty()
             || !collector.numeric.is_empty();
         if self.fields.any_text.is_some()
-            && allow_pruning
+            && paths.exact
             && !groups.is_empty()
             && !(top_only && collector.facets.is_empty())
             && (!prunable || filtered)
@@ -538,7 +569,7 @@ impl Generation {
                 facets: Default::default(),
             });
         }
-        if !(prunable && allow_pruning) {
+        if !(prunable && paths.wand) {
             return Ok(searcher.search(&*tq, collector)?);
         }
         let counter = MainCollector {
@@ -565,15 +596,10 @@ impl Generation {
     }
 
     fn search(&self, q: &SearchQuery) -> Result<SearchResults, SearchError> {
-        let prune = prune_override().unwrap_or(self.fields.any_text.is_some());
-        self.search_with(q, prune)
+        self.search_with(q, Paths::default_for(&self.fields))
     }
 
-    fn search_with(
-        &self,
-        q: &SearchQuery,
-        allow_pruning: bool,
-    ) -> Result<SearchResults, SearchError> {
+    fn search_with(&self, q: &SearchQuery, paths: Paths) -> Result<SearchResults, SearchError> {
         let offset = q.offset()?;
         let limit = q.effective_limit();
         let searcher = self.reader.searcher();
@@ -621,25 +647,13 @@ impl Generation {
             collector::collect_all(&searcher, &collector.data, &collector)?
         } else {
             self.collect(
-                &searcher,
-                &groups,
-                &q.filters,
-                q.any_word,
-                &collector,
-                allow_pruning,
-                q.top_only,
+                &searcher, &groups, &q.filters, q.any_word, &collector, paths, q.top_only,
             )?
         };
         if collected.total == 0 && groups.len() > 1 && !q.any_word {
             // No document has every word: rank documents having some of them.
             collected = self.collect(
-                &searcher,
-                &groups,
-                &q.filters,
-                true,
-                &collector,
-                allow_pruning,
-                q.top_only,
+                &searcher, &groups, &q.filters, true, &collector, paths, q.top_only,
             )?;
         }
 
@@ -1142,7 +1156,8 @@ mod tests {
         }
     }
 
-    /// The pruned top k (block-max WAND) equals scoring every match, with the same total
+    /// The pruned top k (block-max WAND) and the exact scoring of the matches equal scoring
+    /// every match through the query's own scorers, with the same total
     /// and facets, over several segments, deletions, filters and pages.
     #[test]
     fn pruned_top_k_equals_exhaustive() {
@@ -1188,14 +1203,26 @@ mod tests {
                             top_only: false,
                             long_text: false,
                         };
-                        let a = gen.search_with(&q, true).unwrap();
-                        let b = gen.search_with(&q, false).unwrap();
+                        let a = gen.search_with(&q, Paths::all(true)).unwrap();
+                        let b = gen.search_with(&q, Paths::all(false)).unwrap();
                         assert_eq!(a.total, b.total, "{text} {any_word}");
                         assert_eq!(a.facets, b.facets, "{text}");
                         let ids = |r: &SearchResults| -> Vec<(i64, u32)> {
                             r.hits.iter().map(|h| (h.id, h.score.to_bits())).collect()
                         };
                         assert_eq!(ids(&a), ids(&b), "{text} any_word={any_word}");
+                        // the default: exact scoring of the matches, no WAND
+                        let c = gen
+                            .search_with(
+                                &q,
+                                Paths {
+                                    exact: true,
+                                    wand: false,
+                                },
+                            )
+                            .unwrap();
+                        assert_eq!((c.total, &c.facets), (b.total, &b.facets), "{text}");
+                        assert_eq!(ids(&c), ids(&b), "{text} any_word={any_word}");
                         assert!(!a.hits.is_empty(), "{text}");
                         // Only the top wanted (matching's candidates): the same hits, no
                         // counting pass, so the total is only a lower bound and no facets.
@@ -1206,7 +1233,7 @@ mod tests {
                                     facets: vec![],
                                     ..q.clone()
                                 },
-                                false,
+                                Paths::all(false),
                             )
                             .unwrap();
                         assert_eq!(ids(&top), ids(&b), "top only: {text} any_word={any_word}");
@@ -1272,7 +1299,7 @@ mod tests {
                     long_text: true,
                     ..SearchQuery::default()
                 };
-                let got = gen.search_with(&q, true).unwrap();
+                let got = gen.search_with(&q, Paths::all(true)).unwrap();
 
                 // The same sum, scored by tantivy over every match.
                 let mut ia = gen.index_analyzer.clone();
