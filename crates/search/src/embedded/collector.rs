@@ -485,7 +485,7 @@ impl Exact {
                         hit = true;
                     }
                 }
-                hit.then(|| max + (sum - max) * TIE_BREAKER)
+                hit.then_some(max + (sum - max) * TIE_BREAKER)
             }
             Exact::All(cs) => {
                 let mut sum = 0.0;
