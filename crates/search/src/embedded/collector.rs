@@ -418,6 +418,32 @@ pub fn collect_exact(
     collector.merge_fruits(fruits)
 }
 
+/// Seeks `s` forward to `doc` (documents asked for in increasing order): whether it matches.
+fn seek_to(s: &mut Box<dyn Scorer>, doc: DocId) -> bool {
+    if s.doc() < doc {
+        s.seek(doc);
+    }
+    s.doc() == doc
+}
+
+/// Keeps `entry` in the top `k` of `heap` (the worst on top).
+fn offer(heap: &mut BinaryHeap<Reverse<Entry>>, k: usize, entry: Entry) {
+    if heap.len() < k {
+        heap.push(Reverse(entry));
+    } else if let Some(mut worst) = heap.peek_mut() {
+        if entry > worst.0 {
+            *worst = Reverse(entry);
+        }
+    }
+}
+
+/// The entries of `heap`, best first.
+fn best_first(heap: BinaryHeap<Reverse<Entry>>) -> Vec<Entry> {
+    let mut top: Vec<Entry> = heap.into_iter().map(|r| r.0).collect();
+    top.sort_unstable_by(|a, b| b.cmp(a));
+    top
+}
+
 /// A [`Plan`] bound to one segment: term scorers sought forward to the documents asked for.
 enum Exact {
     Term(Box<dyn Scorer>),
@@ -469,12 +495,7 @@ impl Exact {
     /// increasing order.
     fn score_at(&mut self, doc: DocId) -> Option<Score> {
         match self {
-            Exact::Term(s) => {
-                if s.doc() < doc {
-                    s.seek(doc);
-                }
-                (s.doc() == doc).then(|| s.score())
-            }
+            Exact::Term(s) => seek_to(s, doc).then(|| s.score()),
             Exact::Max(cs) => {
                 // as tantivy's DisjunctionMaxCombiner
                 let (mut max, mut sum, mut hit) = (0.0 as Score, 0.0 as Score, false);
@@ -557,13 +578,8 @@ pub fn top_by_score(
             if alive.is_some_and(|a| !a.is_alive(doc)) {
                 return floor(&heap);
             }
-            if let Some(f) = allowed.as_mut() {
-                if f.doc() < doc {
-                    f.seek(doc);
-                }
-                if f.doc() != doc {
-                    return floor(&heap);
-                }
+            if allowed.as_mut().is_some_and(|f| !seek_to(f, doc)) {
+                return floor(&heap);
             }
             if numeric.is_some_and(|f| !f.matches(d, doc as usize)) {
                 return floor(&heap);
@@ -577,19 +593,11 @@ pub fn top_by_score(
                 score,
                 address: DocAddress::new(ord as SegmentOrdinal, doc),
             };
-            if heap.len() < k {
-                heap.push(Reverse(entry));
-            } else if let Some(mut worst) = heap.peek_mut() {
-                if entry > worst.0 {
-                    *worst = Reverse(entry);
-                }
-            }
+            offer(&mut heap, k, entry);
             floor(&heap)
         })?;
     }
-    let mut top: Vec<Entry> = heap.into_iter().map(|r| r.0).collect();
-    top.sort_unstable_by(|a, b| b.cmp(a));
-    Ok(top)
+    Ok(best_first(heap))
 }
 
 /// In a long text, words in more than this share of the documents are left out when rarer
@@ -699,13 +707,8 @@ pub fn top_by_terms(
             {
                 continue;
             }
-            if let Some(f) = allowed.as_mut() {
-                if f.doc() < doc {
-                    f.seek(doc);
-                }
-                if f.doc() != doc {
-                    continue;
-                }
+            if allowed.as_mut().is_some_and(|f| !seek_to(f, doc)) {
+                continue;
             }
             let entry = Entry {
                 key: score_key(score),
@@ -713,18 +716,10 @@ pub fn top_by_terms(
                 score,
                 address: DocAddress::new(ord as SegmentOrdinal, doc),
             };
-            if heap.len() < k {
-                heap.push(Reverse(entry));
-            } else if let Some(mut worst) = heap.peek_mut() {
-                if entry > worst.0 {
-                    *worst = Reverse(entry);
-                }
-            }
+            offer(&mut heap, k, entry);
         }
     }
-    let mut top: Vec<Entry> = heap.into_iter().map(|r| r.0).collect();
-    top.sort_unstable_by(|a, b| b.cmp(a));
-    Ok(top)
+    Ok(best_first(heap))
 }
 
 /// Cache of [`SegmentData`] by segment id, shared by all searches of one generation.

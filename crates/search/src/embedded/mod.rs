@@ -526,7 +526,6 @@ impl Generation {
         if collector.sort != SortKey::Score {
             return Ok(searcher.search(&*matching(), collector)?);
         }
-        let tq = scored();
         let prunable = !groups.is_empty() && (groups.len() == 1 || any_word) && collector.k > 0;
         let filtered = !query::filter_queries(&self.fields, filters).is_empty()
             || !collector.numeric.is_empty();
@@ -546,6 +545,7 @@ impl Generation {
                 &plan,
             )?);
         }
+        let tq = scored();
         if prunable && top_only && collector.facets.is_empty() {
             let terms = query::bound_terms(&self.fields, groups);
             if terms.len() > MAX_WAND_TERMS {
@@ -619,10 +619,10 @@ impl Generation {
             facets: q.facets.clone(),
             numeric: NumericFilter::from_filters(&q.filters),
         };
-        let long_terms = (q.long_text && has_text && q.facets.is_empty())
-            .then(|| query::long_text_terms(&self.fields, &groups))
-            .flatten()
-            .filter(|_| collector.sort == SortKey::Score);
+        let long_terms =
+            (q.long_text && has_text && q.facets.is_empty() && collector.sort == SortKey::Score)
+                .then(|| query::long_text_terms(&self.fields, &groups))
+                .flatten();
         if let Some(terms) = long_terms {
             let filter = query::all_of(query::filter_queries(&self.fields, &q.filters));
             let top = collector::top_by_terms(
@@ -1156,18 +1156,25 @@ mod tests {
         }
     }
 
+    /// An engine whose "listings" index holds `doc(1..=n)`, written `chunk` at a time (one
+    /// segment per commit).
+    fn filled(n: i64, chunk: usize) -> (tempfile::TempDir, Arc<Inner>) {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = EmbeddedEngine::open(dir.path()).unwrap();
+        let inner = engine.inner.clone();
+        for ids in (1..=n).collect::<Vec<i64>>().chunks(chunk) {
+            let docs: Vec<SearchDoc> = ids.iter().map(|&i| doc(i)).collect();
+            inner.upsert("listings", &docs).unwrap();
+        }
+        (dir, inner)
+    }
+
     /// The pruned top k (block-max WAND) and the exact scoring of the matches equal scoring
     /// every match through the query's own scorers, with the same total
     /// and facets, over several segments, deletions, filters and pages.
     #[test]
     fn pruned_top_k_equals_exhaustive() {
-        let dir = tempfile::tempdir().unwrap();
-        let engine = EmbeddedEngine::open(dir.path()).unwrap();
-        let inner = engine.inner.clone();
-        for chunk in (1..=3000).collect::<Vec<i64>>().chunks(700) {
-            let docs: Vec<SearchDoc> = chunk.iter().map(|&i| doc(i)).collect();
-            inner.upsert("listings", &docs).unwrap();
-        }
+        let (_dir, inner) = filled(3000, 700);
         inner.delete("listings", &[5, 17, 1234]).unwrap();
         let gen = inner.slot("listings").unwrap().live();
         assert!(gen.reader.searcher().segment_readers().len() > 1);
@@ -1257,13 +1264,7 @@ mod tests {
         use tantivy::query::{BooleanQuery, BoostQuery, Occur, TermQuery};
         use tantivy::schema::IndexRecordOption;
 
-        let dir = tempfile::tempdir().unwrap();
-        let engine = EmbeddedEngine::open(dir.path()).unwrap();
-        let inner = engine.inner.clone();
-        for chunk in (1..=2000).collect::<Vec<i64>>().chunks(600) {
-            let docs: Vec<SearchDoc> = chunk.iter().map(|&i| doc(i)).collect();
-            inner.upsert("listings", &docs).unwrap();
-        }
+        let (_dir, inner) = filled(2000, 600);
         // a rarer word in 60 documents: the common words (each in most documents) then drop out
         let rare: Vec<SearchDoc> = (1..=60)
             .map(|i| {

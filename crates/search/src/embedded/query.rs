@@ -512,6 +512,16 @@ pub fn bound_query(terms: Vec<(Term, f32)>) -> Box<dyn Query> {
     Box::new(BooleanQuery::new(should))
 }
 
+/// The one query of `qs`, or their disjunction.
+fn any_of(mut qs: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    if qs.len() == 1 {
+        return qs.pop().expect("one query");
+    }
+    Box::new(BooleanQuery::new(
+        qs.into_iter().map(|q| (Occur::Should, q)).collect(),
+    ))
+}
+
 /// A query matching exactly the documents `combine(fields, groups, any_word, filters)` matches,
 /// for counting and faceting without scores: a text term is looked up once in `any_text` (every
 /// text field's words) instead of in each text field. `None` when the index has no `any_text`.
@@ -527,7 +537,7 @@ pub fn match_query(
             Target::Text => vec![any_text],
             Target::Grams => gram_fields(fields).into_iter().map(|(f, _)| f).collect(),
         };
-        let mut qs: Vec<Box<dyn Query>> = fs
+        let qs: Vec<Box<dyn Query>> = fs
             .into_iter()
             .map(|f| {
                 Box::new(TermQuery::new(
@@ -536,15 +546,10 @@ pub fn match_query(
                 )) as Box<dyn Query>
             })
             .collect();
-        if qs.len() == 1 {
-            return qs.pop().expect("one field");
-        }
-        Box::new(BooleanQuery::new(
-            qs.into_iter().map(|q| (Occur::Should, q)).collect(),
-        ))
+        any_of(qs)
     };
     let group = |g: &Group| -> Box<dyn Query> {
-        let mut alts: Vec<Box<dyn Query>> = g
+        let alts: Vec<Box<dyn Query>> = g
             .alts
             .iter()
             .map(|a| {
@@ -560,12 +565,7 @@ pub fn match_query(
                 }
             })
             .collect();
-        if alts.len() == 1 {
-            return alts.pop().expect("one alternative");
-        }
-        Box::new(BooleanQuery::new(
-            alts.into_iter().map(|q| (Occur::Should, q)).collect(),
-        ))
+        any_of(alts)
     };
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     if !groups.is_empty() {
