@@ -273,9 +273,20 @@ impl OutboxWorker {
     /// this process holds the outbox applier lock; another process holding it means this one
     /// skips the batch (see [`applier_lock`]).
     async fn drain_batch(&self) -> Result<(usize, usize), SearchError> {
-        let Some(_lock) = applier_lock(&self.db).await? else {
+        let Some(lock) = applier_lock(&self.db).await? else {
             return Ok((0, 0));
         };
+        let result = self.drain_locked().await;
+        // Release the lock now. Dropping the transaction would only queue its rollback until
+        // the connection is next used, and meanwhile the next batch (on another pooled
+        // connection) would find the lock still held and skip.
+        if let Some(txn) = lock {
+            txn.rollback().await?;
+        }
+        result
+    }
+
+    async fn drain_locked(&self) -> Result<(usize, usize), SearchError> {
         let now = ttx_core::clock::now();
         let rows = outbox::Entity::find()
             .filter(outbox::Column::ProcessedAt.is_null())
