@@ -613,7 +613,7 @@ pub const LONG_TEXT_MAX_SHARE: f64 = 0.2;
 /// posting and block-max WAND cannot skip (every word adds a little to the bound). Terms in
 /// more than [`LONG_TEXT_MAX_SHARE`] of the documents are skipped when others remain.
 pub fn top_by_terms(
-    searcher: &Searcher,
+    infos: &super::query::TermInfos<'_>,
     data: &[Arc<SegmentData>],
     terms: &[(Term, f32)],
     filter: Option<&dyn Query>,
@@ -623,21 +623,18 @@ pub fn top_by_terms(
     if k == 0 || terms.is_empty() {
         return Ok(Vec::new());
     }
+    let searcher = infos.searcher();
     let readers = searcher.segment_readers();
     // as tantivy's BM25 statistics: documents counted with deletions, tokens per field
     let total_docs: u64 = readers.iter().map(|r| u64::from(r.max_doc())).sum();
     let mut avg_norm: HashMap<Field, Score> = HashMap::new();
-    // Each term's dictionary entry in every segment, looked up once.
+    // Each term's dictionary entry in every segment (most were looked up already, when the
+    // text was read into groups).
     let mut found: Vec<(f32, Field, u64, Vec<Option<TermInfo>>)> = Vec::with_capacity(terms.len());
     for (term, w) in terms {
         let field = term.field();
-        let mut infos = Vec::with_capacity(readers.len());
-        let mut df = 0u64;
-        for r in readers {
-            let info = r.inverted_index(field)?.get_term_info(term)?;
-            df += info.as_ref().map_or(0, |i| u64::from(i.doc_freq));
-            infos.push(info);
-        }
+        let infos = infos.get(term)?;
+        let df: u64 = infos.iter().flatten().map(|i| u64::from(i.doc_freq)).sum();
         if df == 0 {
             continue;
         }

@@ -607,8 +607,9 @@ impl Generation {
 
         let mut qa = self.query_analyzer.clone();
         let mut ia = self.index_analyzer.clone();
+        let infos = query::TermInfos::new(&searcher);
         let groups = match q.text_trimmed() {
-            Some(t) => query::text_groups(&self.fields, &searcher, &mut qa, &mut ia, t)?,
+            Some(t) => query::text_groups(&self.fields, &infos, &mut qa, &mut ia, t)?,
             None => Vec::new(),
         };
         let has_text = !groups.is_empty();
@@ -626,7 +627,7 @@ impl Generation {
         if let Some(terms) = long_terms {
             let filter = query::all_of(query::filter_queries(&self.fields, &q.filters));
             let top = collector::top_by_terms(
-                &searcher,
+                &infos,
                 &collector.data,
                 &terms,
                 filter.as_deref(),
@@ -1305,8 +1306,9 @@ mod tests {
                 // The same sum, scored by tantivy over every match.
                 let mut ia = gen.index_analyzer.clone();
                 let mut qa = gen.query_analyzer.clone();
+                let infos = query::TermInfos::new(&searcher);
                 let groups =
-                    query::text_groups(&gen.fields, &searcher, &mut qa, &mut ia, text).unwrap();
+                    query::text_groups(&gen.fields, &infos, &mut qa, &mut ia, text).unwrap();
                 let mut terms = query::long_text_terms(&gen.fields, &groups).unwrap();
                 assert!(
                     terms.iter().all(|(t, _)| t.field() == any_text),

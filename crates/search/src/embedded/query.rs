@@ -18,10 +18,14 @@
 //! * Term filters (field, modes, IP kinds, status, region, organisation, tags) are typed
 //!   term queries with zero score; numeric filters are applied by the collector.
 
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, Query,
     TermQuery, TermSetQuery,
 };
+
+use tantivy::postings::TermInfo;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Searcher, Term};
@@ -91,22 +95,62 @@ impl Group {
     }
 }
 
+/// Each term's dictionary entry in every segment of one searcher, looked up once per search:
+/// a long text names the same word many times, and reading its groups and then ranking it
+/// would otherwise search each segment's dictionary for it again and again.
+pub struct TermInfos<'a> {
+    searcher: &'a Searcher,
+    memo: RefCell<HashMap<Term, Vec<Option<TermInfo>>>>,
+}
+
+impl<'a> TermInfos<'a> {
+    pub fn new(searcher: &'a Searcher) -> Self {
+        TermInfos {
+            searcher,
+            memo: RefCell::default(),
+        }
+    }
+
+    pub fn searcher(&self) -> &'a Searcher {
+        self.searcher
+    }
+
+    /// The term's entry in each segment (in segment order; `None` where it is absent).
+    pub fn get(&self, term: &Term) -> tantivy::Result<Vec<Option<TermInfo>>> {
+        if let Some(v) = self.memo.borrow().get(term) {
+            return Ok(v.clone());
+        }
+        let mut infos = Vec::with_capacity(self.searcher.segment_readers().len());
+        for r in self.searcher.segment_readers() {
+            infos.push(r.inverted_index(term.field())?.get_term_info(term)?);
+        }
+        self.memo.borrow_mut().insert(term.clone(), infos.clone());
+        Ok(infos)
+    }
+
+    /// Documents having the term, deleted ones included (as [`Searcher::doc_freq`]).
+    pub fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        Ok(self
+            .get(term)?
+            .iter()
+            .flatten()
+            .map(|i| u64::from(i.doc_freq))
+            .sum())
+    }
+}
+
 struct Lookup<'a> {
     fields: &'a Fields,
-    searcher: &'a Searcher,
+    infos: &'a TermInfos<'a>,
 }
 
 impl Lookup<'_> {
     /// Documents having `term` in some text field (at least 1 when there are any, else 0).
     fn text_df(&self, term: &str) -> tantivy::Result<u64> {
         if let Some(a) = self.fields.any_text {
-            return doc_freq_in(self.searcher, [a], term);
+            return doc_freq_in(self.infos, [a], term);
         }
-        doc_freq_in(
-            self.searcher,
-            text_fields(self.fields).map(|(f, _)| f),
-            term,
-        )
+        doc_freq_in(self.infos, text_fields(self.fields).map(|(f, _)| f), term)
     }
 
     /// Whether every gram of the fragment occurs in the gram fields.
@@ -119,7 +163,7 @@ impl Lookup<'_> {
             return Ok(false);
         }
         for g in grams {
-            if doc_freq_in(self.searcher, fields.iter().copied(), g)? == 0 {
+            if doc_freq_in(self.infos, fields.iter().copied(), g)? == 0 {
                 return Ok(false);
             }
         }
@@ -230,13 +274,13 @@ impl Lookup<'_> {
 }
 
 fn doc_freq_in(
-    searcher: &Searcher,
+    infos: &TermInfos<'_>,
     fields: impl IntoIterator<Item = Field>,
     term: &str,
 ) -> tantivy::Result<u64> {
     let mut n = 0;
     for f in fields {
-        n += searcher.doc_freq(&Term::from_field_text(f, term))?;
+        n += infos.doc_freq(&Term::from_field_text(f, term))?;
         if n > 0 {
             break;
         }
@@ -248,12 +292,12 @@ fn doc_freq_in(
 /// looked up by grams, words absent from the index expanded into the words inside them.
 pub fn text_groups(
     fields: &Fields,
-    searcher: &Searcher,
+    infos: &TermInfos<'_>,
     query_analyzer: &mut TextAnalyzer,
     index_analyzer: &mut TextAnalyzer,
     text: &str,
 ) -> tantivy::Result<Vec<Group>> {
-    let lk = Lookup { fields, searcher };
+    let lk = Lookup { fields, infos };
     let toks = query_tokens(query_analyzer, text);
     let only_stopwords = toks.iter().all(|(t, _, _)| is_stopword(t));
     let ascii: Vec<Option<&str>> = toks
@@ -263,9 +307,10 @@ pub fn text_groups(
     let dict = en_zh::dict();
     let mut live: Vec<Group> = Vec::new();
     let mut dead: Vec<Group> = Vec::new();
+    let mut keys: HashSet<String> = HashSet::new();
     let mut push = |r: Result<Group, Group>, live: &mut Vec<Group>| match r {
         Ok(g) => {
-            if !live.iter().any(|x| x.key() == g.key()) {
+            if keys.insert(g.key()) {
                 live.push(g);
             }
         }
