@@ -170,6 +170,14 @@ pub fn demand_text(d: &Demand) -> Text {
     }
 }
 
+/// Characters of a listing's description read as its text (the rest adds little).
+const DESCRIPTION_CHARS: usize = 600;
+
+/// The first `n` characters of `s`.
+fn first_chars(s: &str, n: usize) -> &str {
+    s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i])
+}
+
 /// The text of a listing.
 pub fn listing_text(l: &Listing) -> Text {
     Text {
@@ -177,9 +185,30 @@ pub fn listing_text(l: &Listing) -> Text {
         keywords: l.data.keywords.clone(),
         body: vec![
             l.data.summary.clone(),
-            l.data.description.chars().take(600).collect(),
+            first_chars(&l.data.description, DESCRIPTION_CHARS).to_string(),
         ],
     }
+}
+
+/// The parts of [`listing_text`], borrowed.
+fn listing_parts(l: &Listing) -> Vec<&str> {
+    let d = &l.data;
+    let mut v = Vec::with_capacity(d.keywords.len() + 3);
+    v.push(d.title.as_str());
+    v.extend(d.keywords.iter().map(String::as_str));
+    v.push(d.summary.as_str());
+    v.push(first_chars(&d.description, DESCRIPTION_CHARS));
+    v
+}
+
+/// The parts of [`demand_text`], borrowed.
+fn demand_parts(d: &Demand) -> Vec<&str> {
+    let d = &d.data;
+    let mut v = Vec::with_capacity(d.keywords.len() + 4);
+    v.push(d.title.as_str());
+    v.extend(d.keywords.iter().map(String::as_str));
+    v.extend([d.problem.as_str(), d.key_points.as_str(), d.goals.as_str()]);
+    v
 }
 
 /// What the scorer needs of a need.
@@ -273,6 +302,8 @@ trait Candidate: Sized + Send + Sync {
     fn owner_org_id(&self) -> i64;
     /// Its text (for feedback words).
     fn text(&self) -> Text;
+    /// The parts of its text, borrowed (for character pairs).
+    fn parts(&self) -> Vec<&str>;
     /// Those of `ids` still open on `today` (what is no longer public is left out).
     async fn load_open(
         db: &DatabaseConnection,
@@ -295,6 +326,9 @@ impl Candidate for Listing {
     }
     fn text(&self) -> Text {
         listing_text(self)
+    }
+    fn parts(&self) -> Vec<&str> {
+        listing_parts(self)
     }
     async fn load_open(
         db: &DatabaseConnection,
@@ -330,6 +364,9 @@ impl Candidate for Demand {
     }
     fn text(&self) -> Text {
         demand_text(self)
+    }
+    fn parts(&self) -> Vec<&str> {
+        demand_parts(self)
     }
     async fn load_open(
         db: &DatabaseConnection,
@@ -487,11 +524,8 @@ async fn candidates<C: Candidate>(
     if g > 0.0 && !loaded.is_empty() {
         let query = text::char_pairs(t);
         let ids: Vec<i64> = loaded.keys().copied().collect();
-        let pairs: Vec<_> = ids
-            .iter()
-            .map(|id| text::char_pairs(&loaded[id].text()))
-            .collect();
-        let sims = text::pair_similarities(&query, &pairs);
+        let shared = text::shared_pairs(&query, ids.iter().map(|id| loaded[id].parts()));
+        let sims = text::similarities(query.len(), &shared);
         let top = sims.iter().copied().fold(0.0, f64::max);
         if top > 0.0 {
             for (id, s) in ids.iter().zip(sims) {

@@ -28,6 +28,7 @@ fn tokens(text: &str) -> Vec<String> {
         w.chars().count() == 1 && is_han_word(w) && !is_stopword(w)
     };
     let mut out: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
     let mut i = 0;
     while i < toks.len() {
         let mut j = i;
@@ -40,7 +41,7 @@ fn tokens(text: &str) -> Vec<String> {
             j = i + 1;
             toks[i].0.clone()
         };
-        if !is_stopword(&unit) && !out.contains(&unit) {
+        if !is_stopword(&unit) && seen.insert(unit.clone()) {
             out.push(unit);
         }
         i = j;
@@ -61,10 +62,12 @@ const GENERIC: &[&str] = &[
 ];
 
 fn contentful(t: &str) -> bool {
+    static GENERIC_SET: std::sync::LazyLock<HashSet<&'static str>> =
+        std::sync::LazyLock::new(|| GENERIC.iter().copied().collect());
     let chars = t.chars().count();
     let cjk = t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
     let ok_len = if cjk { chars >= 2 } else { chars >= 3 };
-    ok_len && !GENERIC.contains(&t) && !t.chars().all(|c| c.is_ascii_digit() || c == '.')
+    ok_len && !GENERIC_SET.contains(t) && !t.chars().all(|c| c.is_ascii_digit() || c == '.')
 }
 
 /// Weighted terms of a text: title and keyword terms weigh 3, body terms 1, repeated terms
@@ -237,61 +240,116 @@ fn pack(a: char, b: char) -> u64 {
     (u64::from(u32::from(a)) << 32) | u64::from(u32::from(b))
 }
 
-/// The character pairs of a text (Han characters, letters and digits; Latin letters
-/// lower-cased), each once: they match a firm's 副产石膏 with a paper's 脱硫石膏 through 石膏
-/// however the words were segmented. (Kept as sorted numbers: matching computes them for every
-/// candidate of every request.)
-pub fn char_pairs(t: &Text) -> Pairs {
+/// Calls `f` with each character pair of `s`, in order, repeats included: consecutive Han
+/// characters, letters and digits (Latin letters lower-cased). See [`char_pairs`].
+fn each_pair(s: &str, mut f: impl FnMut(u64)) {
+    let mut prev: Option<char> = None;
     // one character (already lower-cased): a pair with the one before if both count
-    fn step(out: &mut Vec<u64>, prev: &mut Option<char>, c: char, ok: bool) {
-        if let (Some(p), true) = (*prev, ok) {
-            out.push(pack(p, c));
+    let mut step = |c: char, ok: bool| {
+        if let (Some(p), true) = (prev, ok) {
+            f(pack(p, c));
         }
-        *prev = ok.then_some(c);
-    }
-    let mut out: Vec<u64> = Vec::new();
-    let mut add = |s: &str| {
-        let mut prev: Option<char> = None;
-        for c in s.chars() {
-            if c.is_ascii() {
-                step(
-                    &mut out,
-                    &mut prev,
-                    c.to_ascii_lowercase(),
-                    c.is_ascii_alphanumeric(),
-                );
-            } else if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
-                // CJK unified ideographs (the common case, checked first): no case
-                step(&mut out, &mut prev, c, true);
-            } else {
-                for l in c.to_lowercase() {
-                    step(&mut out, &mut prev, l, l.is_alphanumeric());
-                }
+        prev = ok.then_some(c);
+    };
+    for c in s.chars() {
+        if c.is_ascii() {
+            step(c.to_ascii_lowercase(), c.is_ascii_alphanumeric());
+        } else if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+            // CJK unified ideographs (the common case, checked first): no case
+            step(c, true);
+        } else {
+            for l in c.to_lowercase() {
+                step(l, l.is_alphanumeric());
             }
         }
-    };
-    add(&t.title);
-    for k in &t.keywords {
-        add(k);
     }
-    for b in &t.body {
-        add(b);
+}
+
+/// The parts of a text, each read on its own (a pair never spans two parts).
+fn parts(t: &Text) -> impl Iterator<Item = &str> {
+    std::iter::once(t.title.as_str())
+        .chain(t.keywords.iter().map(String::as_str))
+        .chain(t.body.iter().map(String::as_str))
+}
+
+/// The character pairs of a text (Han characters, letters and digits; Latin letters
+/// lower-cased), each once: they match a firm's 副产石膏 with a paper's 脱硫石膏 through 石膏
+/// however the words were segmented.
+pub fn char_pairs(t: &Text) -> Pairs {
+    let mut out: Vec<u64> = Vec::new();
+    for s in parts(t) {
+        each_pair(s, |p| out.push(p));
     }
     out.sort_unstable();
     out.dedup();
     Pairs(out)
 }
 
-/// Similarity of a query's character pairs to each of some texts' (cosine of binary vectors,
-/// each pair weighted by its rarity among these texts, so pairs they all share count little):
-/// a re-ranking signal among candidates that is independent of word segmentation.
-pub fn pair_similarities(query: &Pairs, texts: &[Pairs]) -> Vec<f64> {
-    let n = texts.len() as f64;
+/// A multiplicative hash for packed character pairs (std's SipHash costs more than the rest
+/// of the work per pair; the keys are not chosen by an adversary who could exploit that).
+#[derive(Default, Clone, Copy)]
+struct PairHasher(u64);
+
+impl std::hash::Hasher for PairHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (n ^ (n >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type PairBuild = std::hash::BuildHasherDefault<PairHasher>;
+
+/// What one text shares with a query: how many distinct pairs it has, and the positions in
+/// the query of the pairs both have.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shared {
+    pub pairs: usize,
+    pub hits: Vec<usize>,
+}
+
+/// The pairs each text shares with `query`, in one pass over each text's characters (no
+/// sorting; one set reused for all texts). Candidates of every match request go through here.
+pub fn shared_pairs<'a, T>(query: &Pairs, texts: impl IntoIterator<Item = T>) -> Vec<Shared>
+where
+    T: IntoIterator<Item = &'a str>,
+{
+    let at: HashMap<u64, usize, PairBuild> =
+        query.0.iter().enumerate().map(|(i, p)| (*p, i)).collect();
+    let mut seen: HashSet<u64, PairBuild> = HashSet::default();
+    texts
+        .into_iter()
+        .map(|t| {
+            seen.clear();
+            let mut hits = Vec::new();
+            for s in t {
+                each_pair(s, |p| {
+                    if seen.insert(p) {
+                        if let Some(&i) = at.get(&p) {
+                            hits.push(i);
+                        }
+                    }
+                });
+            }
+            hits.sort_unstable();
+            Shared {
+                pairs: seen.len(),
+                hits,
+            }
+        })
+        .collect()
+}
+
+/// What each text's sorted pairs share with the query's (a merge of two sorted lists).
+fn shared_sorted(query: &Pairs, texts: &[Pairs]) -> Vec<Shared> {
     let q = &query.0;
-    // For each text, the positions in the query of the pairs it shares with it (a merge of two
-    // sorted lists), and for each query pair how many texts share it.
-    let mut df = vec![0u32; q.len()];
-    let shared: Vec<Vec<usize>> = texts
+    texts
         .iter()
         .map(|t| {
             let mut hits = Vec::new();
@@ -301,27 +359,48 @@ pub fn pair_similarities(query: &Pairs, texts: &[Pairs]) -> Vec<f64> {
                     std::cmp::Ordering::Less => i += 1,
                     std::cmp::Ordering::Greater => j += 1,
                     std::cmp::Ordering::Equal => {
-                        df[i] += 1;
                         hits.push(i);
                         i += 1;
                         j += 1;
                     }
                 }
             }
-            hits
+            Shared {
+                pairs: t.len(),
+                hits,
+            }
         })
-        .collect();
+        .collect()
+}
+
+/// Similarity of a query's character pairs to each of some texts' (cosine of binary vectors,
+/// each pair weighted by its rarity among these texts, so pairs they all share count little):
+/// a re-ranking signal among candidates that is independent of word segmentation.
+pub fn pair_similarities(query: &Pairs, texts: &[Pairs]) -> Vec<f64> {
+    similarities(query.len(), &shared_sorted(query, texts))
+}
+
+/// [`pair_similarities`] from what each text shares with a query of `query_pairs` pairs
+/// ([`shared_pairs`]).
+pub fn similarities(query_pairs: usize, shared: &[Shared]) -> Vec<f64> {
+    let n = shared.len() as f64;
+    // for each query pair, how many texts share it
+    let mut df = vec![0u32; query_pairs];
+    for s in shared {
+        for &i in &s.hits {
+            df[i] += 1;
+        }
+    }
     let w2: Vec<f64> = df
         .iter()
         .map(|&d| (1.0 + n / (1.0 + f64::from(d))).ln().powi(2))
         .collect();
     let qn: f64 = w2.iter().sum::<f64>().sqrt();
-    texts
+    shared
         .iter()
-        .zip(&shared)
-        .map(|(t, hits)| {
-            let dot: f64 = hits.iter().map(|&i| w2[i]).sum();
-            let tn = (t.len() as f64).sqrt() * (1.0 + n).ln();
+        .map(|s| {
+            let dot: f64 = s.hits.iter().map(|&i| w2[i]).sum();
+            let tn = (s.pairs as f64).sqrt() * (1.0 + n).ln();
             if qn == 0.0 || tn == 0.0 {
                 0.0
             } else {
@@ -509,6 +588,25 @@ mod tests {
             for p in &want {
                 proptest::prop_assert!(pairs.contains(p), "{:?}", p);
             }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn shared_pairs_in_one_pass_equal_the_merge_of_sorted_pairs(
+            query in "[a-zA-Z0-9 石膏砌块脱硫副产锂电Σσ，]{0,30}",
+            texts in proptest::collection::vec(
+                ("[a-zA-Z0-9 石膏砌块脱硫副产锂电Σσ，]{0,30}", "\\PC{0,30}"), 0..6),
+        ) {
+            let q = char_pairs(&t(&query, &[], ""));
+            let texts: Vec<Text> = texts.iter().map(|(a, b)| t(a, &["副产"], b)).collect();
+            let sorted: Vec<Pairs> = texts.iter().map(char_pairs).collect();
+            let one_pass = shared_pairs(&q, texts.iter().map(parts));
+            proptest::prop_assert_eq!(&one_pass, &shared_sorted(&q, &sorted));
+            proptest::prop_assert_eq!(
+                similarities(q.len(), &one_pass),
+                pair_similarities(&q, &sorted)
+            );
         }
     }
 
