@@ -167,7 +167,7 @@ async fn a_firms_draft_gets_explained_listings_and_a_listing_gets_open_needs() {
     r.assert_status(200);
     let ids = listing_ids(&r);
     assert_eq!(ids.first(), Some(&gypsum), "{}", r.text);
-    assert!(ids.contains(&gypsum2));
+    assert!(ids.contains(&gypsum2), "{}", r.text);
     assert!(!ids.contains(&draft_id) && !ids.contains(&own));
     let items = r.body["items"].as_array().unwrap().clone();
     check_explained(&items);

@@ -117,6 +117,11 @@ pub fn idf(df: u64, docs: u64) -> f64 {
 /// a middling rarity, not the highest.
 const UNKNOWN_WORD_SHARE: f64 = 0.005;
 
+/// A word in at most this many documents is never too common to ask for, whatever its share:
+/// in a small index every word is in a large share of the documents, and leaving the known
+/// words out would leave only words no document has.
+const COMMON_MIN_DOCS: f64 = 20.0;
+
 /// The telling words of a text for the engine, most telling first: each word's weight
 /// ([`weighted_terms`]: title and keywords weigh most) times its rarity in the index (`docs` and,
 /// per word, `freqs`; a word no document has as such counts as rare but not the rarest, since
@@ -137,7 +142,8 @@ pub fn select_terms(
                 .zip(&df.freqs)
                 .map(|((w, x), f)| {
                     let f = *f;
-                    let tier = u8::from((f as f64) > max_share * docs as f64);
+                    let tier =
+                        u8::from((f as f64) > (max_share * docs as f64).max(COMMON_MIN_DOCS));
                     let f = if f == 0 {
                         ((docs as f64) * UNKNOWN_WORD_SHARE).ceil() as u64
                     } else {
@@ -497,6 +503,17 @@ mod tests {
         // Without frequencies: the heaviest words, in order.
         let plain = select_terms(&weighted, None, 2, 0.2);
         assert_eq!(plain, w(&[("电厂", 3.0), ("石膏", 3.0)]));
+        // In a small index no word is too common: the heavy known words come first, not the
+        // words no document has.
+        let small = DocFreqs {
+            docs: 5,
+            freqs: vec![3, 2, 1, 1, 0],
+        };
+        let words: Vec<String> = select_terms(&weighted, Some(&small), 2, 0.2)
+            .into_iter()
+            .map(|(w, _)| w)
+            .collect();
+        assert_eq!(words, ["电厂", "石膏"], "{words:?}");
         // Frequencies that do not fit the words are ignored rather than misapplied.
         let short = DocFreqs {
             docs: 10,

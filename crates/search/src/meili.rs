@@ -301,6 +301,10 @@ pub fn fragment_query(text: &str) -> Option<String> {
 /// Weight of a query in which English phrases of the term table are replaced by their
 /// Chinese terms, relative to the query as typed (the embedded engine's translation weight).
 const TRANSLATION_WEIGHT: f32 = 1.5;
+/// Weight of each word of a long text asked for on its own ([`SearchQuery::long_text`]):
+/// documents having only some of the words, but not the rarest one that the frequency
+/// strategy keeps to the end, come after those of the whole text instead of not at all.
+const LONG_TEXT_WORD_WEIGHT: f32 = 0.25;
 /// At most this many Chinese renderings of one query.
 const MAX_TRANSLATIONS: usize = 3;
 
@@ -742,6 +746,89 @@ impl MeiliEngine {
     }
 }
 
+impl MeiliEngine {
+    /// A whole need or listing (its most telling words, see [`SearchEngine::query_word_limit`]):
+    /// the words together with the frequency strategy, which drops the most frequent words
+    /// first but always keeps the rarest, and each word on its own at
+    /// [`LONG_TEXT_WORD_WEIGHT`], in one federated request. Any word then finds a document,
+    /// as the embedded engine's sum of BM25 over the words does; those having the rarest words
+    /// rank first.
+    async fn long_text_search(
+        &self,
+        uid: &str,
+        q: &SearchQuery,
+        text: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<SearchResults, SearchError> {
+        let index = self.client.index(uid);
+        let filter = filter_expression(&q.filters);
+        fn build<'a>(
+            index: &'a meilisearch_sdk::indexes::Index,
+            text: &'a str,
+            strategy: MatchingStrategies,
+            filter: Option<&'a str>,
+        ) -> meilisearch_sdk::search::SearchQuery<'a, meilisearch_sdk::reqwest::ReqwestClient>
+        {
+            let mut s = index.search();
+            s.with_query(text)
+                .with_matching_strategy(strategy)
+                .with_show_ranking_score(true)
+                .with_attributes_to_retrieve(Selectors::Some(&["id"]));
+            if let Some(f) = filter {
+                s.with_filter(f);
+            }
+            s
+        }
+        let filter = filter.as_deref();
+        let mut words: Vec<&str> = Vec::new();
+        for w in text.split_whitespace() {
+            if !words.contains(&w) {
+                words.push(w);
+            }
+        }
+        let mut multi = self.client.multi_search();
+        multi.with_search_query(build(&index, text, MatchingStrategies::FREQUENCY, filter));
+        for w in &words {
+            multi.with_search_query_and_weight(
+                build(&index, w, MatchingStrategies::ALL, filter),
+                LONG_TEXT_WORD_WEIGHT,
+            );
+        }
+        let r = multi
+            .with_federation(FederationOptions {
+                offset: Some(offset),
+                limit: Some(limit),
+                facets_by_index: None,
+                merge_facets: None,
+                show_performance_details: None,
+            })
+            .execute::<IdOnly>()
+            .await?;
+        let hits = r
+            .hits
+            .into_iter()
+            .map(|h| {
+                let score = h
+                    .federation
+                    .map(|f| f64::from(f.weighted_ranking_score))
+                    .or(h.ranking_score)
+                    .unwrap_or(0.0);
+                Hit {
+                    id: h.result.id,
+                    score: score as f32,
+                    highlights: BTreeMap::new(),
+                }
+            })
+            .collect();
+        Ok(SearchResults {
+            hits,
+            total: r.estimated_total_hits as u64,
+            ..Default::default()
+        })
+    }
+}
+
 /// One page of results, from a plain or a federated search.
 struct Found {
     hits: Vec<(IdOnly, f64)>,
@@ -799,6 +886,13 @@ impl SearchEngine for MeiliEngine {
         };
         // Fragments jieba splits into single characters (钠电) are asked for by their grams;
         // if no document has them, the characters are searched as words.
+        if q.long_text
+            && q.any_word
+            && translated.is_empty()
+            && text.split_whitespace().nth(1).is_some()
+        {
+            return self.long_text_search(&uid, q, &text, offset, limit).await;
+        }
         let frag = fragment_query(&text);
         let mut fragments = frag.is_some();
         let mut res = self
