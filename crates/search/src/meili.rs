@@ -654,30 +654,8 @@ impl MeiliEngine {
         } else {
             &["id"]
         };
-        fn build<'a>(
-            index: &'a meilisearch_sdk::indexes::Index,
-            text: &'a str,
-            strategy: MatchingStrategies,
-            filter: Option<&'a str>,
-            sort: &'a [&'a str],
-            retrieve: &'a [&'a str],
-        ) -> meilisearch_sdk::search::SearchQuery<'a, meilisearch_sdk::reqwest::ReqwestClient>
-        {
-            let mut s = index.search();
-            s.with_query(text)
-                .with_matching_strategy(strategy)
-                .with_show_ranking_score(true)
-                .with_attributes_to_retrieve(Selectors::Some(retrieve));
-            if let Some(f) = filter {
-                s.with_filter(f);
-            }
-            if !sort.is_empty() {
-                s.with_sort(sort);
-            }
-            s
-        }
         let query = |text| {
-            build(
+            search_query(
                 &index,
                 text,
                 strategy.clone(),
@@ -733,11 +711,7 @@ impl MeiliEngine {
                 .hits
                 .into_iter()
                 .map(|h| {
-                    let score = h
-                        .federation
-                        .map(|f| f64::from(f.weighted_ranking_score))
-                        .or(h.ranking_score)
-                        .unwrap_or(0.0);
+                    let score = federated_score(&h);
                     (h.result, score)
                 })
                 .collect(),
@@ -763,24 +737,8 @@ impl MeiliEngine {
     ) -> Result<SearchResults, SearchError> {
         let index = self.client.index(uid);
         let filter = filter_expression(&q.filters);
-        fn build<'a>(
-            index: &'a meilisearch_sdk::indexes::Index,
-            text: &'a str,
-            strategy: MatchingStrategies,
-            filter: Option<&'a str>,
-        ) -> meilisearch_sdk::search::SearchQuery<'a, meilisearch_sdk::reqwest::ReqwestClient>
-        {
-            let mut s = index.search();
-            s.with_query(text)
-                .with_matching_strategy(strategy)
-                .with_show_ranking_score(true)
-                .with_attributes_to_retrieve(Selectors::Some(&["id"]));
-            if let Some(f) = filter {
-                s.with_filter(f);
-            }
-            s
-        }
-        let filter = filter.as_deref();
+        let build =
+            |text, strategy| search_query(&index, text, strategy, filter.as_deref(), &[], &["id"]);
         let mut words: Vec<&str> = Vec::new();
         for w in text.split_whitespace() {
             if !words.contains(&w) {
@@ -788,10 +746,10 @@ impl MeiliEngine {
             }
         }
         let mut multi = self.client.multi_search();
-        multi.with_search_query(build(&index, text, MatchingStrategies::FREQUENCY, filter));
+        multi.with_search_query(build(text, MatchingStrategies::FREQUENCY));
         for w in &words {
             multi.with_search_query_and_weight(
-                build(&index, w, MatchingStrategies::ALL, filter),
+                build(w, MatchingStrategies::ALL),
                 LONG_TEXT_WORD_WEIGHT,
             );
         }
@@ -808,17 +766,10 @@ impl MeiliEngine {
         let hits = r
             .hits
             .into_iter()
-            .map(|h| {
-                let score = h
-                    .federation
-                    .map(|f| f64::from(f.weighted_ranking_score))
-                    .or(h.ranking_score)
-                    .unwrap_or(0.0);
-                Hit {
-                    id: h.result.id,
-                    score: score as f32,
-                    highlights: BTreeMap::new(),
-                }
+            .map(|h| Hit {
+                id: h.result.id,
+                score: federated_score(&h) as f32,
+                highlights: BTreeMap::new(),
             })
             .collect();
         Ok(SearchResults {
@@ -827,6 +778,40 @@ impl MeiliEngine {
             ..Default::default()
         })
     }
+}
+
+/// One search of a multi-search (or a search on its own): `text` in `index` with `strategy`,
+/// ranking scores shown, `retrieve` fields returned.
+fn search_query<'a>(
+    index: &'a meilisearch_sdk::indexes::Index,
+    text: &'a str,
+    strategy: MatchingStrategies,
+    filter: Option<&'a str>,
+    sort: &'a [&'a str],
+    retrieve: &'a [&'a str],
+) -> meilisearch_sdk::search::SearchQuery<'a, meilisearch_sdk::reqwest::ReqwestClient> {
+    let mut s = index.search();
+    s.with_query(text)
+        .with_matching_strategy(strategy)
+        .with_show_ranking_score(true)
+        .with_attributes_to_retrieve(Selectors::Some(retrieve));
+    if let Some(f) = filter {
+        s.with_filter(f);
+    }
+    if !sort.is_empty() {
+        s.with_sort(sort);
+    }
+    s
+}
+
+/// A hit's score in a federated search: its weighted ranking score (its ranking score outside
+/// a federation).
+fn federated_score<T>(h: &meilisearch_sdk::search::SearchResult<T>) -> f64 {
+    h.federation
+        .as_ref()
+        .map(|f| f64::from(f.weighted_ranking_score))
+        .or(h.ranking_score)
+        .unwrap_or(0.0)
 }
 
 /// One page of results, from a plain or a federated search.
