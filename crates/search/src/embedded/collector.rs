@@ -14,14 +14,13 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::StrColumn;
 use tantivy::index::SegmentId;
 
-use tantivy::postings::TermInfo;
 use tantivy::query::{Bm25Weight, EnableScoring, Query, Scorer, TermQuery, Weight};
 use tantivy::schema::Field;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 use tantivy::{DocSet, Term};
 
-use super::query::{Plan, TIE_BREAKER};
+use super::query::{Plan, SegmentInfos, TIE_BREAKER};
 use super::schema::names;
 use crate::{FacetField, SortOrder};
 
@@ -630,11 +629,11 @@ pub fn top_by_terms(
     let mut avg_norm: HashMap<Field, Score> = HashMap::new();
     // Each term's dictionary entry in every segment (most were looked up already, when the
     // text was read into groups).
-    let mut found: Vec<(f32, Field, u64, Vec<Option<TermInfo>>)> = Vec::with_capacity(terms.len());
+    let mut found: Vec<(f32, Field, u64, SegmentInfos)> = Vec::with_capacity(terms.len());
     for (term, w) in terms {
         let field = term.field();
         let infos = infos.get(term)?;
-        let df: u64 = infos.iter().flatten().map(|i| u64::from(i.doc_freq)).sum();
+        let df = super::query::doc_freq_of(&infos);
         if df == 0 {
             continue;
         }
@@ -651,7 +650,7 @@ pub fn top_by_terms(
     if found.iter().any(|t| t.2 <= common) {
         found.retain(|t| t.2 <= common);
     }
-    let weighted: Vec<(Bm25Weight, Field, Vec<Option<TermInfo>>)> = found
+    let weighted: Vec<(Bm25Weight, Field, SegmentInfos)> = found
         .into_iter()
         .map(|(w, field, df, infos)| {
             let bm25 = Bm25Weight::for_one_term_without_explain(df, total_docs, avg_norm[&field])

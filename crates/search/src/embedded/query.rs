@@ -20,6 +20,7 @@
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, Query,
     TermQuery, TermSetQuery,
@@ -95,12 +96,20 @@ impl Group {
     }
 }
 
+/// A term's dictionary entry in each segment, in segment order (`None` where it is absent).
+pub type SegmentInfos = Rc<[Option<TermInfo>]>;
+
 /// Each term's dictionary entry in every segment of one searcher, looked up once per search:
 /// a long text names the same word many times, and reading its groups and then ranking it
 /// would otherwise search each segment's dictionary for it again and again.
 pub struct TermInfos<'a> {
     searcher: &'a Searcher,
-    memo: RefCell<HashMap<Term, Vec<Option<TermInfo>>>>,
+    memo: RefCell<HashMap<Term, SegmentInfos>>,
+}
+
+/// Documents having a term, deleted ones included, from its entry in each segment.
+pub fn doc_freq_of(infos: &[Option<TermInfo>]) -> u64 {
+    infos.iter().flatten().map(|i| u64::from(i.doc_freq)).sum()
 }
 
 impl<'a> TermInfos<'a> {
@@ -116,26 +125,23 @@ impl<'a> TermInfos<'a> {
     }
 
     /// The term's entry in each segment (in segment order; `None` where it is absent).
-    pub fn get(&self, term: &Term) -> tantivy::Result<Vec<Option<TermInfo>>> {
+    pub fn get(&self, term: &Term) -> tantivy::Result<SegmentInfos> {
         if let Some(v) = self.memo.borrow().get(term) {
             return Ok(v.clone());
         }
-        let mut infos = Vec::with_capacity(self.searcher.segment_readers().len());
-        for r in self.searcher.segment_readers() {
-            infos.push(r.inverted_index(term.field())?.get_term_info(term)?);
-        }
+        let infos = self
+            .searcher
+            .segment_readers()
+            .iter()
+            .map(|r| Ok(r.inverted_index(term.field())?.get_term_info(term)?))
+            .collect::<tantivy::Result<SegmentInfos>>()?;
         self.memo.borrow_mut().insert(term.clone(), infos.clone());
         Ok(infos)
     }
 
     /// Documents having the term, deleted ones included (as [`Searcher::doc_freq`]).
     pub fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
-        Ok(self
-            .get(term)?
-            .iter()
-            .flatten()
-            .map(|i| u64::from(i.doc_freq))
-            .sum())
+        Ok(doc_freq_of(&self.get(term)?))
     }
 }
 
