@@ -8,7 +8,7 @@
 //! similarity of character pairs between the two texts. They are then re-ranked with
 //! [`crate::score::score`], whose parts are returned with each suggestion.
 use crate::score::{self, ListingProfile, NeedProfile, Scored};
-use crate::text::{self, Text};
+use crate::text::{self, Text, TextRef};
 use crate::MatchingState;
 use axum::extract::{FromRef, State};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -157,17 +157,19 @@ pub struct DemandSuggestions {
     pub items: Vec<DemandSuggestion>,
 }
 
+/// The text of a need, borrowed.
+fn demand_ref(d: &Demand) -> TextRef<'_> {
+    let d = &d.data;
+    TextRef {
+        title: &d.title,
+        keywords: &d.keywords,
+        body: vec![&d.problem, &d.key_points, &d.goals],
+    }
+}
+
 /// The text of a need.
 pub fn demand_text(d: &Demand) -> Text {
-    Text {
-        title: d.data.title.clone(),
-        keywords: d.data.keywords.clone(),
-        body: vec![
-            d.data.problem.clone(),
-            d.data.key_points.clone(),
-            d.data.goals.clone(),
-        ],
-    }
+    demand_ref(d).to_text()
 }
 
 /// Characters of a listing's description read as its text (the rest adds little).
@@ -178,37 +180,19 @@ fn first_chars(s: &str, n: usize) -> &str {
     s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i])
 }
 
-/// The text of a listing.
-pub fn listing_text(l: &Listing) -> Text {
-    Text {
-        title: l.data.title.clone(),
-        keywords: l.data.keywords.clone(),
-        body: vec![
-            l.data.summary.clone(),
-            first_chars(&l.data.description, DESCRIPTION_CHARS).to_string(),
-        ],
+/// The text of a listing, borrowed.
+fn listing_ref(l: &Listing) -> TextRef<'_> {
+    let d = &l.data;
+    TextRef {
+        title: &d.title,
+        keywords: &d.keywords,
+        body: vec![&d.summary, first_chars(&d.description, DESCRIPTION_CHARS)],
     }
 }
 
-/// The parts of [`listing_text`], borrowed.
-fn listing_parts(l: &Listing) -> Vec<&str> {
-    let d = &l.data;
-    let mut v = Vec::with_capacity(d.keywords.len() + 3);
-    v.push(d.title.as_str());
-    v.extend(d.keywords.iter().map(String::as_str));
-    v.push(d.summary.as_str());
-    v.push(first_chars(&d.description, DESCRIPTION_CHARS));
-    v
-}
-
-/// The parts of [`demand_text`], borrowed.
-fn demand_parts(d: &Demand) -> Vec<&str> {
-    let d = &d.data;
-    let mut v = Vec::with_capacity(d.keywords.len() + 4);
-    v.push(d.title.as_str());
-    v.extend(d.keywords.iter().map(String::as_str));
-    v.extend([d.problem.as_str(), d.key_points.as_str(), d.goals.as_str()]);
-    v
+/// The text of a listing.
+pub fn listing_text(l: &Listing) -> Text {
+    listing_ref(l).to_text()
 }
 
 /// What the scorer needs of a need.
@@ -328,7 +312,7 @@ impl Candidate for Listing {
         listing_text(self)
     }
     fn parts(&self) -> Vec<&str> {
-        listing_parts(self)
+        listing_ref(self).parts()
     }
     async fn load_open(
         db: &DatabaseConnection,
@@ -366,7 +350,7 @@ impl Candidate for Demand {
         demand_text(self)
     }
     fn parts(&self) -> Vec<&str> {
-        demand_parts(self)
+        demand_ref(self).parts()
     }
     async fn load_open(
         db: &DatabaseConnection,

@@ -14,6 +14,32 @@ pub struct Text {
     pub body: Vec<String>,
 }
 
+/// A [`Text`] borrowed from its record (for work that reads it without keeping it).
+#[derive(Clone, Debug)]
+pub struct TextRef<'a> {
+    pub title: &'a str,
+    pub keywords: &'a [String],
+    pub body: Vec<&'a str>,
+}
+
+impl<'a> TextRef<'a> {
+    /// Its parts in [`Text`]'s order: title, keywords, body.
+    pub fn parts(&self) -> Vec<&'a str> {
+        std::iter::once(self.title)
+            .chain(self.keywords.iter().map(String::as_str))
+            .chain(self.body.iter().copied())
+            .collect()
+    }
+
+    pub fn to_text(&self) -> Text {
+        Text {
+            title: self.title.to_string(),
+            keywords: self.keywords.to_vec(),
+            body: self.body.iter().map(|b| b.to_string()).collect(),
+        }
+    }
+}
+
 /// The units of a text as the engine reads a query: words, and runs of two or more adjacent
 /// Chinese characters that the segmenter left single (a trade's 脱硫渣 or a firm's coinage),
 /// which the engine looks up by their character pairs. Function words are left out.
@@ -352,42 +378,10 @@ where
         .collect()
 }
 
-/// What each text's sorted pairs share with the query's (a merge of two sorted lists).
-fn shared_sorted(query: &Pairs, texts: &[Pairs]) -> Vec<Shared> {
-    let q = &query.0;
-    texts
-        .iter()
-        .map(|t| {
-            let mut hits = Vec::new();
-            let (mut i, mut j) = (0, 0);
-            while i < q.len() && j < t.0.len() {
-                match q[i].cmp(&t.0[j]) {
-                    std::cmp::Ordering::Less => i += 1,
-                    std::cmp::Ordering::Greater => j += 1,
-                    std::cmp::Ordering::Equal => {
-                        hits.push(i);
-                        i += 1;
-                        j += 1;
-                    }
-                }
-            }
-            Shared {
-                pairs: t.len(),
-                hits,
-            }
-        })
-        .collect()
-}
-
 /// Similarity of a query's character pairs to each of some texts' (cosine of binary vectors,
-/// each pair weighted by its rarity among these texts, so pairs they all share count little):
-/// a re-ranking signal among candidates that is independent of word segmentation.
-pub fn pair_similarities(query: &Pairs, texts: &[Pairs]) -> Vec<f64> {
-    similarities(query.len(), &shared_sorted(query, texts))
-}
-
-/// [`pair_similarities`] from what each text shares with a query of `query_pairs` pairs
-/// ([`shared_pairs`]).
+/// each pair weighted by its rarity among these texts, so pairs they all share count little),
+/// from what each text shares with a query of `query_pairs` pairs ([`shared_pairs`]): a
+/// re-ranking signal among candidates that is independent of word segmentation.
 pub fn similarities(query_pairs: usize, shared: &[Shared]) -> Vec<f64> {
     let n = shared.len() as f64;
     // for each query pair, how many texts share it
@@ -574,6 +568,38 @@ mod tests {
         let shared = pick_expansion(&cands, Some(&df), 5, 0.2, 2);
         assert!(shared.iter().all(|(w, _)| w != "磷石膏" && w != "孤词"));
         assert_eq!(pick_expansion(&cands, None, 1, 0.2, 1), w(&[("孤词", 0.5)]));
+    }
+
+    /// The reference for [`shared_pairs`]: what each text's sorted pairs share with the query's (a merge of two sorted lists).
+    fn shared_sorted(query: &Pairs, texts: &[Pairs]) -> Vec<Shared> {
+        let q = &query.0;
+        texts
+            .iter()
+            .map(|t| {
+                let mut hits = Vec::new();
+                let (mut i, mut j) = (0, 0);
+                while i < q.len() && j < t.0.len() {
+                    match q[i].cmp(&t.0[j]) {
+                        std::cmp::Ordering::Less => i += 1,
+                        std::cmp::Ordering::Greater => j += 1,
+                        std::cmp::Ordering::Equal => {
+                            hits.push(i);
+                            i += 1;
+                            j += 1;
+                        }
+                    }
+                }
+                Shared {
+                    pairs: t.len(),
+                    hits,
+                }
+            })
+            .collect()
+    }
+
+    /// [`similarities`] from sorted pairs: the plain way, which [`shared_pairs`] must equal.
+    fn pair_similarities(query: &Pairs, texts: &[Pairs]) -> Vec<f64> {
+        similarities(query.len(), &shared_sorted(query, texts))
     }
 
     /// The definition, written plainly: every lower-cased alphanumeric character after another.
