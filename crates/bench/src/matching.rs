@@ -283,12 +283,27 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
             .await?
             .json()
             .await?;
-        let ranked: Vec<String> = m["items"]
+        let items = m["items"]
             .as_array()
-            .with_context(|| format!("matches of {}: {m}", n.id))?
+            .with_context(|| format!("matches of {}: {m}", n.id))?;
+        let ranked: Vec<String> = items
             .iter()
             .filter_map(|i| i["listing"]["id"].as_i64())
             .filter_map(|lid| ext.get(&lid).cloned())
+            .collect();
+        // the top ten's scores and parts, for the dump
+        let explained: Vec<Value> = items
+            .iter()
+            .take(10)
+            .map(|i| {
+                let parts: serde_json::Map<String, Value> = i["parts"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| Some((p["name"].as_str()?.to_string(), p["value"].clone())))
+                    .collect();
+                json!({"score": i["score"], "values": parts})
+            })
             .collect();
         matcher.add(&ranked, &n.relevant);
         let s: Value = client
@@ -317,7 +332,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
                 &mut *d,
                 &json!({"need": n.id, "ndcg10": ndcg(&ranked, &n.relevant, 10),
                         "box_ndcg10": ndcg(&boxed, &n.relevant, 10),
-                        "relevant": n.relevant, "matcher": &ranked[..ranked.len().min(10)],
+                        "relevant": n.relevant, "matcher": &ranked[..ranked.len().min(10)], "explained": explained,
                         "box": &boxed[..boxed.len().min(10)]}),
             )?;
             d.write_all(b"\n")?;
