@@ -451,11 +451,7 @@ async fn candidates<C: Candidate>(
         n => Some(n),
     };
     let q: String = match word_limit {
-        None => {
-            let mut all = vec![t.title.clone(), t.keywords.join(" ")];
-            all.extend(t.body.iter().cloned());
-            all.join(" ").chars().take(QUERY_CHARS).collect()
-        }
+        None => text::query_text(t).chars().take(QUERY_CHARS).collect(),
         Some(n) => {
             let words: Vec<String> = weighted.iter().map(|(w, _)| w.clone()).collect();
             let df = doc_freqs(st, C::INDEX, &words).await;
@@ -506,7 +502,7 @@ async fn candidates<C: Candidate>(
     }
     let g = cfg.pair_weight.clamp(0.0, 1.0);
     if g > 0.0 && !loaded.is_empty() {
-        let query = text::char_pairs(t);
+        let query = text::query_pairs(t);
         let ids: Vec<i64> = loaded.keys().copied().collect();
         let shared = text::shared_pairs(&query, ids.iter().map(|id| loaded[id].parts()));
         let sims = text::similarities(query.len(), &shared);

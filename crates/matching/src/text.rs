@@ -44,6 +44,15 @@ impl<'a> TextRef<'a> {
 /// Chinese characters that the segmenter left single (a trade's 脱硫渣 or a firm's coinage),
 /// which the engine looks up by their character pairs. Function words are left out.
 fn tokens(text: &str) -> Vec<String> {
+    let mut seen: HashSet<String> = HashSet::new();
+    units(text)
+        .into_iter()
+        .filter(|u| seen.insert(u.clone()))
+        .collect()
+}
+
+/// [`tokens`] in text order, repeats kept.
+fn units(text: &str) -> Vec<String> {
     static ANALYZER: std::sync::OnceLock<Mutex<tantivy::tokenizer::TextAnalyzer>> =
         std::sync::OnceLock::new();
     let a = ANALYZER.get_or_init(|| Mutex::new(analyzer(jieba(), false)));
@@ -54,7 +63,6 @@ fn tokens(text: &str) -> Vec<String> {
         w.chars().count() == 1 && is_han_word(w) && !is_stopword(w)
     };
     let mut out: Vec<String> = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
     let mut i = 0;
     while i < toks.len() {
         let mut j = i;
@@ -67,7 +75,7 @@ fn tokens(text: &str) -> Vec<String> {
             j = i + 1;
             toks[i].0.clone()
         };
-        if !is_stopword(&unit) && seen.insert(unit.clone()) {
+        if !is_stopword(&unit) {
             out.push(unit);
         }
         i = j;
@@ -87,13 +95,162 @@ const GENERIC: &[&str] = &[
     "关键", "预期", "完成",
 ];
 
+/// Words of everyday writing that say nothing about a subject: pronouns, adverbs,
+/// conjunctions, vague quantities and the words every need uses (问题, 希望). A firm writes them
+/// in every need, papers seldom do, so they are rare in an index of research results and,
+/// left in a need's query, rank the few results written in everyday words above those about
+/// the firm's subject.
+const FUNCTION: &[&str] = &[
+    "我们",
+    "你们",
+    "他们",
+    "它们",
+    "自己",
+    "大家",
+    "这个",
+    "那个",
+    "这些",
+    "那些",
+    "这样",
+    "那样",
+    "这种",
+    "那种",
+    "什么",
+    "怎么",
+    "怎样",
+    "如何",
+    "为什么",
+    "哪些",
+    "多少",
+    "一些",
+    "有些",
+    "有的",
+    "很多",
+    "许多",
+    "不少",
+    "很大",
+    "较大",
+    "比较",
+    "非常",
+    "特别",
+    "十分",
+    "一直",
+    "总是",
+    "经常",
+    "老是",
+    "往往",
+    "已经",
+    "现在",
+    "目前",
+    "现有",
+    "之前",
+    "以前",
+    "之后",
+    "以后",
+    "期间",
+    "时候",
+    "每次",
+    "每天",
+    "还是",
+    "但是",
+    "可是",
+    "不过",
+    "而且",
+    "并且",
+    "或者",
+    "因为",
+    "所以",
+    "如果",
+    "虽然",
+    "由于",
+    "因此",
+    "然后",
+    "同时",
+    "另外",
+    "其中",
+    "就是",
+    "还有",
+    "只是",
+    "只能",
+    "只有",
+    "必须",
+    "需要",
+    "希望",
+    "想要",
+    "能不能",
+    "是否",
+    "可以",
+    "能够",
+    "没有",
+    "不能",
+    "不是",
+    "一个",
+    "一种",
+    "问题",
+    "情况",
+    "方面",
+    "左右",
+    "以上",
+    "以下",
+    "大概",
+    "差不多",
+    "基本",
+    "主要",
+    "一般",
+    "通常",
+    "进行",
+];
+
+fn function_word(t: &str) -> bool {
+    static SET: std::sync::LazyLock<HashSet<&'static str>> =
+        std::sync::LazyLock::new(|| FUNCTION.iter().copied().collect());
+    SET.contains(t)
+}
+
+/// The text as sent to the engine whole: its words in order, repeats kept (they weigh),
+/// function words ([`FUNCTION`]) left out.
+pub fn query_text(t: &Text) -> String {
+    let mut out = String::new();
+    for part in parts(t) {
+        for u in units(part) {
+            if !function_word(&u) {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(&u);
+            }
+        }
+    }
+    out
+}
+
+/// The character pairs of a need or listing as a query: [`char_pairs`] without the pairs
+/// of function words ([`FUNCTION`]).
+pub fn query_pairs(t: &Text) -> Pairs {
+    static SKIP: std::sync::LazyLock<HashSet<u64>> = std::sync::LazyLock::new(|| {
+        let mut s = HashSet::new();
+        for w in FUNCTION {
+            each_pair(w, |p| {
+                s.insert(p);
+            });
+        }
+        s
+    });
+    let mut p = char_pairs(t);
+    p.0.retain(|x| !SKIP.contains(x));
+    p
+}
+
 fn contentful(t: &str) -> bool {
     static GENERIC_SET: std::sync::LazyLock<HashSet<&'static str>> =
         std::sync::LazyLock::new(|| GENERIC.iter().copied().collect());
     let chars = t.chars().count();
     let cjk = t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
     let ok_len = if cjk { chars >= 2 } else { chars >= 3 };
-    ok_len && !GENERIC_SET.contains(t) && !t.chars().all(|c| c.is_ascii_digit() || c == '.')
+    ok_len
+        && !GENERIC_SET.contains(t)
+        && !function_word(t)
+        && !t.chars().all(|c| c.is_ascii_digit() || c == '.')
 }
 
 /// Weighted terms of a text: title and keyword terms weigh 3, body terms 1, repeated terms
@@ -437,6 +594,42 @@ mod tests {
             title: title.into(),
             keywords: kw.iter().map(|s| s.to_string()).collect(),
             body: vec![body.into()],
+        }
+    }
+
+    #[test]
+    fn a_query_keeps_its_subject_words_in_order_with_repeats_and_drops_function_words() {
+        let need = t(
+            "蟹塘回捕率低",
+            &["河蟹"],
+            "我们的蟹塘没有发现多少伤亡，但是回捕率一直很低，现有办法是多放苗。",
+        );
+        let q = query_text(&need);
+        let words: Vec<&str> = q.split(' ').collect();
+        for w in ["我们", "没有", "多少", "但是", "一直", "现有"] {
+            assert!(!words.contains(&w), "{w} left in {q:?}");
+        }
+        for w in ["河蟹", "伤亡", "回捕"] {
+            assert!(words.contains(&w), "{w} missing from {q:?}");
+        }
+        // repeats weigh: the title's 蟹塘 and the body's both stay
+        let first = words[0];
+        assert!(words.iter().filter(|w| **w == first).count() >= 2, "{q:?}");
+        // title first, then keywords, then the body
+        let at = |w: &str| words.iter().position(|x| *x == w).unwrap();
+        assert!(at("河蟹") < at("伤亡"));
+    }
+
+    #[test]
+    fn query_pairs_leave_out_the_pairs_of_function_words_only() {
+        let need = t("我们需要石膏砌块", &[], "目前没有办法");
+        let all = char_pairs(&need);
+        let q = query_pairs(&need);
+        for p in [['我', '们'], ['没', '有'], ['需', '要'], ['目', '前']] {
+            assert!(all.contains(&p) && !q.contains(&p), "{p:?}");
+        }
+        for p in [['石', '膏'], ['砌', '块'], ['办', '法']] {
+            assert!(q.contains(&p), "{p:?}");
         }
     }
 
