@@ -44,15 +44,6 @@ impl<'a> TextRef<'a> {
 /// Chinese characters that the segmenter left single (a trade's 脱硫渣 or a firm's coinage),
 /// which the engine looks up by their character pairs. Function words are left out.
 fn tokens(text: &str) -> Vec<String> {
-    let mut seen: HashSet<String> = HashSet::new();
-    units(text)
-        .into_iter()
-        .filter(|u| seen.insert(u.clone()))
-        .collect()
-}
-
-/// [`tokens`] in text order, repeats kept.
-fn units(text: &str) -> Vec<String> {
     static ANALYZER: std::sync::OnceLock<Mutex<tantivy::tokenizer::TextAnalyzer>> =
         std::sync::OnceLock::new();
     let a = ANALYZER.get_or_init(|| Mutex::new(analyzer(jieba(), false)));
@@ -63,6 +54,7 @@ fn units(text: &str) -> Vec<String> {
         w.chars().count() == 1 && is_han_word(w) && !is_stopword(w)
     };
     let mut out: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
     let mut i = 0;
     while i < toks.len() {
         let mut j = i;
@@ -75,7 +67,7 @@ fn units(text: &str) -> Vec<String> {
             j = i + 1;
             toks[i].0.clone()
         };
-        if !is_stopword(&unit) {
+        if !is_stopword(&unit) && seen.insert(unit.clone()) {
             out.push(unit);
         }
         i = j;
@@ -206,13 +198,14 @@ fn function_word(t: &str) -> bool {
     SET.contains(t)
 }
 
-/// The text as sent to the engine whole: its words in order, repeats kept (they weigh),
-/// function words ([`FUNCTION`]) left out.
+/// The text as sent to the engine whole: its words in order (title, keywords, body), each once
+/// (the engine reads a repeated word once anyway), function words ([`FUNCTION`]) left out.
 pub fn query_text(t: &Text) -> String {
+    let mut seen: HashSet<String> = HashSet::new();
     let mut out = String::new();
     for part in parts(t) {
-        for u in units(part) {
-            if !function_word(&u) {
+        for u in tokens(part) {
+            if !function_word(&u) && seen.insert(u.clone()) {
                 if !out.is_empty() {
                     out.push(' ');
                 }
@@ -597,7 +590,7 @@ mod tests {
     }
 
     #[test]
-    fn a_query_keeps_its_subject_words_in_order_with_repeats_and_drops_function_words() {
+    fn a_query_keeps_its_subject_words_in_order_once_and_drops_function_words() {
         let need = t(
             "蟹塘回捕率低",
             &["河蟹"],
@@ -611,9 +604,8 @@ mod tests {
         for w in ["河蟹", "伤亡", "回捕"] {
             assert!(words.contains(&w), "{w} missing from {q:?}");
         }
-        // repeats weigh: the title's 蟹塘 and the body's both stay
-        let first = words[0];
-        assert!(words.iter().filter(|w| **w == first).count() >= 2, "{q:?}");
+        // each word once: the body's 蟹塘 repeats the title's
+        assert_eq!(words.iter().filter(|w| **w == "蟹塘").count(), 1, "{q:?}");
         // title first, then keywords, then the body
         let at = |w: &str| words.iter().position(|x| *x == w).unwrap();
         assert!(at("河蟹") < at("伤亡"));
