@@ -219,8 +219,8 @@ pub fn query_text(t: &Text) -> String {
 /// The character pairs of a need or listing as a query: [`char_pairs`] without the pairs
 /// of function words ([`FUNCTION`]).
 pub fn query_pairs(t: &Text) -> Pairs {
-    static SKIP: std::sync::LazyLock<HashSet<u64>> = std::sync::LazyLock::new(|| {
-        let mut s = HashSet::new();
+    static SKIP: std::sync::LazyLock<HashSet<u64, PairBuild>> = std::sync::LazyLock::new(|| {
+        let mut s = HashSet::default();
         for w in FUNCTION {
             each_pair(w, |p| {
                 s.insert(p);

@@ -530,8 +530,6 @@ impl Generation {
             return Ok(searcher.search(&*matching(), collector)?);
         }
         let prunable = !groups.is_empty() && (groups.len() == 1 || any_word) && collector.k > 0;
-        let filtered = !query::filter_queries(&self.fields, filters).is_empty()
-            || !collector.numeric.is_empty();
         // Filters other than the status (which nearly every document of a public search
         // passes): these make the matches few, and scoring each of them is cheaper than pruning.
         let narrowed = !collector.numeric.is_empty() || {
@@ -539,14 +537,15 @@ impl Generation {
             f.statuses.clear();
             !query::filter_queries(&self.fields, &f).is_empty()
         };
+        let filtered = narrowed || !filters.statuses.is_empty();
         if self.fields.any_text.is_some()
             && paths.exact
             && !groups.is_empty()
             && !(top_only && collector.facets.is_empty())
             && (!prunable || if paths.wand { narrowed } else { filtered })
         {
-            // Every word required, or filters: the matches are few next to the words' postings;
-            // walk them once and score each exactly.
+            // Every word required, or filters that narrow the matches: they are few next to the
+            // words' postings; walk them once and score each exactly.
             let plan = query::exact_plan(&self.fields, groups, any_word);
             return Ok(collector::collect_exact(
                 searcher,
