@@ -23,6 +23,7 @@ use tantivy::{DocSet, Term};
 use super::query::{Plan, SegmentInfos, TIE_BREAKER};
 use super::schema::names;
 use crate::{FacetField, SortOrder};
+use tantivy::postings::TermInfo;
 
 /// Decoded per-document values of one segment.
 pub struct SegmentData {
@@ -42,6 +43,11 @@ pub struct SegmentData {
     facet_vals: Vec<u32>,
     /// Facet value index → (facet, value).
     facet_table: Vec<(FacetField, String)>,
+    /// Each document's status, as an index into `status_names` ([`NO_STATUS`] without one).
+    status: Vec<u8>,
+    status_names: Vec<String>,
+    /// Documents (deleted ones included) per status, as `status_names`.
+    status_docs: Vec<u32>,
     /// Doc ids ordered best first for each non-score sort key (built on first use).
     sorted: [OnceLock<Vec<u32>>; 4],
     /// Facet counts over all alive documents, with the deleted-doc count they are for.
@@ -50,6 +56,9 @@ pub struct SegmentData {
 
 /// Sentinel for "no value" in the numeric filter arrays.
 const NONE: i64 = i64::MIN;
+/// A document without a status (or with more distinct statuses in its segment than a `u8`
+/// indexes, which the status enums never come near).
+const NO_STATUS: u8 = u8::MAX;
 const FLAG_DUAL_USE: u8 = 1;
 const FLAG_NEGOTIABLE: u8 = 2;
 
@@ -62,6 +71,40 @@ pub struct NumericFilter {
     amount: Option<(i64, i64, bool)>,
     deadline: Option<(i64, i64)>,
     dual_use: Option<bool>,
+    /// Wanted statuses (any, when empty): checked against each segment's decoded statuses
+    /// (see [`NumericFilter::bind`]) instead of intersecting every match with the posting list
+    /// of a status that nearly every document of a public search has.
+    statuses: Vec<String>,
+}
+
+/// A [`NumericFilter`] bound to one segment: the wanted statuses resolved to the segment's
+/// own status indices.
+#[derive(Clone, Debug)]
+pub struct SegmentFilter {
+    numeric: Option<NumericFilter>,
+    /// Whether each of the segment's statuses passes; `None` when every document's does.
+    statuses: Option<Vec<bool>>,
+}
+
+impl SegmentFilter {
+    #[inline]
+    fn matches(&self, data: &SegmentData, d: usize) -> bool {
+        if let Some(ok) = &self.statuses {
+            if !ok
+                .get(usize::from(data.status[d]))
+                .copied()
+                .unwrap_or(false)
+            {
+                return false;
+            }
+        }
+        self.numeric.as_ref().is_none_or(|f| f.matches(data, d))
+    }
+
+    /// No document of the segment can pass.
+    fn rejects_all(&self) -> bool {
+        self.statuses.as_ref().is_some_and(|ok| !ok.contains(&true))
+    }
 }
 
 impl NumericFilter {
@@ -84,11 +127,45 @@ impl NumericFilter {
                 )
             }),
             dual_use: f.dual_use,
+            statuses: f.statuses.clone(),
         }
     }
 
     pub fn is_empty(&self) -> bool {
         *self == NumericFilter::default()
+    }
+
+    /// Whether a filter other than the status is set (one that makes the matches few).
+    pub fn narrows(&self) -> bool {
+        self.trl.is_some()
+            || self.amount.is_some()
+            || self.deadline.is_some()
+            || self.dual_use.is_some()
+    }
+
+    /// This filter for the documents of one segment; `None` when every document passes.
+    pub fn bind(&self, data: &SegmentData) -> Option<SegmentFilter> {
+        let statuses = (!self.statuses.is_empty())
+            .then(|| -> Vec<bool> {
+                data.status_names
+                    .iter()
+                    .map(|s| self.statuses.iter().any(|w| w == s))
+                    .collect()
+            })
+            .filter(|ok| {
+                let passing: u64 = ok
+                    .iter()
+                    .zip(&data.status_docs)
+                    .filter(|(ok, _)| **ok)
+                    .map(|(_, n)| u64::from(*n))
+                    .sum();
+                passing < data.status.len() as u64
+            });
+        let numeric = self.narrows().then(|| NumericFilter {
+            statuses: Vec::new(),
+            ..self.clone()
+        });
+        (statuses.is_some() || numeric.is_some()).then_some(SegmentFilter { numeric, statuses })
     }
 
     #[inline]
@@ -196,6 +273,15 @@ impl SegmentData {
                 str_cols.push(c);
             }
         }
+        let status_col = ff.str(names::STATUS)?;
+        let mut status_names = Vec::new();
+        if let Some(c) = &status_col {
+            let mut s = String::new();
+            for ord in 0..c.num_terms().min(usize::from(NO_STATUS)) as u64 {
+                c.ord_to_str(ord, &mut s)?;
+                status_names.push(s.clone());
+            }
+        }
         let trl_base = facet_table.len() as u32;
         for t in 0..=9 {
             facet_table.push((FacetField::Trl, t.to_string()));
@@ -218,6 +304,9 @@ impl SegmentData {
             offsets: Vec::with_capacity(n + 1),
             facet_vals: Vec::with_capacity(n * 8),
             facet_table,
+            status: Vec::with_capacity(n),
+            status_docs: vec![0; status_names.len()],
+            status_names,
             sorted: Default::default(),
             all_counts: Mutex::new(None),
         };
@@ -253,6 +342,15 @@ impl SegmentData {
                 flags |= FLAG_NEGOTIABLE;
             }
             data.flags.push(flags);
+            let status = status_col
+                .as_ref()
+                .and_then(|c| c.term_ords(doc).next())
+                .filter(|&o| o < u64::from(NO_STATUS))
+                .map_or(NO_STATUS, |o| o as u8);
+            if let Some(n) = data.status_docs.get_mut(usize::from(status)) {
+                *n += 1;
+            }
+            data.status.push(status);
             for (col, base) in &str_cols {
                 for ord in col.term_ords(doc) {
                     data.facet_vals.push(base + ord as u32);
@@ -279,7 +377,7 @@ impl SegmentData {
             .filter_map(|s| s.get())
             .map(|v| v.len() * 4)
             .sum();
-        self.ids.len() * (8 * 8 + 2) + self.offsets.len() * 4 + self.facet_vals.len() * 4 + sorted
+        self.ids.len() * (8 * 8 + 3) + self.offsets.len() * 4 + self.facet_vals.len() * 4 + sorted
     }
 
     fn keys(&self, sort: SortKey) -> Option<(&[u64], usize)> {
@@ -417,6 +515,96 @@ pub fn collect_exact(
     collector.merge_fruits(fruits)
 }
 
+/// Total and facet counts, without scores, of the documents having any of `terms` (the match
+/// set of a one-word query, see [`super::query::union_terms`]) that pass the counter's
+/// per-document filters (the status among them); `counter.k` is 0.
+///
+/// This is the same count as running the match query through `counter`, without a query's
+/// machinery per document: one term's postings are read block by block; several terms' are
+/// first OR'ed into a bitset of the segment (so a document having several of them is counted
+/// once, in document order). Where every document of a segment passes the filters, it has no
+/// deletions and no facets are asked for, one term's count is its document frequency, read
+/// from the term dictionary.
+pub fn count_union(
+    infos: &super::query::TermInfos<'_>,
+    counter: &MainCollector,
+    terms: &[Term],
+) -> tantivy::Result<Collected> {
+    let searcher = infos.searcher();
+    let readers = searcher.segment_readers();
+    let per_term: Vec<(Field, SegmentInfos)> = terms
+        .iter()
+        .map(|t| Ok((t.field(), infos.get(t)?)))
+        .collect::<tantivy::Result<_>>()?;
+    let mut fruits = Vec::with_capacity(readers.len());
+    for (ord, reader) in readers.iter().enumerate() {
+        let mut seg = counter.for_segment(ord as SegmentOrdinal, reader)?;
+        let postings: Vec<(Field, &TermInfo)> = per_term
+            .iter()
+            .filter_map(|(f, infos)| infos[ord].as_ref().map(|i| (*f, i)))
+            .collect();
+        let alive = reader.alive_bitset();
+        if postings.is_empty() || seg.numeric.as_ref().is_some_and(|f| f.rejects_all()) {
+            fruits.push(seg.harvest());
+            continue;
+        }
+        if let [(_, info)] = postings.as_slice() {
+            if alive.is_none() && !seg.count_facets && seg.numeric.is_none() {
+                seg.count = u64::from(info.doc_freq);
+                fruits.push(seg.harvest());
+                continue;
+            }
+        }
+        let mut visit = |doc: DocId| {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                seg.push(doc, 0.0);
+            }
+        };
+        let block_postings = |field: Field, info: &TermInfo| -> tantivy::Result<_> {
+            Ok(reader
+                .inverted_index(field)?
+                .read_block_postings_from_terminfo(info, IndexRecordOption::Basic)?)
+        };
+        if let [(field, info)] = postings.as_slice() {
+            let mut block = block_postings(*field, info)?;
+            loop {
+                let docs = block.docs();
+                if docs.is_empty() {
+                    break;
+                }
+                for &doc in docs {
+                    visit(doc);
+                }
+                block.advance();
+            }
+        } else {
+            let mut bits = vec![0u64; (reader.max_doc() as usize).div_ceil(64)];
+            for (field, info) in &postings {
+                let mut block = block_postings(*field, info)?;
+                loop {
+                    let docs = block.docs();
+                    if docs.is_empty() {
+                        break;
+                    }
+                    for &doc in docs {
+                        bits[doc as usize / 64] |= 1u64 << (doc % 64);
+                    }
+                    block.advance();
+                }
+            }
+            for (i, &word) in bits.iter().enumerate() {
+                let mut w = word;
+                while w != 0 {
+                    visit((i * 64) as DocId + w.trailing_zeros());
+                    w &= w - 1;
+                }
+            }
+        }
+        fruits.push(seg.harvest());
+    }
+    counter.merge_fruits(fruits)
+}
+
 /// Seeks `s` forward to `doc` (documents asked for in increasing order): whether it matches.
 fn seek_to(s: &mut Box<dyn Scorer>, doc: DocId) -> bool {
     if s.doc() < doc {
@@ -551,7 +739,6 @@ pub fn top_by_score(
         .map(|f| f.weight(EnableScoring::disabled_from_searcher(searcher)))
         .transpose()?;
     let wand = bound.weight(scoring)?;
-    let numeric = (!numeric.is_empty()).then_some(numeric);
     let mut heap: BinaryHeap<Reverse<Entry>> = BinaryHeap::with_capacity(k.min(1024) + 1);
     if k == 0 {
         return Ok(Vec::new());
@@ -569,6 +756,10 @@ pub fn top_by_score(
     };
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         let d = &*data[ord];
+        let passes = numeric.bind(d);
+        if passes.as_ref().is_some_and(|f| f.rejects_all()) {
+            continue;
+        }
         let mut scorer = exact.bind(reader)?;
         let mut allowed = filter.as_ref().map(|w| w.scorer(reader, 1.0)).transpose()?;
         let alive = reader.alive_bitset();
@@ -580,7 +771,7 @@ pub fn top_by_score(
             if allowed.as_mut().is_some_and(|f| !seek_to(f, doc)) {
                 return floor(&heap);
             }
-            if numeric.is_some_and(|f| !f.matches(d, doc as usize)) {
+            if passes.as_ref().is_some_and(|f| !f.matches(d, doc as usize)) {
                 return floor(&heap);
             }
             let Some(score) = scorer.score_at(doc) else {
@@ -661,11 +852,14 @@ pub fn top_by_terms(
     let filter = filter
         .map(|f| f.weight(EnableScoring::disabled_from_searcher(searcher)))
         .transpose()?;
-    let numeric = (!numeric.is_empty()).then_some(numeric);
     let mut heap: BinaryHeap<Reverse<Entry>> = BinaryHeap::with_capacity(k + 1);
     let mut acc: Vec<Score> = Vec::new();
     for (ord, reader) in readers.iter().enumerate() {
         let d = &*data[ord];
+        let passes = numeric.bind(d);
+        if passes.as_ref().is_some_and(|f| f.rejects_all()) {
+            continue;
+        }
         acc.clear();
         acc.resize(reader.max_doc() as usize, 0.0);
         for (bm25, field, infos) in &weighted {
@@ -705,7 +899,7 @@ pub fn top_by_terms(
             }
             let doc = doc as DocId;
             if alive.is_some_and(|a| !a.is_alive(doc))
-                || numeric.is_some_and(|f| !f.matches(d, doc as usize))
+                || passes.as_ref().is_some_and(|f| !f.matches(d, doc as usize))
             {
                 continue;
             }
@@ -859,7 +1053,7 @@ pub struct MainSegmentCollector {
     counts: Vec<u32>,
     count_facets: bool,
     heap: BinaryHeap<Reverse<Entry>>,
-    numeric: Option<NumericFilter>,
+    numeric: Option<SegmentFilter>,
 }
 
 pub struct SegmentFruit {
@@ -878,6 +1072,7 @@ impl Collector for MainCollector {
         _reader: &SegmentReader,
     ) -> tantivy::Result<MainSegmentCollector> {
         let data = self.data[segment_ord as usize].clone();
+        let numeric = self.numeric.bind(&data);
         let counts = if self.facets.is_empty() {
             Vec::new()
         } else {
@@ -892,7 +1087,7 @@ impl Collector for MainCollector {
             counts,
             count_facets: !self.facets.is_empty(),
             heap: BinaryHeap::with_capacity(self.k.min(1024) + 1),
-            numeric: (!self.numeric.is_empty()).then(|| self.numeric.clone()),
+            numeric,
         })
     }
 

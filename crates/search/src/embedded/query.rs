@@ -573,6 +573,34 @@ fn any_of(mut qs: Vec<Box<dyn Query>>) -> Box<dyn Query> {
     ))
 }
 
+/// The terms whose postings, united, are exactly the documents the text part of
+/// [`match_query`] matches, when that part is a plain union: one word (or any of the words),
+/// each of its alternatives a single term. `None` when an alternative needs several terms
+/// together, when every one of several words is required, or without `any_text`.
+pub fn union_terms(fields: &Fields, groups: &[Group], any_word: bool) -> Option<Vec<Term>> {
+    let any_text = fields.any_text?;
+    if groups.is_empty() || (groups.len() > 1 && !any_word) {
+        return None;
+    }
+    let mut out = Vec::new();
+    for a in groups.iter().flat_map(|g| &g.alts) {
+        let [t] = a.terms.as_slice() else {
+            return None;
+        };
+        match a.target {
+            Target::Text => out.push(Term::from_field_text(any_text, t)),
+            Target::Grams => out.extend(
+                gram_fields(fields)
+                    .into_iter()
+                    .map(|(f, _)| Term::from_field_text(f, t)),
+            ),
+        }
+    }
+    out.sort();
+    out.dedup();
+    Some(out)
+}
+
 /// A query matching exactly the documents `combine(fields, groups, any_word, filters)` matches,
 /// for counting and faceting without scores: a text term is looked up once in `any_text` (every
 /// text field's words) instead of in each text field. `None` when the index has no `any_text`.
@@ -743,7 +771,7 @@ pub fn filter_queries(f: &Fields, flt: &Filters) -> Vec<Box<dyn Query>> {
     out.extend(any_of_strings(f.field, &flt.fields));
     out.extend(any_of_strings(f.modes, &flt.modes));
     out.extend(any_of_strings(f.ip_kinds, &flt.ip_kinds));
-    out.extend(any_of_strings(f.status, &flt.statuses));
+    // The status is checked per document by the collectors (`NumericFilter`).
     if let Some(p) = &flt.region_prefix {
         out.push(Box::new(TermQuery::new(
             Term::from_field_text(f.region_prefixes, p.trim()),
