@@ -501,12 +501,13 @@ pub fn collect_exact(
         let alive = reader.alive_bitset();
         weight.for_each_no_score(reader, &mut |docs| {
             for &doc in docs {
-                if alive.is_some_and(|a| !a.is_alive(doc)) {
+                // the per-document filters before the score, which costs more
+                if alive.is_some_and(|a| !a.is_alive(doc)) || !seg.passes(doc) {
                     continue;
                 }
                 // every match of `matching` matches the plan (the same words)
                 if let Some(score) = scorer.score_at(doc) {
-                    seg.collect(doc, score);
+                    seg.push_passed(doc, score);
                 }
             }
         })?;
@@ -1124,13 +1125,24 @@ impl Collector for MainCollector {
 impl MainSegmentCollector {
     #[inline]
     fn push(&mut self, doc: DocId, score: Score) {
+        if self.passes(doc) {
+            self.push_passed(doc, score);
+        }
+    }
+
+    /// Whether `doc` passes the per-document filters (status, TRL, amount ...).
+    #[inline]
+    fn passes(&self, doc: DocId) -> bool {
+        self.numeric
+            .as_ref()
+            .is_none_or(|f| f.matches(&self.data, doc as usize))
+    }
+
+    /// Collects `doc`, which [`Self::passes`].
+    #[inline]
+    fn push_passed(&mut self, doc: DocId, score: Score) {
         let d = doc as usize;
         let data = &*self.data;
-        if let Some(f) = &self.numeric {
-            if !f.matches(data, d) {
-                return;
-            }
-        }
         self.count += 1;
         if self.count_facets {
             let (a, b) = (data.offsets[d] as usize, data.offsets[d + 1] as usize);
