@@ -769,10 +769,29 @@ async fn import_and_report(
     Ok(())
 }
 
+/// The embedded engine's result-cache lookups so far (`None` on Meilisearch).
+async fn cache_lookups(run: &Running) -> Option<ttx_search::ResultCacheStats> {
+    let st = run.listings.engine.stats().await.ok()?;
+    st.indexes.get("listings")?.result_cache
+}
+
+/// Result-cache lookups between two readings.
+fn cache_line(from: ttx_search::ResultCacheStats, to: ttx_search::ResultCacheStats) -> String {
+    let hits = to.hits.saturating_sub(from.hits);
+    let lookups = hits + to.misses.saturating_sub(from.misses);
+    format!(
+        "result cache: {hits} of {lookups} searches answered from it ({:.1}%; \
+         TTX_SEARCH_RESULT_CACHE=0 turns it off)",
+        100.0 * hits as f64 / lookups.max(1) as f64
+    )
+}
+
 async fn measure(engine: &str, run: &Running, a: &Args, queries: &[Query]) -> anyhow::Result<()> {
     let warm = (queries.len() / 20).max(50);
     let _ = run_queries(&run.base, &queries[..warm.min(queries.len())], a.clients).await;
+    let before = cache_lookups(run).await;
     let s = run_queries(&run.base, queries, a.clients).await;
+    let http_cache = cache_lookups(run).await;
     say!(
         "search: {} requests, {} clients, {:.0} req/s, {} errors, {} with no hits",
         s.all.count(),
@@ -796,11 +815,20 @@ async fn measure(engine: &str, run: &Running, a: &Args, queries: &[Query]) -> an
     for (k, l) in &s.by_kind {
         say!("  {k:<14} {}", l.line());
     }
+    if let (Some(b), Some(h)) = (before, http_cache) {
+        say!("  {}", cache_line(b, h));
+    }
     if !a.http_only {
         let svc = run_in_process(&run.listings, queries, a.clients, true).await;
         say!("  without HTTP (engine + database loads): {}", svc.line());
         let eng = run_in_process(&run.listings, queries, a.clients, false).await;
         say!("  engine alone:                           {}", eng.line());
+        if let (Some(h), Some(e)) = (http_cache, cache_lookups(run).await) {
+            say!(
+                "  without HTTP and engine alone (the same queries again): {}",
+                cache_line(h, e)
+            );
+        }
     }
     let (p95, p99) = (s.all.percentile(95.0), s.all.percentile(99.0));
     say!(

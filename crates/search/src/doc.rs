@@ -467,6 +467,17 @@ pub struct IndexStats {
     /// Segments searched per query, where the engine has them (embedded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segments: Option<u64>,
+    /// Searches answered from the engine's result cache and searches looked up there but
+    /// not found, since the live generation was opened (embedded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_cache: Option<ResultCacheStats>,
+}
+
+/// Lookups in a search engine's result cache.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultCacheStats {
+    pub hits: u64,
+    pub misses: u64,
 }
 
 /// Engine statistics for the operator (`/readyz`, metrics, `ttx reindex`).

@@ -28,8 +28,8 @@ mod reindex;
 
 pub use doc::{
     decode_cursor, encode_cursor, next_cursor, region_prefixes, validate_index_name, EngineStats,
-    FacetField, Filters, Hit, IndexName, IndexStats, SearchDoc, SearchQuery, SearchResults,
-    SortOrder, DEFAULT_LIMIT, DEMANDS, LISTINGS, MAX_LIMIT, MAX_OFFSET,
+    FacetField, Filters, Hit, IndexName, IndexStats, ResultCacheStats, SearchDoc, SearchQuery,
+    SearchResults, SortOrder, DEFAULT_LIMIT, DEMANDS, LISTINGS, MAX_LIMIT, MAX_OFFSET,
 };
 pub use embedded::{EmbeddedEngine, EmbeddedOptions};
 pub use engine::{DocFreqs, Rebuild, SearchEngine};

@@ -1034,6 +1034,7 @@ impl SearchEngine for MeiliEngine {
                             bytes_on_disk: None,
                             generation: Some(uid.clone()),
                             segments: None,
+                            result_cache: None,
                         },
                     );
                 }

@@ -45,6 +45,7 @@
 mod collector;
 pub mod en_zh;
 mod query;
+mod results;
 mod schema;
 pub mod tokenizer;
 
@@ -134,6 +135,8 @@ struct Generation {
     reader: IndexReader,
     writer: Mutex<Option<IndexWriter>>,
     cache: SegmentCache,
+    /// Answers of recent searches on the current searcher.
+    answers: results::ResultCache,
     index_analyzer: TextAnalyzer,
     query_analyzer: TextAnalyzer,
     /// Modification time of `meta.json` when the reader was last reloaded.
@@ -366,6 +369,7 @@ impl Generation {
             reader,
             writer: Mutex::new(None),
             cache: SegmentCache::default(),
+            answers: results::ResultCache::new(results::configured_entries()),
             index_analyzer,
             query_analyzer,
             meta_seen: Mutex::new(None),
@@ -614,14 +618,37 @@ impl Generation {
         Ok(counted)
     }
 
+    /// The answer to `q`, from the result cache when the same query ran on the current
+    /// searcher (see [`results`]).
     fn search(&self, q: &SearchQuery) -> Result<SearchResults, SearchError> {
-        self.search_with(q, Paths::default_for(&self.fields))
+        let searcher = self.reader.searcher();
+        let generation = searcher.generation().generation_id();
+        let key = self.answers.key(q);
+        if let Some(k) = &key {
+            if let Some(r) = self.answers.get(generation, k) {
+                return Ok(r);
+            }
+        }
+        let r = self.search_on(&searcher, q, Paths::default_for(&self.fields))?;
+        if let Some(k) = key {
+            self.answers.put(generation, k, &r);
+        }
+        Ok(r)
     }
 
+    #[cfg(test)]
     fn search_with(&self, q: &SearchQuery, paths: Paths) -> Result<SearchResults, SearchError> {
+        self.search_on(&self.reader.searcher(), q, paths)
+    }
+
+    fn search_on(
+        &self,
+        searcher: &tantivy::Searcher,
+        q: &SearchQuery,
+        paths: Paths,
+    ) -> Result<SearchResults, SearchError> {
         let offset = q.offset()?;
         let limit = q.effective_limit();
-        let searcher = self.reader.searcher();
         let data = self.cache.for_searcher(&searcher)?;
 
         let mut qa = self.query_analyzer.clone();
@@ -972,6 +999,7 @@ impl Inner {
                     bytes_on_disk: Some(dir_size(&gen.path)),
                     generation: Some(gen.name.clone()),
                     segments: Some(gen.reader.searcher().segment_readers().len() as u64),
+                    result_cache: Some(gen.answers.counts()),
                 },
             );
         }

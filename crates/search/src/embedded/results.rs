@@ -1,0 +1,203 @@
+//! Results of recent searches, per searcher (what Solr calls its query result cache).
+//!
+//! A search is a pure function of its query and the searcher it runs on: the same query on
+//! the same searcher gives the same page, total and facets. Entries are therefore kept for
+//! one searcher only and dropped when a commit or merge makes a new one visible, so a cached
+//! answer is exactly the answer a fresh search would give. Cards are not cached here: the
+//! caller loads them from the database for the ids of every answer.
+//!
+//! Searches for a whole need or listing (`long_text`, `top_only`: matching's candidates) are
+//! not cached; they seldom repeat and their keys are long.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use crate::{ResultCacheStats, SearchQuery, SearchResults};
+
+/// Entries kept per generation unless `TTX_SEARCH_RESULT_CACHE` sets another number (`0`
+/// turns the cache off).
+const DEFAULT_ENTRIES: usize = 4096;
+/// Longest query text cached.
+const MAX_TEXT_CHARS: usize = 256;
+
+/// Entries kept, from `TTX_SEARCH_RESULT_CACHE`.
+pub fn configured_entries() -> usize {
+    static N: OnceLock<usize> = OnceLock::new();
+    *N.get_or_init(|| {
+        std::env::var("TTX_SEARCH_RESULT_CACHE")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(DEFAULT_ENTRIES)
+    })
+}
+
+pub struct ResultCache {
+    capacity: usize,
+    inner: Mutex<Entries>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+#[derive(Default)]
+struct Entries {
+    /// The searcher generation the entries were computed on.
+    searcher: Option<u64>,
+    tick: u64,
+    map: HashMap<String, (u64, SearchResults)>,
+}
+
+impl ResultCache {
+    pub fn new(capacity: usize) -> ResultCache {
+        ResultCache {
+            capacity,
+            inner: Mutex::new(Entries::default()),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    /// The cache key of `q`, or `None` when it is not cached.
+    pub fn key(&self, q: &SearchQuery) -> Option<String> {
+        if self.capacity == 0
+            || q.long_text
+            || q.top_only
+            || q.text
+                .as_deref()
+                .is_some_and(|t| t.chars().count() > MAX_TEXT_CHARS)
+        {
+            return None;
+        }
+        // Every field of the query, in a fixed order (the derived `Debug` of plain data).
+        Some(format!("{q:?}"))
+    }
+
+    /// The answer kept for `key` on searcher generation `searcher`.
+    pub fn get(&self, searcher: u64, key: &str) -> Option<SearchResults> {
+        let mut e = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let found = if e.searcher == Some(searcher) {
+            e.tick += 1;
+            let tick = e.tick;
+            e.map.get_mut(key).map(|(used, r)| {
+                *used = tick;
+                r.clone()
+            })
+        } else {
+            None
+        };
+        drop(e);
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    /// Keeps `results`, computed on searcher generation `searcher`, for `key`.
+    pub fn put(&self, searcher: u64, key: String, results: &SearchResults) {
+        let mut e = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        match e.searcher {
+            Some(s) if s == searcher => {}
+            // An answer from an older searcher than the kept ones: not worth keeping.
+            Some(s) if s > searcher => return,
+            _ => {
+                e.map.clear();
+                e.searcher = Some(searcher);
+            }
+        }
+        if e.map.len() >= self.capacity && !e.map.contains_key(&key) {
+            // Drop the least recently used half.
+            let mut ticks: Vec<u64> = e.map.values().map(|(t, _)| *t).collect();
+            let mid = ticks.len() / 2;
+            let (_, cut, _) = ticks.select_nth_unstable(mid);
+            let cut = *cut;
+            e.map.retain(|_, (t, _)| *t > cut);
+        }
+        e.tick += 1;
+        let tick = e.tick;
+        e.map.insert(key, (tick, results.clone()));
+    }
+
+    /// Lookups answered from the cache and not, since the generation was opened.
+    pub fn counts(&self) -> ResultCacheStats {
+        ResultCacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn results(total: u64) -> SearchResults {
+        SearchResults {
+            hits: Vec::new(),
+            total,
+            facets: Default::default(),
+            next_cursor: None,
+        }
+    }
+
+    #[test]
+    fn answers_only_for_the_searcher_it_was_computed_on() {
+        let c = ResultCache::new(8);
+        let q = SearchQuery {
+            text: Some("电池".into()),
+            ..SearchQuery::default()
+        };
+        let k = c.key(&q).unwrap();
+        assert!(c.get(1, &k).is_none());
+        c.put(1, k.clone(), &results(7));
+        assert_eq!(c.get(1, &k).map(|r| r.total), Some(7));
+        // a commit made searcher 2 visible: the old answer is gone
+        assert!(c.get(2, &k).is_none());
+        c.put(2, k.clone(), &results(8));
+        assert_eq!(c.get(2, &k).map(|r| r.total), Some(8));
+        // a late answer from searcher 1 does not replace searcher 2's entries
+        c.put(1, k.clone(), &results(7));
+        assert_eq!(c.get(2, &k).map(|r| r.total), Some(8));
+        assert_eq!(c.counts(), ResultCacheStats { hits: 3, misses: 2 });
+    }
+
+    #[test]
+    fn keys_differ_with_any_part_of_the_query_and_skip_long_texts() {
+        let c = ResultCache::new(8);
+        let q = SearchQuery {
+            text: Some("电池".into()),
+            ..SearchQuery::default()
+        };
+        let mut other = q.clone();
+        other.filters.statuses = vec!["published".into()];
+        assert_ne!(c.key(&q), c.key(&other));
+        let mut page = q.clone();
+        page.cursor = Some(crate::encode_cursor(10));
+        assert_ne!(c.key(&q), c.key(&page));
+        assert!(c
+            .key(&SearchQuery {
+                long_text: true,
+                ..q.clone()
+            })
+            .is_none());
+        assert!(ResultCache::new(0).key(&q).is_none());
+    }
+
+    #[test]
+    fn keeps_at_most_its_capacity_dropping_the_least_recently_used() {
+        let c = ResultCache::new(4);
+        let key = |i: usize| format!("q{i}");
+        for i in 0..4 {
+            c.put(1, key(i), &results(i as u64));
+        }
+        // q0 used again: q1 is now the least recently used
+        assert!(c.get(1, &key(0)).is_some());
+        c.put(1, key(4), &results(4));
+        assert!(c.get(1, &key(0)).is_some());
+        assert!(c.get(1, &key(1)).is_none());
+        assert!(c.get(1, &key(4)).is_some());
+        assert!(c.inner.lock().unwrap().map.len() <= 4);
+    }
+}
