@@ -18,6 +18,9 @@ use crate::{ResultCacheStats, SearchQuery, SearchResults};
 /// Entries kept per generation unless `TTX_SEARCH_RESULT_CACHE` sets another number (`0`
 /// turns the cache off).
 const DEFAULT_ENTRIES: usize = 4096;
+/// Most memory the entries of one generation hold (approximately, see [`size_of`]), whatever
+/// their number: a page of 100 hits with highlights is tens of kilobytes.
+const MAX_BYTES: usize = 32 << 20;
 /// Longest query text cached.
 const MAX_TEXT_CHARS: usize = 256;
 
@@ -34,6 +37,7 @@ pub fn configured_entries() -> usize {
 
 pub struct ResultCache {
     capacity: usize,
+    max_bytes: usize,
     inner: Mutex<Entries>,
     hits: AtomicU64,
     misses: AtomicU64,
@@ -44,13 +48,41 @@ struct Entries {
     /// The searcher generation the entries were computed on.
     searcher: Option<u64>,
     tick: u64,
-    map: HashMap<String, (u64, SearchResults)>,
+    /// Key → (last use, answer, its approximate size in bytes).
+    map: HashMap<String, (u64, SearchResults, usize)>,
+    bytes: usize,
+}
+
+/// Approximate memory held by an entry.
+fn size_of(key: &str, r: &SearchResults) -> usize {
+    let hits: usize = r
+        .hits
+        .iter()
+        .map(|h| {
+            64 + h
+                .highlights
+                .iter()
+                .map(|(k, v)| 48 + k.len() + v.len())
+                .sum::<usize>()
+        })
+        .sum();
+    let facets: usize = r
+        .facets
+        .iter()
+        .map(|(k, m)| 48 + k.len() + m.keys().map(|v| 56 + v.len()).sum::<usize>())
+        .sum();
+    128 + key.len() + hits + facets + r.next_cursor.as_ref().map_or(0, String::len)
 }
 
 impl ResultCache {
     pub fn new(capacity: usize) -> ResultCache {
+        ResultCache::with_budget(capacity, MAX_BYTES)
+    }
+
+    fn with_budget(capacity: usize, max_bytes: usize) -> ResultCache {
         ResultCache {
             capacity,
+            max_bytes,
             inner: Mutex::new(Entries::default()),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
@@ -78,7 +110,7 @@ impl ResultCache {
         let found = if e.searcher == Some(searcher) {
             e.tick += 1;
             let tick = e.tick;
-            e.map.get_mut(key).map(|(used, r)| {
+            e.map.get_mut(key).map(|(used, r, _)| {
                 *used = tick;
                 r.clone()
             })
@@ -104,20 +136,31 @@ impl ResultCache {
             Some(s) if s > searcher => return,
             _ => {
                 e.map.clear();
+                e.bytes = 0;
                 e.searcher = Some(searcher);
             }
         }
-        if e.map.len() >= self.capacity && !e.map.contains_key(&key) {
+        let size = size_of(&key, results);
+        if size > self.max_bytes / 8 {
+            return;
+        }
+        if let Some((_, _, old)) = e.map.remove(&key) {
+            e.bytes -= old;
+        }
+        while !e.map.is_empty() && (e.map.len() >= self.capacity || e.bytes + size > self.max_bytes)
+        {
             // Drop the least recently used half.
-            let mut ticks: Vec<u64> = e.map.values().map(|(t, _)| *t).collect();
+            let mut ticks: Vec<u64> = e.map.values().map(|(t, _, _)| *t).collect();
             let mid = ticks.len() / 2;
             let (_, cut, _) = ticks.select_nth_unstable(mid);
             let cut = *cut;
-            e.map.retain(|_, (t, _)| *t > cut);
+            e.map.retain(|_, (t, _, _)| *t > cut);
+            e.bytes = e.map.values().map(|(_, _, n)| n).sum();
         }
         e.tick += 1;
         let tick = e.tick;
-        e.map.insert(key, (tick, results.clone()));
+        e.bytes += size;
+        e.map.insert(key, (tick, results.clone(), size));
     }
 
     /// Lookups answered from the cache and not, since the generation was opened.
@@ -199,5 +242,37 @@ mod tests {
         assert!(c.get(1, &key(1)).is_none());
         assert!(c.get(1, &key(4)).is_some());
         assert!(c.inner.lock().unwrap().map.len() <= 4);
+    }
+
+    #[test]
+    fn keeps_within_its_memory_budget() {
+        let big = |i: usize| SearchResults {
+            hits: (0..100)
+                .map(|id| crate::Hit {
+                    id,
+                    score: 1.0,
+                    highlights: [("summary".to_string(), "<em>电池</em>".repeat(20))]
+                        .into_iter()
+                        .collect(),
+                })
+                .collect(),
+            total: i as u64,
+            facets: Default::default(),
+            next_cursor: None,
+        };
+        let one = size_of("q0", &big(0));
+        let c = ResultCache::with_budget(1000, one * 10);
+        for i in 0..50 {
+            c.put(1, format!("q{i}"), &big(i));
+            let e = c.inner.lock().unwrap();
+            assert!(e.bytes <= one * 10, "{} > {}", e.bytes, one * 10);
+            assert_eq!(e.bytes, e.map.values().map(|(_, _, n)| n).sum::<usize>());
+        }
+        // the latest is kept
+        assert_eq!(c.get(1, "q49").map(|r| r.total), Some(49));
+        // an answer larger than an eighth of the budget is not kept
+        let small = ResultCache::with_budget(1000, one * 4);
+        small.put(1, "q".into(), &big(1));
+        assert!(small.get(1, "q").is_none());
     }
 }
