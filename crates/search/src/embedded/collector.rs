@@ -516,6 +516,29 @@ pub fn collect_exact(
     collector.merge_fruits(fruits)
 }
 
+/// Calls `f` with each document of a term's postings in one segment (deleted ones included), in
+/// order, reading them block by block without frequencies.
+fn for_each_posting(
+    reader: &SegmentReader,
+    field: Field,
+    info: &TermInfo,
+    f: &mut impl FnMut(DocId),
+) -> tantivy::Result<()> {
+    let mut block = reader
+        .inverted_index(field)?
+        .read_block_postings_from_terminfo(info, IndexRecordOption::Basic)?;
+    loop {
+        let docs = block.docs();
+        if docs.is_empty() {
+            return Ok(());
+        }
+        for &doc in docs {
+            f(doc);
+        }
+        block.advance();
+    }
+}
+
 /// Total and facet counts, without scores, of the documents having any of `terms` (the match
 /// set of a one-word query, see [`super::query::union_terms`]) that pass the counter's
 /// per-document filters (the status among them); `counter.k` is 0.
@@ -561,37 +584,14 @@ pub fn count_union(
                 seg.push(doc, 0.0);
             }
         };
-        let block_postings = |field: Field, info: &TermInfo| -> tantivy::Result<_> {
-            Ok(reader
-                .inverted_index(field)?
-                .read_block_postings_from_terminfo(info, IndexRecordOption::Basic)?)
-        };
         if let [(field, info)] = postings.as_slice() {
-            let mut block = block_postings(*field, info)?;
-            loop {
-                let docs = block.docs();
-                if docs.is_empty() {
-                    break;
-                }
-                for &doc in docs {
-                    visit(doc);
-                }
-                block.advance();
-            }
+            for_each_posting(reader, *field, info, &mut visit)?;
         } else {
             let mut bits = vec![0u64; (reader.max_doc() as usize).div_ceil(64)];
             for (field, info) in &postings {
-                let mut block = block_postings(*field, info)?;
-                loop {
-                    let docs = block.docs();
-                    if docs.is_empty() {
-                        break;
-                    }
-                    for &doc in docs {
-                        bits[doc as usize / 64] |= 1u64 << (doc % 64);
-                    }
-                    block.advance();
-                }
+                for_each_posting(reader, *field, info, &mut |doc| {
+                    bits[doc as usize / 64] |= 1u64 << (doc % 64);
+                })?;
             }
             for (i, &word) in bits.iter().enumerate() {
                 let mut w = word;
