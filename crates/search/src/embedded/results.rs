@@ -19,8 +19,9 @@ use crate::{ResultCacheStats, SearchQuery, SearchResults};
 /// turns the cache off).
 const DEFAULT_ENTRIES: usize = 4096;
 /// Most memory the entries of one generation hold (approximately, see [`size_of`]), whatever
-/// their number: a page of 100 hits with highlights is tens of kilobytes.
-const MAX_BYTES: usize = 32 << 20;
+/// their number: a page of 100 hits with highlights is tens of kilobytes. A page of 20 hits
+/// with highlights and facets is about 15 KB: 4,096 of them fit.
+const MAX_BYTES: usize = 64 << 20;
 /// Longest query text cached.
 const MAX_TEXT_CHARS: usize = 256;
 
