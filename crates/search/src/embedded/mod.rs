@@ -649,11 +649,11 @@ impl Generation {
     ) -> Result<SearchResults, SearchError> {
         let offset = q.offset()?;
         let limit = q.effective_limit();
-        let data = self.cache.for_searcher(&searcher)?;
+        let data = self.cache.for_searcher(searcher)?;
 
         let mut qa = self.query_analyzer.clone();
         let mut ia = self.index_analyzer.clone();
-        let infos = query::TermInfos::new(&searcher);
+        let infos = query::TermInfos::new(searcher);
         let groups = match q.text_trimmed() {
             Some(t) => query::text_groups(&self.fields, &infos, &mut qa, &mut ia, t)?,
             None => Vec::new(),
@@ -685,26 +685,26 @@ impl Generation {
                 top,
                 facets: Default::default(),
             };
-            return self.results(&searcher, q, &groups, offset, limit, collected);
+            return self.results(searcher, q, &groups, offset, limit, collected);
         }
         let mut collected = if groups.is_empty()
             && query::filter_queries(&self.fields, &q.filters).is_empty()
             && collector.numeric.is_empty()
         {
-            collector::collect_all(&searcher, &collector.data, &collector)?
+            collector::collect_all(searcher, &collector.data, &collector)?
         } else {
             self.collect(
-                &searcher, &groups, &q.filters, q.any_word, &collector, paths, q.top_only,
+                searcher, &groups, &q.filters, q.any_word, &collector, paths, q.top_only,
             )?
         };
         if collected.total == 0 && groups.len() > 1 && !q.any_word {
             // No document has every word: rank documents having some of them.
             collected = self.collect(
-                &searcher, &groups, &q.filters, true, &collector, paths, q.top_only,
+                searcher, &groups, &q.filters, true, &collector, paths, q.top_only,
             )?;
         }
 
-        self.results(&searcher, q, &groups, offset, limit, collected)
+        self.results(searcher, q, &groups, offset, limit, collected)
     }
 
     /// The page of `collected` from `offset`, with highlights when asked for.
