@@ -261,6 +261,9 @@ impl SegmentData {
 
         let mut facet_table: Vec<(FacetField, String)> = Vec::new();
         let mut str_cols = Vec::new();
+        // The status column is one of the facet columns: its values are read with theirs, and
+        // its names are its entries in the facet table.
+        let mut status_col = None;
         for (name, facet) in [
             (names::FIELD, FacetField::Field),
             (names::MODES, FacetField::Modes),
@@ -270,18 +273,18 @@ impl SegmentData {
             (names::TAGS, FacetField::Tags),
         ] {
             if let Some(c) = str_facet(reader, name, facet, &mut facet_table)? {
+                if facet == FacetField::Status {
+                    status_col = Some(str_cols.len());
+                }
                 str_cols.push(c);
             }
         }
-        let status_col = ff.str(names::STATUS)?;
-        let mut status_names = Vec::new();
-        if let Some(c) = &status_col {
-            let mut s = String::new();
-            for ord in 0..c.num_terms().min(usize::from(NO_STATUS)) as u64 {
-                c.ord_to_str(ord, &mut s)?;
-                status_names.push(s.clone());
-            }
-        }
+        let status_names: Vec<String> = facet_table
+            .iter()
+            .filter(|(f, _)| *f == FacetField::Status)
+            .take(usize::from(NO_STATUS))
+            .map(|(_, v)| v.clone())
+            .collect();
         let trl_base = facet_table.len() as u32;
         for t in 0..=9 {
             facet_table.push((FacetField::Trl, t.to_string()));
@@ -342,20 +345,19 @@ impl SegmentData {
                 flags |= FLAG_NEGOTIABLE;
             }
             data.flags.push(flags);
-            let status = status_col
-                .as_ref()
-                .and_then(|c| c.term_ords(doc).next())
-                .filter(|&o| o < u64::from(NO_STATUS))
-                .map_or(NO_STATUS, |o| o as u8);
+            let mut status = NO_STATUS;
+            for (i, (col, base)) in str_cols.iter().enumerate() {
+                for ord in col.term_ords(doc) {
+                    if Some(i) == status_col && status == NO_STATUS && ord < u64::from(NO_STATUS) {
+                        status = ord as u8;
+                    }
+                    data.facet_vals.push(base + ord as u32);
+                }
+            }
             if let Some(n) = data.status_docs.get_mut(usize::from(status)) {
                 *n += 1;
             }
             data.status.push(status);
-            for (col, base) in &str_cols {
-                for ord in col.term_ords(doc) {
-                    data.facet_vals.push(base + ord as u32);
-                }
-            }
             if let Some(t) = t {
                 if (0..=9).contains(&t) {
                     data.facet_vals.push(trl_base + t as u32);

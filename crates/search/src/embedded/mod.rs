@@ -508,7 +508,7 @@ impl Generation {
     #[allow(clippy::too_many_arguments)]
     fn collect(
         &self,
-        searcher: &tantivy::Searcher,
+        infos: &query::TermInfos<'_>,
         groups: &[query::Group],
         filters: &crate::Filters,
         any_word: bool,
@@ -516,6 +516,7 @@ impl Generation {
         paths: Paths,
         top_only: bool,
     ) -> Result<collector::Collected, SearchError> {
+        let searcher = infos.searcher();
         let scored = || {
             query::combine(
                 &self.fields,
@@ -598,9 +599,7 @@ impl Generation {
             .then(|| query::union_terms(&self.fields, groups, any_word))
             .flatten();
         let mut counted = match union {
-            Some(terms) if paths.count => {
-                collector::count_union(&query::TermInfos::new(searcher), &counter, &terms)?
-            }
+            Some(terms) if paths.count => collector::count_union(infos, &counter, &terms)?,
             _ => searcher.search(&*matching(), &counter)?,
         };
         if counted.total > 0 {
@@ -694,13 +693,13 @@ impl Generation {
             collector::collect_all(searcher, &collector.data, &collector)?
         } else {
             self.collect(
-                searcher, &groups, &q.filters, q.any_word, &collector, paths, q.top_only,
+                &infos, &groups, &q.filters, q.any_word, &collector, paths, q.top_only,
             )?
         };
         if collected.total == 0 && groups.len() > 1 && !q.any_word {
             // No document has every word: rank documents having some of them.
             collected = self.collect(
-                searcher, &groups, &q.filters, true, &collector, paths, q.top_only,
+                &infos, &groups, &q.filters, true, &collector, paths, q.top_only,
             )?;
         }
 
