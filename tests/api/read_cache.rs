@@ -5,7 +5,7 @@
 //! the change log within about `read_cache.follow_ms` (or, with following off, seen after at most
 //! `read_cache.ttl_secs`); a second application on the same database stands for that process.
 use serde_json::{json, Value};
-use ttx_tests::fixtures::{listing_body, need_body};
+use ttx_tests::fixtures::{listing_body, need_body, query_escape};
 use ttx_tests::{Resp, TestApp};
 
 fn listing(title: &str) -> Value {
@@ -132,6 +132,93 @@ async fn anonymous_listing_reads_follow_every_write_at_once() {
     }
 }
 
+/// The card of `id` among the hits of the public search at `path`, if shown.
+fn card(r: &Resp, id: i64) -> Option<Value> {
+    r.assert_status(200);
+    r.body["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .map(|h| h["listing"].clone())
+        .find(|l| l["id"] == id)
+}
+
+#[tokio::test]
+async fn search_cards_follow_every_write_at_once() {
+    // Cards come from memory once read; the index is updated asynchronously, so every change
+    // below that shows at once shows because the write dropped the card, not because the index
+    // caught up.
+    let app = TestApp::spawn_with(|c| c.read_cache.ttl_secs = 3600).await;
+    let uni = app.org("university", "110108", false).await;
+    let id = app
+        .create("/v1/listings", &uni.admin_token, &listing("钙钛矿叠层电池"))
+        .await;
+    let path = format!("/v1/listings/{id}");
+    let search = format!("/v1/listings?q={}", query_escape("钙钛矿"));
+    let first = app
+        .wait_until(&search, None, "the listing to be indexed", |r| {
+            card(r, id).is_some()
+        })
+        .await;
+    let c = card(&first, id).unwrap();
+    assert_eq!(c["title"], "钙钛矿叠层电池");
+    assert_eq!(c["version"], 1);
+    assert!(!first.text.contains("secret@lab.test") && !first.text.contains("13912345678"));
+    // again (from the card cache): the same card
+    assert_eq!(card(&app.get(&search, None).await, id), Some(c.clone()));
+
+    let a = app.get(&path, None).await;
+    app.patch(
+        &path,
+        Some(&uni.admin_token),
+        &a.etag(),
+        &json!({"title": "钙钛矿叠层电池（第二版）"}),
+    )
+    .await
+    .assert_status(200);
+    let c = card(&app.get(&search, None).await, id).expect("still found");
+    assert_eq!(c["title"], "钙钛矿叠层电池（第二版）");
+    assert_eq!(c["version"], 2);
+
+    let org_path = format!("/v1/orgs/{}", uni.id);
+    let o = app.get(&org_path, Some(&uni.admin_token)).await;
+    app.patch(
+        &org_path,
+        Some(&uni.admin_token),
+        &o.etag(),
+        &json!({"name": "改名后的大学"}),
+    )
+    .await
+    .assert_status(200);
+    let c = card(&app.get(&search, None).await, id).expect("still found");
+    assert_eq!(c["owner"]["name"], "改名后的大学");
+
+    // Withdrawn: off the results at once, even where the index still holds it.
+    app.post(
+        &format!("{path}/withdraw"),
+        Some(&uni.admin_token),
+        &json!({}),
+    )
+    .await
+    .assert_status(200);
+    assert_eq!(card(&app.get(&search, None).await, id), None);
+    app.post(
+        &format!("{path}/publish"),
+        Some(&uni.admin_token),
+        &json!({}),
+    )
+    .await
+    .assert_status(200);
+    let back = app
+        .wait_until(&search, None, "the listing back in the results", |r| {
+            card(r, id).is_some()
+        })
+        .await;
+    let c = card(&back, id).unwrap();
+    assert_eq!(c["status"], "published");
+    assert_eq!(c["version"], 4);
+}
+
 #[tokio::test]
 async fn anonymous_need_reads_follow_every_write_at_once() {
     let app = TestApp::spawn_with(|c| c.read_cache.ttl_secs = 3600).await;
@@ -254,6 +341,49 @@ async fn another_process_write_is_seen_within_the_ttl_without_following() {
     let r = app.get(&path, None).await;
     public(&r, 2);
     assert_eq!(r.body["title"], "高通量电解水制氢（修订）");
+}
+
+#[tokio::test]
+async fn another_process_write_reaches_search_cards_within_the_ttl_without_following() {
+    let app = TestApp::spawn_with(|c| {
+        c.read_cache.ttl_secs = 3600;
+        c.read_cache.follow_ms = 0;
+    })
+    .await;
+    let (other, _dir) = second_process(&app).await;
+    let uni = app.org("university", "110108", false).await;
+    let id = app
+        .create(
+            "/v1/listings",
+            &uni.admin_token,
+            &listing("高通量电解水制氢"),
+        )
+        .await;
+    let search = format!("/v1/listings?q={}", query_escape("电解水"));
+    let r = app
+        .wait_until(&search, None, "the listing to be indexed", |r| {
+            card(r, id).is_some()
+        })
+        .await;
+    assert_eq!(card(&r, id).unwrap()["version"], 1);
+    let a = app.get(&format!("/v1/listings/{id}"), None).await;
+    retitle_elsewhere(
+        &other,
+        &format!("/v1/listings/{id}"),
+        &uni.admin_token,
+        &a.etag(),
+        "高通量电解水制氢（修订）",
+    )
+    .await;
+    // Not seen here: the card this process holds is shown until the TTL ends (which proves the
+    // cards are cached); then the database's.
+    let stale = card(&app.get(&search, None).await, id).expect("found");
+    assert_eq!(stale["title"], "高通量电解水制氢");
+    assert_eq!(stale["version"], 1);
+    app.clock.advance(chrono::Duration::seconds(3601));
+    let fresh = card(&app.get(&search, None).await, id).expect("found");
+    assert_eq!(fresh["title"], "高通量电解水制氢（修订）");
+    assert_eq!(fresh["version"], 2);
 }
 
 #[tokio::test]

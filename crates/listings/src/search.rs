@@ -147,28 +147,15 @@ pub async fn search(
 
 async fn search_public(st: &ListingsState, q: &SearchQuery) -> ServiceResult<SearchResponse> {
     let found = st.engine.search(LISTINGS, q).await?;
-    let ids: Vec<i64> = found.hits.iter().map(|h| h.id).collect();
-    let rows = store::by_ids(&st.db, &ids).await?;
-    let orgs = store::orgs(&st.db, rows.iter().map(|r| r.owner_org_id)).await?;
-    let today = ttx_core::clock::today();
-    let mut by_id: HashMap<i64, Listing> = HashMap::with_capacity(rows.len());
-    for r in &rows {
-        let l = store::decode(r)?;
-        by_id.insert(l.id, l);
-    }
+    let mut cards = public_cards(st, found.hits.iter().map(|h| h.id)).await?;
     let mut hits = Vec::with_capacity(found.hits.len());
     for h in found.hits {
         // The index may lag the database by a moment: what is no longer public is skipped.
-        let Some(l) = by_id.remove(&h.id) else {
+        let Some(listing) = cards.remove(&h.id) else {
             continue;
         };
-        let status = domain::effective_status(l.status, l.data.expires_on, today);
-        if status != ListingStatus::Published {
-            continue;
-        }
-        let org = orgs.get(&l.owner_org_id);
         hits.push(SearchHit {
-            listing: ListingCard::build(l, org, status, false),
+            listing,
             score: h.score,
             highlights: h.highlights,
         });
@@ -179,6 +166,47 @@ async fn search_public(st: &ListingsState, q: &SearchQuery) -> ServiceResult<Sea
         facets: found.facets,
         next_cursor: found.next_cursor,
     })
+}
+
+/// The public cards of those of `ids` that are published today, from the card cache where it
+/// holds them and from the database for the rest (which then fill it).
+async fn public_cards(
+    st: &ListingsState,
+    ids: impl Iterator<Item = i64>,
+) -> ServiceResult<HashMap<i64, ListingCard>> {
+    let now = ttx_core::clock::now();
+    let mut out = HashMap::new();
+    let mut missing = Vec::new();
+    for id in ids {
+        match st.cards.as_ref().and_then(|c| c.get(id, now)) {
+            Some(card) => {
+                out.insert(id, card);
+            }
+            None => missing.push(id),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(out);
+    }
+    // Taken before the read: a write that commits meanwhile keeps this fill out of the cache.
+    let ticket = st.cards.as_ref().map(|c| c.ticket());
+    let rows = store::by_ids(&st.db, &missing).await?;
+    let orgs = store::orgs(&st.db, rows.iter().map(|r| r.owner_org_id)).await?;
+    let today = ttx_core::clock::beijing_date(now);
+    for r in &rows {
+        let l = store::decode(r)?;
+        let status = domain::effective_status(l.status, l.data.expires_on, today);
+        if status != ListingStatus::Published {
+            continue;
+        }
+        let org = orgs.get(&l.owner_org_id);
+        let card = ListingCard::build(l, org, status, false);
+        if let (Some(cache), Some(ticket)) = (&st.cards, ticket) {
+            cache.put(ticket, card.id, card.clone(), cache.expiry(now, None));
+        }
+        out.insert(card.id, card);
+    }
+    Ok(out)
 }
 
 /// Case-insensitive: does every whitespace-separated term of `text` occur in the listing?

@@ -5,6 +5,8 @@ use tokio::sync::Notify;
 use ttx_search::SearchEngine;
 use ttx_web::read_cache::ReadCache;
 
+use crate::dto::ListingCard;
+
 /// The listings sub-state (`FromRef` of the application state).
 #[derive(Clone)]
 pub struct ListingsState {
@@ -15,6 +17,8 @@ pub struct ListingsState {
     pub outbox: Arc<Notify>,
     /// Public views of listings by id, for anonymous reads ([`ttx_web::read_cache`]).
     pub reads: Arc<ReadCache>,
+    /// Cards of published listings shown by public searches, by id (`read_cache.search_cards`).
+    pub cards: Option<Arc<ReadCache<ListingCard>>>,
 }
 
 impl ListingsState {
@@ -24,6 +28,7 @@ impl ListingsState {
             engine,
             outbox,
             reads: ReadCache::disabled(),
+            cards: None,
         }
     }
 
@@ -33,9 +38,18 @@ impl ListingsState {
         self
     }
 
-    /// Listing `id` changed (after the commit): its cached public view goes.
+    /// With the application's cache of search cards (the default holds none).
+    pub fn with_cards(mut self, cards: Arc<ReadCache<ListingCard>>) -> Self {
+        self.cards = Some(cards).filter(|c| c.enabled());
+        self
+    }
+
+    /// Listing `id` changed (after the commit): its cached public view and card go.
     pub fn changed(&self, id: i64) {
         self.reads.invalidate(id);
+        if let Some(c) = &self.cards {
+            c.invalidate(id);
+        }
     }
 
     /// Tells the outbox worker there is work (after commit).

@@ -58,6 +58,8 @@ pub struct AppState {
 #[derive(Clone)]
 pub struct PublicReads {
     pub listings: Arc<ttx_web::read_cache::ReadCache>,
+    /// Cards of listings shown by public searches (`read_cache.search_cards`).
+    pub listing_cards: Arc<ttx_web::read_cache::ReadCache<ttx_listings::dto::ListingCard>>,
     pub demands: Arc<ttx_web::read_cache::ReadCache>,
     pub demands_cfg: Arc<ttx_demands::DemandsConfig>,
 }
@@ -67,6 +69,11 @@ impl PublicReads {
         use ttx_web::read_cache::ReadCache;
         PublicReads {
             listings: Arc::new(ReadCache::new("listings", &config.read_cache)),
+            listing_cards: Arc::new(ReadCache::sized(
+                "listing_cards",
+                &config.read_cache,
+                config.read_cache.search_cards,
+            )),
             demands: Arc::new(ReadCache::new("demands", &config.read_cache)),
             demands_cfg: Arc::new(config.demands.clone()),
         }
@@ -75,6 +82,7 @@ impl PublicReads {
     /// Every view names its owner organisation: a change to any organisation drops them all.
     pub fn organisations_changed(&self) {
         self.listings.clear();
+        self.listing_cards.clear();
         self.demands.clear();
     }
 }
@@ -109,6 +117,7 @@ impl FromRef<AppState> for ttx_listings::ListingsState {
             s.search.outbox.clone(),
         )
         .with_reads(s.reads.listings.clone())
+        .with_cards(s.reads.listing_cards.clone())
     }
 }
 
@@ -372,7 +381,9 @@ impl App {
                 ),
             ));
         }
-        if state.reads.listings.enabled() && config.read_cache.follow_ms > 0 {
+        if (state.reads.listings.enabled() || state.reads.listing_cards.enabled())
+            && config.read_cache.follow_ms > 0
+        {
             tasks.push(ttx_core::clock::spawn(crate::read_follow::follow_loop(
                 db.clone(),
                 state.reads.clone(),

@@ -115,12 +115,14 @@ impl Follower {
                 } else {
                     self.gaps.remove(&id);
                 }
-                let cache = match index.as_str() {
-                    ttx_search::LISTINGS => &self.reads.listings,
-                    ttx_search::DEMANDS => &self.reads.demands,
+                match index.as_str() {
+                    ttx_search::LISTINGS => {
+                        self.reads.listings.invalidate(doc);
+                        self.reads.listing_cards.invalidate(doc);
+                    }
+                    ttx_search::DEMANDS => self.reads.demands.invalidate(doc),
                     _ => continue,
-                };
-                cache.invalidate(doc);
+                }
                 done.dropped += 1;
             }
             if !full {

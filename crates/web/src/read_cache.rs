@@ -23,7 +23,11 @@
 //!   what following cannot see (it is off, or the database is unreachable).
 //!
 //! The size is bounded by `max_entries` per cache (expired entries are swept first, then
-//! arbitrary ones evicted).
+//! arbitrary ones evicted, an eighth of a shard at a time).
+//!
+//! The same cache, holding a typed value instead of a rendered body (`ReadCache<V>`), keeps the
+//! cards that public searches show (`search_cards` entries): a search's hits are found in the
+//! index, and their cards then come from memory instead of the database, fresh by the same rules.
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -45,6 +49,9 @@ pub struct ReadCacheConfig {
     /// by another process on the same database when following its writes fails or is off.
     /// 0 turns the cache off.
     pub ttl_secs: u64,
+    /// Cards of listings shown by public searches kept in memory (a card is about 1 KiB; 0
+    /// turns this cache off). Same freshness rules as the views.
+    pub search_cards: usize,
     /// How often the server reads the database's change log to drop views that another process
     /// changed (`ttx_server::read_follow`): the usual bound on that staleness. 0 turns following
     /// off (then `ttl_secs` is the bound).
@@ -57,6 +64,7 @@ impl Default for ReadCacheConfig {
             enabled: true,
             max_entries: 20_000,
             ttl_secs: 60,
+            search_cards: 50_000,
             follow_ms: 1_000,
         }
     }
@@ -101,8 +109,8 @@ pub struct Ticket {
     writes: u64,
 }
 
-struct Entry {
-    cached: Cached,
+struct Entry<V> {
+    value: V,
     expires_at: DateTime<Utc>,
 }
 
@@ -111,17 +119,18 @@ const SHARDS: usize = 16;
 /// Lookups by cache and result (`hit`, `miss`).
 pub const LOOKUPS_METRIC: &str = "ttx_read_cache_lookups_total";
 
-/// One cache of rendered views by id. Cheap to share (`Arc`).
-pub struct ReadCache {
+/// One cache of public values by id: rendered views ([`Cached`], the default) or typed values
+/// such as search cards. Cheap to share (`Arc`).
+pub struct ReadCache<V = Cached> {
     name: &'static str,
-    shards: Vec<Mutex<HashMap<i64, Entry>>>,
+    shards: Vec<Mutex<HashMap<i64, Entry<V>>>>,
     per_shard: usize,
     ttl: chrono::Duration,
     /// Invalidations so far (in this cache).
     writes: AtomicU64,
 }
 
-impl std::fmt::Debug for ReadCache {
+impl<V: Clone> std::fmt::Debug for ReadCache<V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReadCache")
             .field("name", &self.name)
@@ -132,24 +141,10 @@ impl std::fmt::Debug for ReadCache {
     }
 }
 
-impl ReadCache {
-    /// A cache named `name` in the metrics (`listings`, `demands`).
+impl ReadCache<Cached> {
+    /// A cache named `name` in the metrics (`listings`, `demands`) of `max_entries` views.
     pub fn new(name: &'static str, cfg: &ReadCacheConfig) -> ReadCache {
-        let on = cfg.enabled && cfg.ttl_secs > 0 && cfg.max_entries > 0;
-        metrics::describe_counter!(
-            LOOKUPS_METRIC,
-            "Anonymous reads by id looked up in the public read cache, by cache and result"
-        );
-        ReadCache {
-            name,
-            shards: (0..if on { SHARDS } else { 0 })
-                .map(|_| Mutex::new(HashMap::new()))
-                .collect(),
-            per_shard: cfg.max_entries.div_ceil(SHARDS).max(1),
-            // at most ten years: beyond, "never" is as good
-            ttl: chrono::Duration::seconds(cfg.ttl_secs.min(315_360_000) as i64),
-            writes: AtomicU64::new(0),
-        }
+        ReadCache::sized(name, cfg, cfg.max_entries)
     }
 
     /// A cache that holds nothing (one shared instance).
@@ -166,12 +161,34 @@ impl ReadCache {
         })
         .clone()
     }
+}
+
+impl<V: Clone> ReadCache<V> {
+    /// A cache named `name` in the metrics of at most `entries` values (0 holds nothing), with
+    /// the TTL and switch of `cfg`.
+    pub fn sized(name: &'static str, cfg: &ReadCacheConfig, entries: usize) -> ReadCache<V> {
+        let on = cfg.enabled && cfg.ttl_secs > 0 && entries > 0;
+        metrics::describe_counter!(
+            LOOKUPS_METRIC,
+            "Anonymous reads by id looked up in the public read cache, by cache and result"
+        );
+        ReadCache {
+            name,
+            shards: (0..if on { SHARDS } else { 0 })
+                .map(|_| Mutex::new(HashMap::new()))
+                .collect(),
+            per_shard: entries.div_ceil(SHARDS).max(1),
+            // at most ten years: beyond, "never" is as good
+            ttl: chrono::Duration::seconds(cfg.ttl_secs.min(315_360_000) as i64),
+            writes: AtomicU64::new(0),
+        }
+    }
 
     pub fn enabled(&self) -> bool {
         !self.shards.is_empty()
     }
 
-    fn shard(&self, id: i64) -> Option<&Mutex<HashMap<i64, Entry>>> {
+    fn shard(&self, id: i64) -> Option<&Mutex<HashMap<i64, Entry<V>>>> {
         if self.shards.is_empty() {
             return None;
         }
@@ -181,12 +198,12 @@ impl ReadCache {
     }
 
     /// The entry for `id` if it is still valid at `now`.
-    pub fn get(&self, id: i64, now: DateTime<Utc>) -> Option<Cached> {
+    pub fn get(&self, id: i64, now: DateTime<Utc>) -> Option<V> {
         let shard = self.shard(id)?;
         let found = {
             let mut map = shard.lock().unwrap_or_else(|p| p.into_inner());
             match map.get(&id) {
-                Some(e) if now < e.expires_at => Some(e.cached.clone()),
+                Some(e) if now < e.expires_at => Some(e.value.clone()),
                 Some(_) => {
                     map.remove(&id);
                     None
@@ -227,7 +244,7 @@ impl ReadCache {
 
     /// Stores a fill made after `ticket`, valid until `expires_at`, unless an invalidation (of
     /// any entry) happened since the ticket was taken.
-    pub fn put(&self, ticket: Ticket, id: i64, cached: Cached, expires_at: DateTime<Utc>) {
+    pub fn put(&self, ticket: Ticket, id: i64, value: V, expires_at: DateTime<Utc>) {
         let Some(shard) = self.shard(id) else { return };
         let mut map = shard.lock().unwrap_or_else(|p| p.into_inner());
         // Checked under the shard lock: an invalidation bumps `writes` before it takes the lock
@@ -239,12 +256,19 @@ impl ReadCache {
             let now = ttx_core::clock::now();
             map.retain(|_, e| now < e.expires_at);
             if map.len() >= self.per_shard {
-                if let Some(k) = map.keys().next().copied() {
+                // An eighth of the shard at once, so that a full cache does not sweep the shard
+                // again on every fill.
+                let evict: Vec<i64> = map
+                    .keys()
+                    .take((self.per_shard / 8).max(1))
+                    .copied()
+                    .collect();
+                for k in evict {
                     map.remove(&k);
                 }
             }
         }
-        map.insert(id, Entry { cached, expires_at });
+        map.insert(id, Entry { value, expires_at });
     }
 
     /// The resource `id` changed (call after the commit, before answering).
@@ -292,6 +316,7 @@ mod tests {
             enabled: true,
             max_entries: max,
             ttl_secs: 5,
+            search_cards: 0,
             follow_ms: 0,
         }
     }
@@ -350,6 +375,26 @@ mod tests {
         }
         assert!(c.len() <= 32, "{} entries", c.len());
         assert!(!c.is_empty());
+    }
+
+    #[test]
+    fn typed_values_are_bounded_and_a_full_shard_keeps_most_of_its_entries() {
+        let cfg = ReadCacheConfig {
+            ttl_secs: 60,
+            ..cfg(0)
+        };
+        let c: ReadCache<String> = ReadCache::sized("t", &cfg, 1600);
+        assert!(c.enabled());
+        let later = Utc::now() + chrono::Duration::seconds(60);
+        for id in 0..10_000 {
+            c.put(c.ticket(), id, format!("card {id}"), later);
+        }
+        let n = c.len();
+        assert!(n <= 1600, "{n} entries");
+        // evicting an eighth at a time leaves every shard at least 7/8 full
+        assert!(n >= 1600 * 7 / 8 - SHARDS, "{n} entries");
+        assert_eq!(c.get(9_999, Utc::now()).as_deref(), Some("card 9999"));
+        assert!(!ReadCache::<String>::sized("t", &cfg, 0).enabled());
     }
 
     #[test]
