@@ -51,7 +51,7 @@ impl ReadFigures {
 }
 
 /// Hits and misses of the read cache `cache` so far, from `/metrics`.
-async fn cache_lookups(base: &str, cache: &str) -> anyhow::Result<(u64, u64)> {
+pub(crate) async fn cache_lookups(base: &str, cache: &str) -> anyhow::Result<(u64, u64)> {
     let text = reqwest::get(format!("{base}/metrics"))
         .await?
         .text()

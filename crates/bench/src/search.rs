@@ -790,8 +790,10 @@ async fn measure(engine: &str, run: &Running, a: &Args, queries: &[Query]) -> an
     let warm = (queries.len() / 20).max(50);
     let _ = run_queries(&run.base, &queries[..warm.min(queries.len())], a.clients).await;
     let before = cache_lookups(run).await;
+    let cards_before = crate::reads::cache_lookups(&run.base, "listing_cards").await;
     let s = run_queries(&run.base, queries, a.clients).await;
     let http_cache = cache_lookups(run).await;
+    let cards_after = crate::reads::cache_lookups(&run.base, "listing_cards").await;
     say!(
         "search: {} requests, {} clients, {:.0} req/s, {} errors, {} with no hits",
         s.all.count(),
@@ -817,6 +819,15 @@ async fn measure(engine: &str, run: &Running, a: &Args, queries: &[Query]) -> an
     }
     if let (Some(b), Some(h)) = (before, http_cache) {
         say!("  {}", cache_line(b, h));
+    }
+    if let (Ok(b), Ok(h)) = (cards_before, cards_after) {
+        let (hits, misses) = (h.0.saturating_sub(b.0), h.1.saturating_sub(b.1));
+        say!(
+            "  card cache: {hits} of {} cards read from memory ({:.1}%; \
+             TTX_READ_CACHE__SEARCH_CARDS=0 turns it off)",
+            hits + misses,
+            100.0 * hits as f64 / (hits + misses).max(1) as f64
+        );
     }
     if !a.http_only {
         let svc = run_in_process(&run.listings, queries, a.clients, true).await;
