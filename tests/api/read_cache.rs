@@ -40,6 +40,20 @@ fn public(r: &Resp, version: i64) {
     assert!(!r.text.contains("secret@lab.test") && !r.text.contains("needs@firm.test"));
 }
 
+/// The card of `id` among the hits of the public search at `path`, if shown.
+fn card(r: &Resp, id: i64) -> Option<Value> {
+    r.assert_status(200);
+    r.body["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .map(|h| h["listing"].clone())
+        .find(|l| l["id"] == id)
+}
+
+/// Anonymous reads by id and the cards of public searches: both come from memory once read, and
+/// both follow each write at once. The index is updated asynchronously, so a search card that
+/// changes at once changes because the write dropped it, not because the index caught up.
 #[tokio::test]
 async fn anonymous_listing_reads_follow_every_write_at_once() {
     let app = TestApp::spawn_with(|c| c.read_cache.ttl_secs = 3600).await;
@@ -63,6 +77,19 @@ async fn anonymous_listing_reads_follow_every_write_at_once() {
     assert_eq!(own.body["contact"]["email"], "secret@lab.test");
     assert_eq!(own.etag(), a.etag());
 
+    // Its search card, twice (the second from the card cache): the same public card.
+    let search = format!("/v1/listings?q={}", query_escape("钙钛矿"));
+    let first = app
+        .wait_until(&search, None, "the listing to be indexed", |r| {
+            card(r, id).is_some()
+        })
+        .await;
+    let c = card(&first, id).unwrap();
+    assert_eq!(c["title"], "钙钛矿叠层电池");
+    assert_eq!(c["version"], 1);
+    assert!(!first.text.contains("secret@lab.test") && !first.text.contains("13912345678"));
+    assert_eq!(card(&app.get(&search, None).await, id), Some(c));
+
     // An update with the ETag an anonymous read gave: the next anonymous read shows it.
     let p = app
         .patch(
@@ -76,6 +103,9 @@ async fn anonymous_listing_reads_follow_every_write_at_once() {
     let r = app.get(&path, None).await;
     public(&r, 2);
     assert_eq!(r.body["title"], "钙钛矿叠层电池（第二版）");
+    let c = card(&app.get(&search, None).await, id).expect("still found");
+    assert_eq!(c["title"], "钙钛矿叠层电池（第二版）");
+    assert_eq!(c["version"], 2);
     // The ETag a cached read gave is the version: an update with the old one is refused.
     app.patch(
         &path,
@@ -100,8 +130,11 @@ async fn anonymous_listing_reads_follow_every_write_at_once() {
     let r = app.get(&path, None).await;
     public(&r, 2);
     assert_eq!(r.body["owner"]["name"], "改名后的大学");
+    let c = card(&app.get(&search, None).await, id).expect("still found");
+    assert_eq!(c["owner"]["name"], "改名后的大学");
 
-    // Withdrawn: gone from the public at once; published again: back.
+    // Withdrawn: gone from the public and off the results at once (even where the index still
+    // holds it); published again: back.
     app.post(
         &format!("{path}/withdraw"),
         Some(&uni.admin_token),
@@ -110,6 +143,7 @@ async fn anonymous_listing_reads_follow_every_write_at_once() {
     .await
     .assert_status(200);
     app.get(&path, None).await.assert_problem(404, "not_found");
+    assert_eq!(card(&app.get(&search, None).await, id), None);
     app.post(
         &format!("{path}/publish"),
         Some(&uni.admin_token),
@@ -120,6 +154,14 @@ async fn anonymous_listing_reads_follow_every_write_at_once() {
     let r = app.get(&path, None).await;
     public(&r, 4);
     assert_eq!(r.body["status"], "published");
+    let back = app
+        .wait_until(&search, None, "the listing back in the results", |r| {
+            card(r, id).is_some()
+        })
+        .await;
+    let c = card(&back, id).unwrap();
+    assert_eq!(c["status"], "published");
+    assert_eq!(c["version"], 4);
 
     // A draft is never public, cached or not.
     let mut draft = listing("未发布的草稿成果");
@@ -130,93 +172,6 @@ async fn anonymous_listing_reads_follow_every_write_at_once() {
             .await
             .assert_problem(404, "not_found");
     }
-}
-
-/// The card of `id` among the hits of the public search at `path`, if shown.
-fn card(r: &Resp, id: i64) -> Option<Value> {
-    r.assert_status(200);
-    r.body["hits"]
-        .as_array()
-        .expect("hits")
-        .iter()
-        .map(|h| h["listing"].clone())
-        .find(|l| l["id"] == id)
-}
-
-#[tokio::test]
-async fn search_cards_follow_every_write_at_once() {
-    // Cards come from memory once read; the index is updated asynchronously, so every change
-    // below that shows at once shows because the write dropped the card, not because the index
-    // caught up.
-    let app = TestApp::spawn_with(|c| c.read_cache.ttl_secs = 3600).await;
-    let uni = app.org("university", "110108", false).await;
-    let id = app
-        .create("/v1/listings", &uni.admin_token, &listing("钙钛矿叠层电池"))
-        .await;
-    let path = format!("/v1/listings/{id}");
-    let search = format!("/v1/listings?q={}", query_escape("钙钛矿"));
-    let first = app
-        .wait_until(&search, None, "the listing to be indexed", |r| {
-            card(r, id).is_some()
-        })
-        .await;
-    let c = card(&first, id).unwrap();
-    assert_eq!(c["title"], "钙钛矿叠层电池");
-    assert_eq!(c["version"], 1);
-    assert!(!first.text.contains("secret@lab.test") && !first.text.contains("13912345678"));
-    // again (from the card cache): the same card
-    assert_eq!(card(&app.get(&search, None).await, id), Some(c.clone()));
-
-    let a = app.get(&path, None).await;
-    app.patch(
-        &path,
-        Some(&uni.admin_token),
-        &a.etag(),
-        &json!({"title": "钙钛矿叠层电池（第二版）"}),
-    )
-    .await
-    .assert_status(200);
-    let c = card(&app.get(&search, None).await, id).expect("still found");
-    assert_eq!(c["title"], "钙钛矿叠层电池（第二版）");
-    assert_eq!(c["version"], 2);
-
-    let org_path = format!("/v1/orgs/{}", uni.id);
-    let o = app.get(&org_path, Some(&uni.admin_token)).await;
-    app.patch(
-        &org_path,
-        Some(&uni.admin_token),
-        &o.etag(),
-        &json!({"name": "改名后的大学"}),
-    )
-    .await
-    .assert_status(200);
-    let c = card(&app.get(&search, None).await, id).expect("still found");
-    assert_eq!(c["owner"]["name"], "改名后的大学");
-
-    // Withdrawn: off the results at once, even where the index still holds it.
-    app.post(
-        &format!("{path}/withdraw"),
-        Some(&uni.admin_token),
-        &json!({}),
-    )
-    .await
-    .assert_status(200);
-    assert_eq!(card(&app.get(&search, None).await, id), None);
-    app.post(
-        &format!("{path}/publish"),
-        Some(&uni.admin_token),
-        &json!({}),
-    )
-    .await
-    .assert_status(200);
-    let back = app
-        .wait_until(&search, None, "the listing back in the results", |r| {
-            card(r, id).is_some()
-        })
-        .await;
-    let c = card(&back, id).unwrap();
-    assert_eq!(c["status"], "published");
-    assert_eq!(c["version"], 4);
 }
 
 #[tokio::test]
