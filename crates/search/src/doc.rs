@@ -478,6 +478,10 @@ pub struct IndexStats {
 pub struct ResultCacheStats {
     pub hits: u64,
     pub misses: u64,
+    /// Of the hits, answers computed on an older searcher and carried over the commits since,
+    /// which changed no document they match.
+    #[serde(default)]
+    pub carried: u64,
 }
 
 /// Engine statistics for the operator (`/readyz`, metrics, `ttx reindex`).

@@ -44,6 +44,7 @@
 
 mod collector;
 pub mod en_zh;
+mod lineage;
 mod query;
 mod results;
 mod schema;
@@ -53,16 +54,18 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
+use tantivy::query::TermSetQuery;
 use tantivy::schema::Value;
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use self::collector::{MainCollector, NumericFilter, SegmentCache, SortKey};
+use self::lineage::{Change, Lineage};
 use self::schema::Fields;
 use crate::engine::{DocFreqs, Rebuild, SearchEngine};
 use crate::{
@@ -135,8 +138,13 @@ struct Generation {
     reader: IndexReader,
     writer: Mutex<Option<IndexWriter>>,
     cache: SegmentCache,
-    /// Answers of recent searches on the current searcher.
+    /// Answers of recent searches.
     answers: results::ResultCache,
+    /// What each recent reload made visible, to carry answers over commits (see [`lineage`]).
+    /// Held across a commit and the reload that shows it.
+    lineage: Mutex<Lineage<Searcher>>,
+    /// Grows each time the writer is opened.
+    writer_epoch: AtomicU64,
     index_analyzer: TextAnalyzer,
     query_analyzer: TextAnalyzer,
     /// Modification time of `meta.json` when the reader was last reloaded.
@@ -353,6 +361,14 @@ impl Generation {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        let mut lineage = Lineage::default();
+        let first = reader.searcher();
+        lineage.record(
+            first.generation().generation_id(),
+            0,
+            Change::Unknown,
+            first,
+        );
         let index_analyzer = index
             .tokenizers()
             .get(tokenizer::INDEX_ANALYZER)
@@ -370,6 +386,8 @@ impl Generation {
             writer: Mutex::new(None),
             cache: SegmentCache::default(),
             answers: results::ResultCache::new(results::configured_entries()),
+            lineage: Mutex::new(lineage),
+            writer_epoch: AtomicU64::new(0),
             index_analyzer,
             query_analyzer,
             meta_seen: Mutex::new(None),
@@ -406,6 +424,7 @@ impl Generation {
             policy.set_min_num_segments(4);
             w.set_merge_policy(Box::new(policy));
             *guard = Some(w);
+            self.writer_epoch.fetch_add(1, AtomicOrdering::AcqRel);
         }
         let w = guard.as_mut().expect("writer just opened");
         match f(w) {
@@ -420,38 +439,94 @@ impl Generation {
         }
     }
 
-    /// Makes a commit visible and decodes the new segments' fast fields now, so that the
-    /// writer pays for it rather than the next search.
+    /// Runs `f` with the writer, commits, and makes the commit visible. `ids` are the
+    /// documents the commit changes (`None`: not known). The lineage lock is held from before
+    /// the commit until the reload that shows it is recorded, so no other reload can show the
+    /// commit first and pass it off as a merge.
+    fn commit_with(
+        &self,
+        opts: &EmbeddedOptions,
+        ids: Option<Vec<i64>>,
+        f: impl FnOnce(&mut IndexWriter) -> Result<(), SearchError>,
+    ) -> Result<(), SearchError> {
+        let mut lineage = lock(&self.lineage);
+        self.with_writer(opts, |w| {
+            f(w)?;
+            w.commit()?;
+            Ok(())
+        })?;
+        let epoch = self.writer_epoch.load(AtomicOrdering::Acquire);
+        let searcher = self.reload(
+            &mut lineage,
+            ids.map_or(Change::Unknown, Change::Ids),
+            epoch,
+        )?;
+        drop(lineage);
+        self.warm(&searcher)
+    }
+
+    /// Makes merged segments (or another process's commit) visible: a merge when this process
+    /// holds the writer, otherwise not known.
     fn after_commit(&self) -> Result<(), SearchError> {
+        let mut lineage = lock(&self.lineage);
+        let (change, epoch) = if lock(&self.writer).is_some() {
+            (
+                Change::Merge,
+                self.writer_epoch.load(AtomicOrdering::Acquire),
+            )
+        } else {
+            (Change::Unknown, 0)
+        };
+        let searcher = self.reload(&mut lineage, change, epoch)?;
+        drop(lineage);
+        self.warm(&searcher)
+    }
+
+    /// Reloads the reader and records what the new searcher shows.
+    fn reload(
+        &self,
+        lineage: &mut Lineage<Searcher>,
+        change: Change,
+        epoch: u64,
+    ) -> Result<Searcher, SearchError> {
         *lock(&self.meta_seen) = self.meta_mtime();
         self.reader.reload()?;
         let searcher = self.reader.searcher();
-        self.cache.retain(&searcher);
-        self.cache.warm(&searcher)?;
+        lineage.record(
+            searcher.generation().generation_id(),
+            epoch,
+            change,
+            searcher.clone(),
+        );
+        Ok(searcher)
+    }
+
+    /// Decodes the new segments' fast fields now, so that the writer pays for it rather than
+    /// the next search.
+    fn warm(&self, searcher: &Searcher) -> Result<(), SearchError> {
+        self.cache.retain(searcher);
+        self.cache.warm(searcher)?;
         Ok(())
     }
 
     fn upsert(&self, opts: &EmbeddedOptions, docs: &[SearchDoc]) -> Result<(), SearchError> {
-        self.with_writer(opts, |w| {
+        let ids = docs.iter().map(|d| d.id).collect();
+        self.commit_with(opts, Some(ids), |w| {
             for d in docs {
                 w.delete_term(Term::from_field_i64(self.fields.id, d.id));
                 w.add_document(schema::to_tantivy(&self.fields, d))?;
             }
-            w.commit()?;
             Ok(())
-        })?;
-        self.after_commit()
+        })
     }
 
     fn delete(&self, opts: &EmbeddedOptions, ids: &[i64]) -> Result<(), SearchError> {
-        self.with_writer(opts, |w| {
+        self.commit_with(opts, Some(ids.to_vec()), |w| {
             for id in ids {
                 w.delete_term(Term::from_field_i64(self.fields.id, *id));
             }
-            w.commit()?;
             Ok(())
-        })?;
-        self.after_commit()
+        })
     }
 
     fn meta_mtime(&self) -> Option<SystemTime> {
@@ -624,8 +699,16 @@ impl Generation {
         let generation = searcher.generation().generation_id();
         let key = self.answers.key(q);
         if let Some(k) = &key {
-            if let Some(r) = self.answers.get(generation, k) {
-                return Ok(r);
+            match self.answers.get(generation, k) {
+                results::Lookup::Hit(r) => return Ok(r),
+                results::Lookup::Stale(from, r) => {
+                    if self.unaffected(q, from, &searcher)? {
+                        self.answers.carried(k, from, generation);
+                        return Ok(r);
+                    }
+                    self.answers.missed();
+                }
+                results::Lookup::Miss => {}
             }
         }
         let r = self.search_on(&searcher, q, Paths::default_for(&self.fields))?;
@@ -638,6 +721,72 @@ impl Generation {
     #[cfg(test)]
     fn search_with(&self, q: &SearchQuery, paths: Paths) -> Result<SearchResults, SearchError> {
         self.search_on(&self.reader.searcher(), q, paths)
+    }
+
+    /// Whether the answer to `q` computed on searcher generation `from` is the answer on
+    /// `now` too: every reload between them is known (see [`lineage`]), and no document
+    /// changed since matches `q` on either searcher, before or after its change. The check is
+    /// wider than the search (any of the words, the term filters, no numeric filter), so it
+    /// can only refuse too often; the query's words must also resolve to the same groups on
+    /// both, as a changed document can bring a word the dictionary lacked.
+    fn unaffected(&self, q: &SearchQuery, from: u64, now: &Searcher) -> Result<bool, SearchError> {
+        let to = now.generation().generation_id();
+        // A commit holds the lock: recompute rather than wait for it.
+        let changes = match self.lineage.try_lock() {
+            Ok(l) => l.changes(from, to),
+            Err(_) => None,
+        };
+        let Some((old, ids)) = changes else {
+            return Ok(false);
+        };
+        if ids.is_empty() {
+            return Ok(true);
+        }
+        let before = self.groups_on(&old, q)?;
+        let after = self.groups_on(now, q)?;
+        if format!("{before:?}") != format!("{after:?}") {
+            return Ok(false);
+        }
+        Ok(
+            !self.any_matches(&old, q, &before, &ids)?
+                && !self.any_matches(now, q, &after, &ids)?,
+        )
+    }
+
+    fn groups_on(
+        &self,
+        searcher: &Searcher,
+        q: &SearchQuery,
+    ) -> Result<Vec<query::Group>, SearchError> {
+        let Some(t) = q.text_trimmed() else {
+            return Ok(Vec::new());
+        };
+        let infos = query::TermInfos::new(searcher);
+        let (mut qa, mut ia) = (self.query_analyzer.clone(), self.index_analyzer.clone());
+        Ok(query::text_groups(
+            &self.fields,
+            &infos,
+            &mut qa,
+            &mut ia,
+            t,
+        )?)
+    }
+
+    /// Whether a live document with one of `ids` matches any of `groups` and `q`'s term filters.
+    fn any_matches(
+        &self,
+        searcher: &Searcher,
+        q: &SearchQuery,
+        groups: &[query::Group],
+        ids: &[i64],
+    ) -> Result<bool, SearchError> {
+        let mut filters = query::filter_queries(&self.fields, &q.filters);
+        filters.push(Box::new(TermSetQuery::new(
+            ids.iter()
+                .map(|id| Term::from_field_i64(self.fields.id, *id)),
+        )));
+        let wide = query::combine(&self.fields, groups, true, filters);
+        Ok(searcher.search(&*wide, &tantivy::collector::Count)? > 0)
     }
 
     fn search_on(
@@ -1119,11 +1268,7 @@ impl Rebuild for EmbeddedRebuild {
         let inner = self.inner.clone();
         let slot = self.slot.clone();
         let res = tokio::task::spawn_blocking(move || {
-            gen.with_writer(&inner.opts, |w| {
-                w.commit()?;
-                Ok(())
-            })?;
-            gen.after_commit()?;
+            gen.commit_with(&inner.opts, None, |_| Ok(()))?;
             let _w = lock(&slot.write);
             // Switch to whatever is live now first, so that the generation we retire is
             // the one actually being replaced.
@@ -1220,6 +1365,112 @@ mod tests {
             inner.upsert("listings", &docs).unwrap();
         }
         (dir, inner)
+    }
+
+    /// A cached answer is carried over a commit whose documents it does not match (before
+    /// or after the change), and recomputed after any commit that adds, edits or removes a
+    /// match, or whose history is not known. What is served equals a fresh search (ids in
+    /// order, total, facets).
+    #[test]
+    fn answers_are_carried_over_commits_that_do_not_touch_them() {
+        let (_dir, inner) = filled(300, 100);
+        let gen = || inner.slot("listings").unwrap().live();
+        let ask = |text: &str, field: Option<&str>| SearchQuery {
+            text: Some(text.into()),
+            filters: Filters {
+                fields: field.map(String::from).into_iter().collect(),
+                statuses: vec!["published".into()],
+                ..Filters::default()
+            },
+            facets: vec![FacetField::Field],
+            ..SearchQuery::default()
+        };
+        let view = |r: &SearchResults| {
+            let ids: Vec<i64> = r.hits.iter().map(|h| h.id).collect();
+            (ids, r.total, r.facets.clone())
+        };
+        // Serves `q` through the cache; whether it was carried over, and what it served,
+        // checked against a search that bypasses the cache.
+        let serve = |q: &SearchQuery| {
+            let g = gen();
+            let before = g.answers.counts();
+            let served = g.search(q).unwrap();
+            let after = g.answers.counts();
+            let fresh = g
+                .search_on(&g.reader.searcher(), q, Paths::default_for(&g.fields))
+                .unwrap();
+            assert_eq!(view(&served), view(&fresh), "{:?}", q.text);
+            (after.carried > before.carried, served)
+        };
+        let text_doc = |id: i64, title: &str, field: &str| {
+            let mut d = doc(id);
+            d.title = title.into();
+            d.summary = "关于育种的摘要".into();
+            d.body = String::new();
+            d.keywords = vec!["育种".into()];
+            d.field = field.into();
+            d
+        };
+        let battery = ask("电池", None);
+        let bio_battery = ask("电池", Some("biomedicine"));
+        let (_, first) = serve(&battery);
+        assert!(first.total > 0);
+        serve(&bio_battery);
+
+        // a new listing without the word: both answers carried over
+        inner
+            .upsert("listings", &[text_doc(5000, "水稻育种方法", "new_energy")])
+            .unwrap();
+        assert!(serve(&battery).0);
+        assert!(serve(&bio_battery).0);
+        // a new listing with the word, in another field than the filter's: only the
+        // filtered answer is carried over
+        inner
+            .upsert("listings", &[text_doc(5001, "电池回收方法", "new_energy")])
+            .unwrap();
+        let (carried, now) = serve(&battery);
+        assert!(!carried);
+        assert_eq!(now.total, first.total + 1);
+        assert!(serve(&bio_battery).0);
+        // the same listing edited so that it no longer says 电池: its old version matched
+        inner
+            .upsert("listings", &[text_doc(5001, "水稻栽培方法", "new_energy")])
+            .unwrap();
+        let (carried, now) = serve(&battery);
+        assert!(!carried);
+        assert_eq!(now.total, first.total);
+        // a matching listing removed
+        let top = now.hits[0].id;
+        inner.delete("listings", &[top]).unwrap();
+        let (carried, now) = serve(&battery);
+        assert!(!carried);
+        assert_eq!(now.total, first.total - 1);
+        assert!(now.hits.iter().all(|h| h.id != top));
+        // a word no listing had: the first listing that has it changes the answer
+        let rare = ask("钙钛矿", None);
+        let (_, none) = serve(&rare);
+        assert_eq!(none.total, 0);
+        inner
+            .upsert(
+                "listings",
+                &[text_doc(5002, "钙钛矿太阳能电池", "new_energy")],
+            )
+            .unwrap();
+        let (carried, found) = serve(&rare);
+        assert!(!carried);
+        assert_eq!(found.hits.first().map(|h| h.id), Some(5002));
+        // after the writer was closed, another process may have committed: recomputed
+        serve(&battery);
+        gen().close_writer();
+        inner
+            .upsert("listings", &[text_doc(5003, "水稻育种方法", "new_energy")])
+            .unwrap();
+        assert!(!serve(&battery).0);
+        // and carried over again once the writer has been held across the commits
+        inner
+            .upsert("listings", &[text_doc(5004, "小麦育种方法", "new_energy")])
+            .unwrap();
+        assert!(serve(&battery).0);
     }
 
     /// The pruned top k (block-max WAND) and the exact scoring of the matches equal scoring
