@@ -64,6 +64,11 @@ pub struct Args {
     /// Skip the in-process runs (service and engine alone) after the HTTP run.
     #[arg(long)]
     http_only: bool,
+    /// Listing edits per second during the timed HTTP run, as a live market makes them: each
+    /// one is a committed update that the index applies and commits, which opens a new searcher
+    /// and so empties the embedded engine's result cache. 0: a read-only run.
+    #[arg(long, default_value_t = 0.0)]
+    writes_per_sec: f64,
 }
 
 #[derive(serde::Deserialize)]
@@ -408,6 +413,68 @@ fn query_mix(corpus: &[ListingInput], n: usize, seed: u64) -> Vec<Query> {
         .collect()
 }
 
+/// Listing edits made beside the timed searches (`--writes-per-sec`): each re-imports one
+/// listing of the corpus by its external id with a new title, in its own transaction, which
+/// queues it for the index worker as any edit does.
+struct WriteLoad {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    task: tokio::task::JoinHandle<anyhow::Result<(u64, Latencies)>>,
+}
+
+impl WriteLoad {
+    async fn start(
+        run: &Running,
+        edits: &[ListingInput],
+        per_sec: f64,
+    ) -> anyhow::Result<Option<WriteLoad>> {
+        if per_sec <= 0.0 || edits.is_empty() {
+            return Ok(None);
+        }
+        use sea_orm::{ConnectionTrait, Statement};
+        let rows = run
+            .db
+            .query_all_raw(Statement::from_string(
+                run.db.get_database_backend(),
+                "SELECT owner_org_id FROM listings WHERE external_id IS NOT NULL LIMIT 1",
+            ))
+            .await?;
+        let org: i64 = rows
+            .first()
+            .context("no imported listing to edit")?
+            .try_get("", "owner_org_id")?;
+        let (db, wake, edits) = (run.db.clone(), run.outbox.clone(), edits.to_vec());
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        let task = tokio::spawn(async move {
+            let mut opts = ImportOptions::new(org);
+            opts.batch_size = 1;
+            let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / per_sec));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let (mut n, mut lat) = (0u64, Vec::new());
+            while !stopped.load(Ordering::Relaxed) {
+                tick.tick().await;
+                let mut edit = edits[n as usize % edits.len()].clone();
+                let title: String = edit.title.chars().take(180).collect();
+                edit.title = format!("{title}（第{}版）", n + 2);
+                let t = Instant::now();
+                let r = ttx_listings::import::import_inputs(&db, Some(&wake), &opts, vec![edit])
+                    .await?;
+                anyhow::ensure!(r.failed == 0, "a bench edit was rejected: {:?}", r.errors);
+                lat.push(t.elapsed());
+                n += 1;
+            }
+            Ok((n, Latencies::new(lat)))
+        });
+        Ok(Some(WriteLoad { stop, task }))
+    }
+
+    /// Stops the edits; how many were made and how long each took to commit.
+    async fn stop(self) -> anyhow::Result<(u64, Latencies)> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.task.await?
+    }
+}
+
 /// Where a running server keeps its database and index: a temporary directory, or one kept
 /// across runs (`--reuse`).
 pub(crate) enum BenchDir {
@@ -709,6 +776,7 @@ async fn bench_engine(
     a: &Args,
     file: &Path,
     queries: &[Query],
+    edits: &[ListingInput],
 ) -> anyhow::Result<Running> {
     say!("\n== engine: {engine} ==");
     let kept = a.reuse.as_ref().filter(|_| engine == "embedded");
@@ -736,7 +804,7 @@ async fn bench_engine(
             std::fs::write(d.join("bench-complete"), &stamp)?;
         }
     }
-    measure(engine, &run, a, queries).await?;
+    measure(engine, &run, a, queries, edits).await?;
     Ok(run)
 }
 
@@ -779,19 +847,37 @@ async fn cache_lookups(run: &Running) -> Option<ttx_search::ResultCacheStats> {
 fn cache_line(from: ttx_search::ResultCacheStats, to: ttx_search::ResultCacheStats) -> String {
     let hits = to.hits.saturating_sub(from.hits);
     let lookups = hits + to.misses.saturating_sub(from.misses);
+    let carried = to.carried.saturating_sub(from.carried);
     format!(
-        "result cache: {hits} of {lookups} searches answered from it ({:.1}%; \
-         TTX_SEARCH_RESULT_CACHE=0 turns it off)",
+        "result cache: {hits} of {lookups} searches answered from it ({:.1}%; {carried} of them \
+         carried over a commit; TTX_SEARCH_RESULT_CACHE=0 turns it off)",
         100.0 * hits as f64 / lookups.max(1) as f64
     )
 }
 
-async fn measure(engine: &str, run: &Running, a: &Args, queries: &[Query]) -> anyhow::Result<()> {
+async fn measure(
+    engine: &str,
+    run: &Running,
+    a: &Args,
+    queries: &[Query],
+    edits: &[ListingInput],
+) -> anyhow::Result<()> {
     let warm = (queries.len() / 20).max(50);
     let _ = run_queries(&run.base, &queries[..warm.min(queries.len())], a.clients).await;
     let before = cache_lookups(run).await;
     let cards_before = crate::reads::cache_lookups(&run.base, "listing_cards").await;
+    let writes = WriteLoad::start(run, edits, a.writes_per_sec).await?;
     let s = run_queries(&run.base, queries, a.clients).await;
+    if let Some(w) = writes {
+        let (n, lat) = w.stop().await?;
+        say!(
+            "writes during the run: {n} listing edits ({:.1}/s asked, {:.1}/s made), \
+             each committed before the next; edit {}",
+            a.writes_per_sec,
+            n as f64 / s.secs,
+            lat.line()
+        );
+    }
     let http_cache = cache_lookups(run).await;
     let cards_after = crate::reads::cache_lookups(&run.base, "listing_cards").await;
     say!(
@@ -987,10 +1073,24 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         }
         w.flush()?;
     }
+    // Edits for `--writes-per-sec`: listings spread over the corpus.
+    let edits: Vec<ListingInput> = if a.writes_per_sec > 0.0 {
+        // (only rows the import accepted: the others are not in the index to be edited)
+        let today = ttx_core::clock::today();
+        let step = (corpus.len() / 5_000).max(1);
+        corpus
+            .iter()
+            .step_by(step)
+            .filter(|l| (*l).clone().parse(today).is_ok())
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
     drop(corpus);
-    let embedded = bench_engine("embedded", &a, &file, &queries).await?;
+    let embedded = bench_engine("embedded", &a, &file, &queries, &edits).await?;
     if meili {
-        match bench_engine("meilisearch", &a, &file, &queries).await {
+        match bench_engine("meilisearch", &a, &file, &queries, &edits).await {
             Ok(meili) => {
                 let texts: Vec<&str> = queries
                     .iter()
