@@ -450,11 +450,17 @@ impl Generation {
         f: impl FnOnce(&mut IndexWriter) -> Result<(), SearchError>,
     ) -> Result<(), SearchError> {
         let mut lineage = lock(&self.lineage);
-        self.with_writer(opts, |w| {
+        let committed = self.with_writer(opts, |w| {
             f(w)?;
             w.commit()?;
             Ok(())
-        })?;
+        });
+        if let Err(e) = committed {
+            // A failed commit may have published part of itself: the next reload, whatever
+            // its cause, cannot vouch for what it shows.
+            self.writer_epoch.fetch_add(1, AtomicOrdering::AcqRel);
+            return Err(e);
+        }
         let epoch = self.writer_epoch.load(AtomicOrdering::Acquire);
         let searcher = self.reload(
             &mut lineage,
