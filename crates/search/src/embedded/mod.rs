@@ -786,12 +786,17 @@ impl Generation {
         groups: &[query::Group],
         ids: &[i64],
     ) -> Result<bool, SearchError> {
-        let mut filters = query::filter_queries(&self.fields, &q.filters);
-        filters.push(Box::new(TermSetQuery::new(
-            ids.iter()
-                .map(|id| Term::from_field_i64(self.fields.id, *id)),
-        )));
-        let wide = query::combine(&self.fields, groups, true, filters);
+        let filters = || {
+            let mut f = query::filter_queries(&self.fields, &q.filters);
+            f.push(Box::new(TermSetQuery::new(
+                ids.iter()
+                    .map(|id| Term::from_field_i64(self.fields.id, *id)),
+            )) as Box<dyn tantivy::query::Query>);
+            f
+        };
+        // The scored query's matches, one posting list per word (see `match_query`).
+        let wide = query::match_query(&self.fields, groups, true, filters())
+            .unwrap_or_else(|| query::combine(&self.fields, groups, true, filters()));
         Ok(searcher.search(&*wide, &tantivy::collector::Count)? > 0)
     }
 
