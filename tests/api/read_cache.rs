@@ -257,7 +257,6 @@ async fn another_process_write_is_seen_within_the_ttl_without_following() {
         c.read_cache.follow_ms = 0;
     })
     .await;
-    let (other, _dir) = second_process(&app).await;
     let uni = app.org("university", "110108", false).await;
     let reader = app.org("enterprise", "320505", false).await;
     let id = app
@@ -279,6 +278,10 @@ async fn another_process_write_is_seen_within_the_ttl_without_following() {
         .await;
     assert_eq!(card(&r, id).unwrap()["version"], 1);
 
+    // The other process starts once the listing is in this process's index: each process has
+    // its own embedded index, and on PostgreSQL the other one's outbox worker could take the
+    // listing's row first and index it in its own index only.
+    let (other, _dir) = second_process(&app).await;
     retitle_elsewhere(
         &other,
         &path,
