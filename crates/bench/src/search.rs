@@ -65,8 +65,9 @@ pub struct Args {
     #[arg(long)]
     http_only: bool,
     /// Listing edits per second during the timed HTTP run, as a live market makes them: each
-    /// one is a committed update that the index applies and commits, which opens a new searcher
-    /// and so empties the embedded engine's result cache. 0: a read-only run.
+    /// one is a committed update that the index applies and commits, which opens a new searcher;
+    /// the embedded engine's cached answers are carried over to it only when the edited listing
+    /// matches none of them. 0: a read-only run.
     #[arg(long, default_value_t = 0.0)]
     writes_per_sec: f64,
 }
