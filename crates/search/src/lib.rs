@@ -35,5 +35,5 @@ pub use embedded::{EmbeddedEngine, EmbeddedOptions};
 pub use engine::{DocFreqs, Rebuild, SearchEngine};
 pub use error::SearchError;
 pub use meili::MeiliEngine;
-pub use outbox::{enqueue, outbox_lag, DocSource, OutboxLag, OutboxWorker};
+pub use outbox::{enqueue, outbox_lag, BeforeApply, DocSource, OutboxLag, OutboxWorker};
 pub use reindex::{reindex, ReindexReport};

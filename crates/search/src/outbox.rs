@@ -196,6 +196,10 @@ pub fn backoff(attempts: i32) -> Duration {
 /// Doc ids of one index in first-seen order, and the outbox rows of each.
 type DocGroups<'a> = (Vec<i64>, HashMap<i64, Vec<&'a outbox::Model>>);
 
+/// Called with an index and document ids whose committed changes the worker is about to write
+/// to the engine ([`OutboxWorker::with_before_apply`]).
+pub type BeforeApply = Arc<dyn Fn(&str, &[i64]) + Send + Sync>;
+
 /// Applies outbox rows to the search engine. See the module docs.
 pub struct OutboxWorker {
     db: DatabaseConnection,
@@ -205,6 +209,7 @@ pub struct OutboxWorker {
     batch_size: u64,
     poll_interval: Duration,
     retention: Duration,
+    before_apply: Option<BeforeApply>,
 }
 
 impl OutboxWorker {
@@ -222,7 +227,17 @@ impl OutboxWorker {
             batch_size: 500,
             poll_interval: Duration::from_millis(500),
             retention: Duration::from_secs(24 * 3600),
+            before_apply: None,
         }
+    }
+
+    /// Calls `f(index, ids)` before each group of changes is written to the engine. The rows
+    /// are committed by then, so whatever `f` drops from a cache of database reads is read back
+    /// current, before a search can find the new version in the index. (Caches of other
+    /// processes learn of the change from the outbox itself, a moment later.)
+    pub fn with_before_apply(mut self, f: BeforeApply) -> Self {
+        self.before_apply = Some(f);
+        self
     }
 
     /// Rows taken per batch (default 500).
@@ -316,6 +331,9 @@ impl OutboxWorker {
         let mut processed = 0;
         for (index, (doc_ids, by_doc)) in groups {
             let group_rows: Vec<&outbox::Model> = by_doc.values().flatten().copied().collect();
+            if let Some(f) = &self.before_apply {
+                f(index.as_str(), &doc_ids);
+            }
             let result = match self.sources.get(index.as_str()) {
                 Some(source) => apply_ids(self.engine.as_ref(), source.as_ref(), &doc_ids).await,
                 None => Err(SearchError::Source(format!(

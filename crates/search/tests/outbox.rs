@@ -158,6 +158,8 @@ impl DocSource for MemSource {
 struct Flaky {
     inner: EmbeddedEngine,
     fail: AtomicBool,
+    /// Successful upserts and deletes so far.
+    writes: AtomicUsize,
 }
 
 #[async_trait]
@@ -169,13 +171,17 @@ impl SearchEngine for Flaky {
         if self.fail.load(Ordering::SeqCst) {
             return Err(SearchError::Engine("engine down".into()));
         }
-        self.inner.upsert(index, docs).await
+        self.inner.upsert(index, docs).await?;
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        Ok(())
     }
     async fn delete(&self, index: IndexName, ids: &[i64]) -> Result<(), SearchError> {
         if self.fail.load(Ordering::SeqCst) {
             return Err(SearchError::Engine("engine down".into()));
         }
-        self.inner.delete(index, ids).await
+        self.inner.delete(index, ids).await?;
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        Ok(())
     }
     async fn search(&self, i: IndexName, q: &SearchQuery) -> Result<SearchResults, SearchError> {
         self.inner.search(i, q).await
@@ -196,6 +202,7 @@ fn engine() -> (Arc<Flaky>, tempfile::TempDir) {
     let e = Arc::new(Flaky {
         inner: EmbeddedEngine::open(dir.path()).unwrap(),
         fail: AtomicBool::new(false),
+        writes: AtomicUsize::new(0),
     });
     (e, dir)
 }
@@ -306,6 +313,40 @@ async fn worker_applies_current_state_dedupes_and_deletes() {
     worker.drain_once().await.unwrap();
     assert_eq!(engine.count(IDX).await.unwrap(), 2);
     assert_eq!(worker.drain_once().await.unwrap(), 0);
+    t.cleanup().await;
+}
+
+/// Caches of database reads hear of a change before the engine shows it (a search must never
+/// find the new version and then take the old one from a cache).
+#[tokio::test]
+async fn before_apply_hears_each_group_before_the_engine_writes_it() {
+    let t = fresh_db().await;
+    let (engine, _d) = engine();
+    let source = MemSource::new(3);
+    let heard: Arc<Mutex<Vec<(String, Vec<i64>, usize)>>> = Arc::default();
+    let (h, e) = (heard.clone(), engine.clone());
+    let worker = OutboxWorker::new(t.db.clone(), engine.clone(), [source.clone() as _])
+        .with_before_apply(Arc::new(move |index, ids| {
+            let writes = e.writes.load(Ordering::SeqCst);
+            h.lock()
+                .unwrap()
+                .push((index.to_string(), ids.to_vec(), writes));
+        }));
+    enqueue_many(&t.db, IDX, &[2, 1, 2]).await.unwrap();
+    worker.drain_once().await.unwrap();
+    assert_eq!(
+        *heard.lock().unwrap(),
+        vec![("listings".to_string(), vec![2, 1], 0)]
+    );
+    assert_eq!(engine.writes.load(Ordering::SeqCst), 1);
+    source.remove(1);
+    enqueue(&t.db, IDX, 1).await.unwrap();
+    worker.drain_once().await.unwrap();
+    assert_eq!(
+        heard.lock().unwrap()[1],
+        ("listings".to_string(), vec![1], 1)
+    );
+    assert_eq!(engine.writes.load(Ordering::SeqCst), 2);
     t.cleanup().await;
 }
 

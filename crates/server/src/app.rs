@@ -79,6 +79,19 @@ impl PublicReads {
         }
     }
 
+    /// Document `doc` of search index `index` changed: its cached view (and card) go.
+    pub fn changed(&self, index: &str, doc: i64) -> bool {
+        match index {
+            ttx_search::LISTINGS => {
+                self.listings.invalidate(doc);
+                self.listing_cards.invalidate(doc);
+            }
+            ttx_search::DEMANDS => self.demands.invalidate(doc),
+            _ => return false,
+        }
+        true
+    }
+
     /// Every view names its owner organisation: a change to any organisation drops them all.
     pub fn organisations_changed(&self) {
         self.listings.clear();
@@ -304,13 +317,22 @@ impl App {
             .context("building the statistics roll-up")?;
         let accounts = AccountsState::new(db.clone(), config.accounts.clone());
         let engine = crate::search_ops::engine_from_config(&config)?;
+        let reads = PublicReads::new(&config);
+        // What this process indexes leaves its caches before the index shows it: a search
+        // never pairs the new version's hit with the old version's card.
+        let dropped = reads.clone();
         let outbox_worker = Arc::new(
             ttx_search::OutboxWorker::new(
                 db.clone(),
                 engine.clone(),
                 doc_sources(&db).into_values(),
             )
-            .with_batch_size(config.search.outbox_batch_size),
+            .with_batch_size(config.search.outbox_batch_size)
+            .with_before_apply(Arc::new(move |index, ids| {
+                for &id in ids {
+                    dropped.changed(index, id);
+                }
+            })),
         );
         let search = crate::search_ops::SearchState {
             engine,
@@ -333,7 +355,7 @@ impl App {
                 config.server.rate_limit.per_address_per_minute,
                 config.trust_forwarded_for(),
             )),
-            reads: PublicReads::new(&config),
+            reads,
         };
         let (shutdown, rx) = watch::channel(false);
         #[allow(unused_mut)]

@@ -115,15 +115,9 @@ impl Follower {
                 } else {
                     self.gaps.remove(&id);
                 }
-                match index.as_str() {
-                    ttx_search::LISTINGS => {
-                        self.reads.listings.invalidate(doc);
-                        self.reads.listing_cards.invalidate(doc);
-                    }
-                    ttx_search::DEMANDS => self.reads.demands.invalidate(doc),
-                    _ => continue,
+                if self.reads.changed(&index, doc) {
+                    done.dropped += 1;
                 }
-                done.dropped += 1;
             }
             if !full {
                 return Ok(done);
