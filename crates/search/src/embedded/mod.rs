@@ -748,9 +748,9 @@ impl Generation {
         if ids.is_empty() {
             return Ok(true);
         }
-        let before = self.groups_on(&old, q)?;
-        let after = self.groups_on(now, q)?;
-        if format!("{before:?}") != format!("{after:?}") {
+        let before = self.groups(&query::TermInfos::new(&old), q)?;
+        let after = self.groups(&query::TermInfos::new(now), q)?;
+        if before != after {
             return Ok(false);
         }
         Ok(
@@ -759,19 +759,19 @@ impl Generation {
         )
     }
 
-    fn groups_on(
+    /// The groups of `q`'s words on the searcher of `infos` (none without text).
+    fn groups(
         &self,
-        searcher: &Searcher,
+        infos: &query::TermInfos<'_>,
         q: &SearchQuery,
     ) -> Result<Vec<query::Group>, SearchError> {
         let Some(t) = q.text_trimmed() else {
             return Ok(Vec::new());
         };
-        let infos = query::TermInfos::new(searcher);
         let (mut qa, mut ia) = (self.query_analyzer.clone(), self.index_analyzer.clone());
         Ok(query::text_groups(
             &self.fields,
-            &infos,
+            infos,
             &mut qa,
             &mut ia,
             t,
@@ -810,13 +810,8 @@ impl Generation {
         let limit = q.effective_limit();
         let data = self.cache.for_searcher(searcher)?;
 
-        let mut qa = self.query_analyzer.clone();
-        let mut ia = self.index_analyzer.clone();
         let infos = query::TermInfos::new(searcher);
-        let groups = match q.text_trimmed() {
-            Some(t) => query::text_groups(&self.fields, &infos, &mut qa, &mut ia, t)?,
-            None => Vec::new(),
-        };
+        let groups = self.groups(&infos, q)?;
         let has_text = !groups.is_empty();
         let collector = MainCollector {
             data,

@@ -55,7 +55,7 @@ pub enum Target {
 }
 
 /// One way a query word can match: all of `terms` (in `target`), scored with `weight`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Alt {
     pub terms: Vec<String>,
     pub target: Target,
@@ -63,7 +63,7 @@ pub struct Alt {
 }
 
 /// One query word (or phrase, or fragment): documents match it by any of its alternatives.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Group {
     pub alts: Vec<Alt>,
     /// Text marked in highlights for this group.
