@@ -323,7 +323,9 @@ async fn before_apply_hears_each_group_before_the_engine_writes_it() {
     let t = fresh_db().await;
     let (engine, _d) = engine();
     let source = MemSource::new(3);
-    let heard: Arc<Mutex<Vec<(String, Vec<i64>, usize)>>> = Arc::default();
+    // (index, ids, engine writes before the call)
+    type Heard = Vec<(String, Vec<i64>, usize)>;
+    let heard: Arc<Mutex<Heard>> = Arc::default();
     let (h, e) = (heard.clone(), engine.clone());
     let worker = OutboxWorker::new(t.db.clone(), engine.clone(), [source.clone() as _])
         .with_before_apply(Arc::new(move |index, ids| {
