@@ -849,9 +849,12 @@ fn cache_line(from: ttx_search::ResultCacheStats, to: ttx_search::ResultCacheSta
     let hits = to.hits.saturating_sub(from.hits);
     let lookups = hits + to.misses.saturating_sub(from.misses);
     let carried = to.carried.saturating_sub(from.carried);
+    let unknown = to.stale_unknown.saturating_sub(from.stale_unknown);
+    let touched = to.stale_touched.saturating_sub(from.stale_touched);
     format!(
         "result cache: {hits} of {lookups} searches answered from it ({:.1}%; {carried} of them \
-         carried over a commit; TTX_SEARCH_RESULT_CACHE=0 turns it off)",
+         carried over a commit; of the misses, {touched} recomputed for a changed document that \
+         matches, {unknown} for commits not all known; TTX_SEARCH_RESULT_CACHE=0 turns it off)",
         100.0 * hits as f64 / lookups.max(1) as f64
     )
 }

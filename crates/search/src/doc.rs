@@ -482,6 +482,14 @@ pub struct ResultCacheStats {
     /// which changed no document they match.
     #[serde(default)]
     pub carried: u64,
+    /// Of the misses, answers from an older searcher that were recomputed because the
+    /// reloads since were not all known (too many, another process's, a reopened writer).
+    #[serde(default)]
+    pub stale_unknown: u64,
+    /// Of the misses, answers from an older searcher that were recomputed because a document
+    /// changed since matched the query (or its words resolved differently).
+    #[serde(default)]
+    pub stale_touched: u64,
 }
 
 /// Engine statistics for the operator (`/readyz`, metrics, `ttx reindex`).

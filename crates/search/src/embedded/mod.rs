@@ -141,8 +141,11 @@ struct Generation {
     /// Answers of recent searches.
     answers: results::ResultCache,
     /// What each recent reload made visible, to carry answers over commits (see [`lineage`]).
-    /// Held across a commit and the reload that shows it.
+    /// Held only to record a reload or to read the records: searches never wait for a commit.
     lineage: Mutex<Lineage<Searcher>>,
+    /// Held across a commit and the reload that shows it, and across any other reload, so that
+    /// no other reload can show a commit first and pass it off as a merge.
+    reloads: Mutex<()>,
     /// Grows each time the writer is opened.
     writer_epoch: AtomicU64,
     index_analyzer: TextAnalyzer,
@@ -387,6 +390,7 @@ impl Generation {
             cache: SegmentCache::default(),
             answers: results::ResultCache::new(results::configured_entries()),
             lineage: Mutex::new(lineage),
+            reloads: Mutex::new(()),
             writer_epoch: AtomicU64::new(0),
             index_analyzer,
             query_analyzer,
@@ -440,16 +444,16 @@ impl Generation {
     }
 
     /// Runs `f` with the writer, commits, and makes the commit visible. `ids` are the
-    /// documents the commit changes (`None`: not known). The lineage lock is held from before
-    /// the commit until the reload that shows it is recorded, so no other reload can show the
-    /// commit first and pass it off as a merge.
+    /// documents the commit changes (`None`: not known). `reloads` is held from before the
+    /// commit until the reload that shows it is recorded, so no other reload can show the
+    /// commit first and pass it off as a merge; searches meanwhile read the lineage freely.
     fn commit_with(
         &self,
         opts: &EmbeddedOptions,
         ids: Option<Vec<i64>>,
         f: impl FnOnce(&mut IndexWriter) -> Result<(), SearchError>,
     ) -> Result<(), SearchError> {
-        let mut lineage = lock(&self.lineage);
+        let gate = lock(&self.reloads);
         let committed = self.with_writer(opts, |w| {
             f(w)?;
             w.commit()?;
@@ -462,19 +466,15 @@ impl Generation {
             return Err(e);
         }
         let epoch = self.writer_epoch.load(AtomicOrdering::Acquire);
-        let searcher = self.reload(
-            &mut lineage,
-            ids.map_or(Change::Unknown, Change::Ids),
-            epoch,
-        )?;
-        drop(lineage);
+        let searcher = self.reload(&gate, ids.map_or(Change::Unknown, Change::Ids), epoch)?;
+        drop(gate);
         self.warm(&searcher)
     }
 
     /// Makes merged segments (or another process's commit) visible: a merge when this process
     /// holds the writer, otherwise not known.
     fn after_commit(&self) -> Result<(), SearchError> {
-        let mut lineage = lock(&self.lineage);
+        let gate = lock(&self.reloads);
         let (change, epoch) = if lock(&self.writer).is_some() {
             (
                 Change::Merge,
@@ -483,22 +483,27 @@ impl Generation {
         } else {
             (Change::Unknown, 0)
         };
-        let searcher = self.reload(&mut lineage, change, epoch)?;
-        drop(lineage);
+        let searcher = self.reload(&gate, change, epoch)?;
+        drop(gate);
         self.warm(&searcher)
     }
 
-    /// Reloads the reader and records what the new searcher shows.
+    /// Reloads the reader and records what the new searcher shows (with `reloads` held). A
+    /// reload that fails leaves what it was to show unrecorded: the epoch moves on, so that
+    /// the next reload cannot pass it off as a merge.
     fn reload(
         &self,
-        lineage: &mut Lineage<Searcher>,
+        _reloads: &MutexGuard<'_, ()>,
         change: Change,
         epoch: u64,
     ) -> Result<Searcher, SearchError> {
         *lock(&self.meta_seen) = self.meta_mtime();
-        self.reader.reload()?;
+        if let Err(e) = self.reader.reload() {
+            self.writer_epoch.fetch_add(1, AtomicOrdering::AcqRel);
+            return Err(e.into());
+        }
         let searcher = self.reader.searcher();
-        lineage.record(
+        lock(&self.lineage).record(
             searcher.generation().generation_id(),
             epoch,
             change,
@@ -707,13 +712,13 @@ impl Generation {
         if let Some(k) = &key {
             match self.answers.get(generation, k) {
                 results::Lookup::Hit(r) => return Ok(r),
-                results::Lookup::Stale(from, r) => {
-                    if self.unaffected(q, from, &searcher)? {
+                results::Lookup::Stale(from, r) => match self.unaffected(q, from, &searcher)? {
+                    None => {
                         self.answers.carried(k, from, generation);
                         return Ok(r);
                     }
-                    self.answers.missed();
-                }
+                    Some(why) => self.answers.missed(why),
+                },
                 results::Lookup::Miss => {}
             }
         }
@@ -730,33 +735,35 @@ impl Generation {
     }
 
     /// Whether the answer to `q` computed on searcher generation `from` is the answer on
-    /// `now` too: every reload between them is known (see [`lineage`]), and no document
+    /// `now` too (`None`), or why not: every reload between them is known (see [`lineage`]), and no document
     /// changed since matches `q` on either searcher, before or after its change. The check is
     /// wider than the search (any of the words, the term filters, no numeric filter), so it
     /// can only refuse too often; the query's words must also resolve to the same groups on
     /// both, as a changed document can bring a word the dictionary lacked.
-    fn unaffected(&self, q: &SearchQuery, from: u64, now: &Searcher) -> Result<bool, SearchError> {
+    fn unaffected(
+        &self,
+        q: &SearchQuery,
+        from: u64,
+        now: &Searcher,
+    ) -> Result<Option<results::Refused>, SearchError> {
+        use results::Refused;
         let to = now.generation().generation_id();
-        // A commit holds the lock: recompute rather than wait for it.
-        let changes = match self.lineage.try_lock() {
-            Ok(l) => l.changes(from, to),
-            Err(_) => None,
-        };
+        let changes = lock(&self.lineage).changes(from, to);
         let Some((old, ids)) = changes else {
-            return Ok(false);
+            return Ok(Some(Refused::Unknown));
         };
         if ids.is_empty() {
-            return Ok(true);
+            return Ok(None);
         }
         let before = self.groups(&query::TermInfos::new(&old), q)?;
         let after = self.groups(&query::TermInfos::new(now), q)?;
-        if before != after {
-            return Ok(false);
+        if before != after
+            || self.any_matches(&old, q, &before, &ids)?
+            || self.any_matches(now, q, &after, &ids)?
+        {
+            return Ok(Some(Refused::Touched));
         }
-        Ok(
-            !self.any_matches(&old, q, &before, &ids)?
-                && !self.any_matches(now, q, &after, &ids)?,
-        )
+        Ok(None)
     }
 
     /// The groups of `q`'s words on the searcher of `infos` (none without text).
@@ -1477,6 +1484,10 @@ mod tests {
             .upsert("listings", &[text_doc(5004, "小麦育种方法", "new_energy")])
             .unwrap();
         assert!(serve(&battery).0);
+        // each refusal counted with its reason: five touched answers (5001 added, edited, the
+        // top match removed, 5002 for both 钙钛矿 and 电池), one unknown history
+        let counts = gen().answers.counts();
+        assert_eq!((counts.stale_touched, counts.stale_unknown), (5, 1));
     }
 
     /// The pruned top k (block-max WAND) and the exact scoring of the matches equal scoring

@@ -52,6 +52,17 @@ pub struct ResultCache {
     hits: AtomicU64,
     misses: AtomicU64,
     carried: AtomicU64,
+    stale_unknown: AtomicU64,
+    stale_touched: AtomicU64,
+}
+
+/// Why a stale answer was recomputed ([`ResultCache::missed`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// The reloads since its searcher are not all known.
+    Unknown,
+    /// A changed document matches the query, or its words resolve differently.
+    Touched,
 }
 
 #[derive(Default)]
@@ -115,6 +126,8 @@ impl ResultCache {
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
             carried: AtomicU64::new(0),
+            stale_unknown: AtomicU64::new(0),
+            stale_touched: AtomicU64::new(0),
         }
     }
 
@@ -175,9 +188,14 @@ impl ResultCache {
         self.carried.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// A stale answer could not be carried over: counted as a miss.
-    pub fn missed(&self) {
+    /// A stale answer could not be carried over, for `why`: counted as a miss.
+    pub fn missed(&self, why: Refused) {
         self.misses.fetch_add(1, Ordering::Relaxed);
+        match why {
+            Refused::Unknown => &self.stale_unknown,
+            Refused::Touched => &self.stale_touched,
+        }
+        .fetch_add(1, Ordering::Relaxed);
     }
 
     /// Keeps `results`, computed on searcher generation `searcher`, for `key`.
@@ -224,6 +242,8 @@ impl ResultCache {
             hits: self.hits.load(Ordering::Relaxed),
             misses: self.misses.load(Ordering::Relaxed),
             carried: self.carried.load(Ordering::Relaxed),
+            stale_unknown: self.stale_unknown.load(Ordering::Relaxed),
+            stale_touched: self.stale_touched.load(Ordering::Relaxed),
         }
     }
 }
@@ -261,7 +281,7 @@ mod tests {
         assert_eq!(hit(c.get(1, &k)), Some(7));
         // a commit made searcher 2 visible: the old answer is only offered as stale
         assert!(matches!(c.get(2, &k), Lookup::Stale(1, ref r) if r.total == 7));
-        c.missed();
+        c.missed(Refused::Touched);
         c.put(2, k.clone(), &results(8));
         assert_eq!(hit(c.get(2, &k)), Some(8));
         // a late answer from searcher 1 does not replace searcher 2's
@@ -278,7 +298,9 @@ mod tests {
             ResultCacheStats {
                 hits: 5,
                 misses: 3,
-                carried: 1
+                carried: 1,
+                stale_unknown: 0,
+                stale_touched: 1,
             }
         );
     }
