@@ -11,10 +11,11 @@
 //! * [`Change::Unknown`]: anything else (a reload while no writer is held may show another
 //!   process's commit; a rebuild).
 //!
-//! Each record also carries the writer's epoch, which grows every time the writer is opened:
-//! between two records with the same epoch the writer was held throughout, so no other process
-//! committed in between. An answer is carried from one searcher to a later one only across
-//! records of its own epoch that name their changes.
+//! Each record also carries the writer's epoch. It grows when the writer is opened on an index
+//! whose last commit on disk the reader does not show (another process may have committed while
+//! no writer was held), and when a commit or reload fails: between two records with the same
+//! epoch, no commit went unrecorded. An answer is carried from one searcher to a later one only
+//! across records of its own epoch that name their changes.
 
 use std::collections::VecDeque;
 

@@ -146,7 +146,7 @@ struct Generation {
     /// Held across a commit and the reload that shows it, and across any other reload, so that
     /// no other reload can show a commit first and pass it off as a merge.
     reloads: Mutex<()>,
-    /// Grows each time the writer is opened.
+    /// Grows when a commit may have gone unrecorded (see [`lineage`]).
     writer_epoch: AtomicU64,
     index_analyzer: TextAnalyzer,
     query_analyzer: TextAnalyzer,
@@ -427,8 +427,14 @@ impl Generation {
             let mut policy = tantivy::indexer::LogMergePolicy::default();
             policy.set_min_num_segments(4);
             w.set_merge_policy(Box::new(policy));
+            // With the directory lock now held, no other process can commit. If the reader
+            // already shows the last commit on disk, none did while no writer was held either,
+            // and the answers carried so far stay sound: the chain goes on.
+            let seen = self.shows_last_commit().unwrap_or(false);
             *guard = Some(w);
-            self.writer_epoch.fetch_add(1, AtomicOrdering::AcqRel);
+            if !seen {
+                self.writer_epoch.fetch_add(1, AtomicOrdering::AcqRel);
+            }
         }
         let w = guard.as_mut().expect("writer just opened");
         match f(w) {
@@ -441,6 +447,27 @@ impl Generation {
                 Err(e)
             }
         }
+    }
+
+    /// Whether the reader's searcher shows exactly the segments (and deletions) of the last
+    /// commit on disk.
+    fn shows_last_commit(&self) -> Result<bool, SearchError> {
+        let mut on_disk: Vec<_> = self
+            .index
+            .searchable_segment_metas()?
+            .iter()
+            .map(|m| (m.id(), m.delete_opstamp()))
+            .collect();
+        let mut shown: Vec<_> = self
+            .reader
+            .searcher()
+            .segment_readers()
+            .iter()
+            .map(|r| (r.segment_id(), r.delete_opstamp()))
+            .collect();
+        on_disk.sort_unstable();
+        shown.sort_unstable();
+        Ok(on_disk == shown)
     }
 
     /// Runs `f` with the writer, commits, and makes the commit visible. `ids` are the
@@ -1472,16 +1499,31 @@ mod tests {
         let (carried, found) = serve(&rare);
         assert!(!carried);
         assert_eq!(found.hits.first().map(|h| h.id), Some(5002));
-        // after the writer was closed, another process may have committed: recomputed
+        // the writer closed and opened again, with no other commit in between: carried over
         serve(&battery);
         gen().close_writer();
         inner
             .upsert("listings", &[text_doc(5003, "水稻育种方法", "new_energy")])
             .unwrap();
+        assert!(serve(&battery).0);
+        // while no writer was held, another process committed (a listing without the word):
+        // what this one shows after its next commit cannot be vouched for, so recomputed
+        gen().close_writer();
+        {
+            let other = EmbeddedEngine::open(_dir.path()).unwrap();
+            other
+                .inner
+                .upsert("listings", &[text_doc(5006, "玉米育种方法", "new_energy")])
+                .unwrap();
+            other.inner.slot("listings").unwrap().live().close_writer();
+        }
+        inner
+            .upsert("listings", &[text_doc(5004, "小麦育种方法", "new_energy")])
+            .unwrap();
         assert!(!serve(&battery).0);
         // and carried over again once the writer has been held across the commits
         inner
-            .upsert("listings", &[text_doc(5004, "小麦育种方法", "new_energy")])
+            .upsert("listings", &[text_doc(5005, "大豆育种方法", "new_energy")])
             .unwrap();
         assert!(serve(&battery).0);
         // each refusal counted with its reason: five touched answers (5001 added, edited, the
