@@ -328,6 +328,7 @@ impl App {
                 doc_sources(&db).into_values(),
             )
             .with_batch_size(config.search.outbox_batch_size)
+            .with_poll_interval(Duration::from_millis(config.search.outbox_poll_ms.max(10)))
             .with_before_apply(Arc::new(move |index, ids| {
                 for &id in ids {
                     dropped.changed(index, id);

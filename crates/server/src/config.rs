@@ -105,6 +105,9 @@ pub struct SearchConfig {
     pub meili_index_prefix: String,
     /// Outbox rows the index worker applies per batch.
     pub outbox_batch_size: u64,
+    /// How often the index worker looks for updates it was not woken for (another process's
+    /// writes, retries), in milliseconds; this process's own writes wake it at once.
+    pub outbox_poll_ms: u64,
     /// `/readyz` reports not ready when the oldest pending index update is older than this.
     pub ready_max_lag_secs: f64,
 }
@@ -189,6 +192,7 @@ impl Default for SearchConfig {
             meili_api_key: None,
             meili_index_prefix: "ttx_".into(),
             outbox_batch_size: 1000,
+            outbox_poll_ms: 500,
             ready_max_lag_secs: 300.0,
         }
     }
