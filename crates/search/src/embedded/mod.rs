@@ -739,7 +739,7 @@ impl Generation {
         if let Some(k) = &key {
             match self.answers.get(generation, k) {
                 results::Lookup::Hit(r) => return Ok(r),
-                results::Lookup::Stale(from, r) => match self.unaffected(q, from, &searcher)? {
+                results::Lookup::Stale(from, r) => match self.refusal(q, from, &searcher)? {
                     None => {
                         self.answers.carried(k, from, generation);
                         return Ok(r);
@@ -761,13 +761,13 @@ impl Generation {
         self.search_on(&self.reader.searcher(), q, paths)
     }
 
-    /// Whether the answer to `q` computed on searcher generation `from` is the answer on
-    /// `now` too (`None`), or why not: every reload between them is known (see [`lineage`]), and no document
-    /// changed since matches `q` on either searcher, before or after its change. The check is
-    /// wider than the search (any of the words, the term filters, no numeric filter), so it
-    /// can only refuse too often; the query's words must also resolve to the same groups on
-    /// both, as a changed document can bring a word the dictionary lacked.
-    fn unaffected(
+    /// Why the answer to `q` computed on searcher generation `from` may not be the answer on
+    /// `now`, or `None` when it is: every reload between them is known (see [`lineage`]), and
+    /// no document changed since matches `q` on either searcher, before or after its change.
+    /// The check is wider than the search (any of the words, the term filters, no numeric
+    /// filter), so it can only refuse too often; the query's words must also resolve to the
+    /// same groups on both, as a changed document can bring a word the dictionary lacked.
+    fn refusal(
         &self,
         q: &SearchQuery,
         from: u64,

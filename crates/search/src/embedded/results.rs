@@ -9,7 +9,7 @@
 //! second cut the share of searches answered from it from 74% to 23–24%). So an older entry is
 //! returned as [`Lookup::Stale`], and the engine carries it over when no document changed
 //! since its searcher matches the query, before or after the change (see `super::lineage`
-//! and `Generation::unaffected`): the matches, hence the total, the facets and which
+//! and `Generation::refusal`): the matches, hence the total, the facets and which
 //! documents compete for the page, are then the same. Only the BM25 statistics moved (a few
 //! documents' lengths and terms in a corpus of many), which can reorder near-ties on the
 //! page; a fresh search runs as soon as an entry cannot be vouched for. Cards are not cached
