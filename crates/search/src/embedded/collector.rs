@@ -14,13 +14,15 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::StrColumn;
 use tantivy::index::SegmentId;
 
-use tantivy::query::{Bm25Weight, EnableScoring, Query, Scorer, TermQuery, Weight};
+use tantivy::fieldnorm::FieldNormReader;
+use tantivy::postings::{Postings, SegmentPostings};
+use tantivy::query::{Bm25Weight, EnableScoring, Query, Scorer};
 use tantivy::schema::Field;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 use tantivy::{DocSet, Term};
 
-use super::query::{Plan, SegmentInfos, TIE_BREAKER};
+use super::query::{Plan, SegmentInfos, TermInfos, TIE_BREAKER};
 use super::schema::names;
 use crate::{FacetField, SortOrder};
 use tantivy::postings::TermInfo;
@@ -489,17 +491,18 @@ pub fn collect_all(
 /// one posting list per word and filter instead of the scored query's per-word unions over the
 /// text fields, whose seeks refill a window of 4,096 documents each.
 pub fn collect_exact(
-    searcher: &Searcher,
+    infos: &TermInfos<'_>,
     collector: &MainCollector,
     matching: &dyn Query,
     plan: &Plan,
 ) -> tantivy::Result<Collected> {
-    let exact = PlanWeights::new(plan, EnableScoring::enabled_from_searcher(searcher))?;
+    let searcher = infos.searcher();
+    let exact = PlanWeights::new(plan, infos)?;
     let weight = matching.weight(EnableScoring::disabled_from_searcher(searcher))?;
     let mut fruits = Vec::with_capacity(searcher.segment_readers().len());
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         let mut seg = collector.for_segment(ord as SegmentOrdinal, reader)?;
-        let mut scorer = exact.bind(reader)?;
+        let mut scorer = exact.bind(infos, ord, reader)?;
         let alive = reader.alive_bitset();
         weight.for_each_no_score(reader, &mut |docs| {
             for &doc in docs {
@@ -634,31 +637,44 @@ fn best_first(heap: BinaryHeap<Reverse<Entry>>) -> Vec<Entry> {
     top
 }
 
-/// A [`Plan`] bound to one segment: term scorers sought forward to the documents asked for.
+/// A [`Plan`] bound to one segment: term cursors sought forward to the documents asked for.
 enum Exact {
-    Term(Box<dyn Scorer>),
+    /// `None`: the term is not in the segment. (Boxed: a cursor holds a decoded block.)
+    Term(Option<Box<TermCursor>>),
     Max(Vec<Exact>),
     All(Vec<Exact>),
     Any(Vec<Exact>),
 }
 
+/// One term's postings in one segment with what its BM25 score needs: the score of a document
+/// is `bm25.score(fieldnorm, term frequency)`, as tantivy's term scorer computes it, without a
+/// boxed scorer per term.
+struct TermCursor {
+    postings: SegmentPostings,
+    norms: FieldNormReader,
+    bm25: Bm25Weight,
+}
+
 /// Term weights of a plan, built once per search (the BM25 statistics are the searcher's).
 enum PlanWeights {
-    Term(Box<dyn Weight>, f32),
+    Term(Term, Bm25Weight),
     Max(Vec<PlanWeights>),
     All(Vec<PlanWeights>),
     Any(Vec<PlanWeights>),
 }
 
 impl PlanWeights {
-    fn new(plan: &Plan, scoring: EnableScoring<'_>) -> tantivy::Result<PlanWeights> {
+    /// The weights of `plan`, each term's BM25 weight (times its boost) as a term query's on
+    /// the searcher of `infos`; the terms' dictionary entries are read through `infos`, once
+    /// per search.
+    fn new(plan: &Plan, infos: &TermInfos<'_>) -> tantivy::Result<PlanWeights> {
         let many = |ps: &[Plan]| -> tantivy::Result<Vec<PlanWeights>> {
-            ps.iter().map(|p| PlanWeights::new(p, scoring)).collect()
+            ps.iter().map(|p| PlanWeights::new(p, infos)).collect()
         };
         Ok(match plan {
             Plan::Term(t, boost) => PlanWeights::Term(
-                TermQuery::new(t.clone(), IndexRecordOption::WithFreqs).weight(scoring)?,
-                *boost,
+                t.clone(),
+                Bm25Weight::for_terms(infos, std::slice::from_ref(t))?.boost_by(*boost),
             ),
             Plan::Max(ps) => PlanWeights::Max(many(ps)?),
             Plan::All(ps) => PlanWeights::All(many(ps)?),
@@ -666,13 +682,36 @@ impl PlanWeights {
         })
     }
 
-    fn bind(&self, reader: &SegmentReader) -> tantivy::Result<Exact> {
+    /// The plan on segment `ord` of the searcher of `infos`.
+    fn bind(
+        &self,
+        infos: &TermInfos<'_>,
+        ord: usize,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Exact> {
         let many = |ws: &[PlanWeights]| -> tantivy::Result<Vec<Exact>> {
-            ws.iter().map(|w| w.bind(reader)).collect()
+            ws.iter().map(|w| w.bind(infos, ord, reader)).collect()
         };
         Ok(match self {
-            // a boosted term query's scorer is its term scorer with the boost
-            PlanWeights::Term(w, boost) => Exact::Term(w.scorer(reader, *boost)?),
+            PlanWeights::Term(term, bm25) => {
+                let Some(info) = infos.get(term)?.get(ord).cloned().flatten() else {
+                    return Ok(Exact::Term(None));
+                };
+                let field = term.field();
+                let postings = reader
+                    .inverted_index(field)?
+                    .read_postings_from_terminfo(&info, IndexRecordOption::WithFreqs)?;
+                // as tantivy's term weight: a field without norms scores as if of length 1
+                let norms = match reader.fieldnorms_readers().get_field(field)? {
+                    Some(n) => n,
+                    None => FieldNormReader::constant(reader.max_doc(), 1),
+                };
+                Exact::Term(Some(Box::new(TermCursor {
+                    postings,
+                    norms,
+                    bm25: bm25.clone(),
+                })))
+            }
             PlanWeights::Max(ws) => Exact::Max(many(ws)?),
             PlanWeights::All(ws) => Exact::All(many(ws)?),
             PlanWeights::Any(ws) => Exact::Any(many(ws)?),
@@ -685,7 +724,16 @@ impl Exact {
     /// increasing order.
     fn score_at(&mut self, doc: DocId) -> Option<Score> {
         match self {
-            Exact::Term(s) => seek_to(s, doc).then(|| s.score()),
+            Exact::Term(cursor) => {
+                let c = cursor.as_mut()?;
+                if c.postings.doc() < doc {
+                    c.postings.seek(doc);
+                }
+                (c.postings.doc() == doc).then(|| {
+                    c.bm25
+                        .score(c.norms.fieldnorm_id(doc), c.postings.term_freq())
+                })
+            }
             Exact::Max(cs) => {
                 // as tantivy's DisjunctionMaxCombiner
                 let (mut max, mut sum, mut hit) = (0.0 as Score, 0.0 as Score, false);
@@ -728,7 +776,7 @@ impl Exact {
 /// numeric filters and deletions are applied to the candidates. One heap across segments, so
 /// later segments start with a high threshold.
 pub fn top_by_score(
-    searcher: &Searcher,
+    infos: &TermInfos<'_>,
     data: &[Arc<SegmentData>],
     plan: &Plan,
     filter: Option<&dyn Query>,
@@ -736,8 +784,9 @@ pub fn top_by_score(
     k: usize,
     numeric: &NumericFilter,
 ) -> tantivy::Result<Vec<Entry>> {
+    let searcher = infos.searcher();
     let scoring = EnableScoring::enabled_from_searcher(searcher);
-    let exact = PlanWeights::new(plan, scoring)?;
+    let exact = PlanWeights::new(plan, infos)?;
     let filter = filter
         .map(|f| f.weight(EnableScoring::disabled_from_searcher(searcher)))
         .transpose()?;
@@ -763,7 +812,7 @@ pub fn top_by_score(
         if passes.as_ref().is_some_and(|f| f.rejects_all()) {
             continue;
         }
-        let mut scorer = exact.bind(reader)?;
+        let mut scorer = exact.bind(infos, ord, reader)?;
         let mut allowed = filter.as_ref().map(|w| w.scorer(reader, 1.0)).transpose()?;
         let alive = reader.alive_bitset();
         let start = floor(&heap);

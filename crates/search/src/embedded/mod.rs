@@ -165,7 +165,7 @@ const MAX_WAND_TERMS: usize = 160;
 /// The top `collector.k` of the query of `groups` and `filters` by block-max WAND over its
 /// bound terms (see [`collector::top_by_score`]).
 fn wand_top(
-    searcher: &tantivy::Searcher,
+    infos: &query::TermInfos<'_>,
     fields: &Fields,
     groups: &[query::Group],
     any_word: bool,
@@ -177,7 +177,7 @@ fn wand_top(
     let plan = query::exact_plan(fields, groups, any_word);
     let filter = query::all_of(query::filter_queries(fields, filters));
     Ok(collector::top_by_score(
-        searcher,
+        infos,
         &collector.data,
         &plan,
         filter.as_deref(),
@@ -666,7 +666,7 @@ impl Generation {
             // words' postings; walk them once and score each exactly.
             let plan = query::exact_plan(&self.fields, groups, any_word);
             return Ok(collector::collect_exact(
-                searcher,
+                infos,
                 collector,
                 &*matching(),
                 &plan,
@@ -682,7 +682,7 @@ impl Generation {
                 return Ok(searcher.search(&*tq, collector)?);
             }
             let top = wand_top(
-                searcher,
+                infos,
                 &self.fields,
                 groups,
                 any_word,
@@ -718,7 +718,7 @@ impl Generation {
         if counted.total > 0 {
             let terms = query::bound_terms(&self.fields, groups);
             counted.top = wand_top(
-                searcher,
+                infos,
                 &self.fields,
                 groups,
                 any_word,

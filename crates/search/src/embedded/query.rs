@@ -107,6 +107,22 @@ pub struct TermInfos<'a> {
     memo: RefCell<HashMap<Term, SegmentInfos>>,
 }
 
+/// BM25 statistics as the searcher's (documents and tokens counted with deletions), the terms'
+/// document frequencies from the entries looked up once per search.
+impl tantivy::query::Bm25StatisticsProvider for TermInfos<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        tantivy::query::Bm25StatisticsProvider::total_num_tokens(self.searcher, field)
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        tantivy::query::Bm25StatisticsProvider::total_num_docs(self.searcher)
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        TermInfos::doc_freq(self, term)
+    }
+}
+
 /// Documents having a term, deleted ones included, from its entry in each segment.
 pub fn doc_freq_of(infos: &[Option<TermInfo>]) -> u64 {
     infos.iter().flatten().map(|i| u64::from(i.doc_freq)).sum()
