@@ -16,7 +16,7 @@ use tantivy::index::SegmentId;
 
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::{Postings, SegmentPostings};
-use tantivy::query::{Bm25Weight, EnableScoring, Query, Scorer};
+use tantivy::query::{Bm25Weight, EnableScoring, Query};
 use tantivy::schema::Field;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
@@ -502,7 +502,7 @@ pub fn collect_exact(
     let mut fruits = Vec::with_capacity(searcher.segment_readers().len());
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         let mut seg = collector.for_segment(ord as SegmentOrdinal, reader)?;
-        let mut scorer = exact.bind(infos, ord, reader)?;
+        let mut scorer = exact.bind(ord, reader)?;
         let alive = reader.alive_bitset();
         weight.for_each_no_score(reader, &mut |docs| {
             for &doc in docs {
@@ -612,7 +612,7 @@ pub fn count_union(
 }
 
 /// Seeks `s` forward to `doc` (documents asked for in increasing order): whether it matches.
-fn seek_to(s: &mut Box<dyn Scorer>, doc: DocId) -> bool {
+fn seek_to(s: &mut (impl DocSet + ?Sized), doc: DocId) -> bool {
     if s.doc() < doc {
         s.seek(doc);
     }
@@ -657,7 +657,8 @@ struct TermCursor {
 
 /// Term weights of a plan, built once per search (the BM25 statistics are the searcher's).
 enum PlanWeights {
-    Term(Term, Bm25Weight),
+    /// The term's weight (times its boost) and its dictionary entry in each segment.
+    Term(Term, Bm25Weight, SegmentInfos),
     Max(Vec<PlanWeights>),
     All(Vec<PlanWeights>),
     Any(Vec<PlanWeights>),
@@ -675,6 +676,7 @@ impl PlanWeights {
             Plan::Term(t, boost) => PlanWeights::Term(
                 t.clone(),
                 Bm25Weight::for_terms(infos, std::slice::from_ref(t))?.boost_by(*boost),
+                infos.get(t)?,
             ),
             Plan::Max(ps) => PlanWeights::Max(many(ps)?),
             Plan::All(ps) => PlanWeights::All(many(ps)?),
@@ -682,25 +684,20 @@ impl PlanWeights {
         })
     }
 
-    /// The plan on segment `ord` of the searcher of `infos`.
-    fn bind(
-        &self,
-        infos: &TermInfos<'_>,
-        ord: usize,
-        reader: &SegmentReader,
-    ) -> tantivy::Result<Exact> {
+    /// The plan on segment `ord` (`reader`) of the searcher it was weighted on.
+    fn bind(&self, ord: usize, reader: &SegmentReader) -> tantivy::Result<Exact> {
         let many = |ws: &[PlanWeights]| -> tantivy::Result<Vec<Exact>> {
-            ws.iter().map(|w| w.bind(infos, ord, reader)).collect()
+            ws.iter().map(|w| w.bind(ord, reader)).collect()
         };
         Ok(match self {
-            PlanWeights::Term(term, bm25) => {
-                let Some(info) = infos.get(term)?.get(ord).cloned().flatten() else {
+            PlanWeights::Term(term, bm25, infos) => {
+                let Some(info) = infos.get(ord).and_then(Option::as_ref) else {
                     return Ok(Exact::Term(None));
                 };
                 let field = term.field();
                 let postings = reader
                     .inverted_index(field)?
-                    .read_postings_from_terminfo(&info, IndexRecordOption::WithFreqs)?;
+                    .read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
                 // as tantivy's term weight: a field without norms scores as if of length 1
                 let norms = match reader.fieldnorms_readers().get_field(field)? {
                     Some(n) => n,
@@ -726,10 +723,7 @@ impl Exact {
         match self {
             Exact::Term(cursor) => {
                 let c = cursor.as_mut()?;
-                if c.postings.doc() < doc {
-                    c.postings.seek(doc);
-                }
-                (c.postings.doc() == doc).then(|| {
+                seek_to(&mut c.postings, doc).then(|| {
                     c.bm25
                         .score(c.norms.fieldnorm_id(doc), c.postings.term_freq())
                 })
@@ -812,7 +806,7 @@ pub fn top_by_score(
         if passes.as_ref().is_some_and(|f| f.rejects_all()) {
             continue;
         }
-        let mut scorer = exact.bind(infos, ord, reader)?;
+        let mut scorer = exact.bind(ord, reader)?;
         let mut allowed = filter.as_ref().map(|w| w.scorer(reader, 1.0)).transpose()?;
         let alive = reader.alive_bitset();
         let start = floor(&heap);
