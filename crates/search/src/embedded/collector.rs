@@ -434,6 +434,10 @@ impl SegmentData {
     }
 }
 
+/// Documents handed to the collector at a time where the caller forms the blocks (the size of a
+/// block of postings).
+const COLLECT_BLOCK: usize = 128;
+
 /// Fast path for a query without text and without filters: counts are cached per segment
 /// and the top `k` come from a presorted document order, so listing "everything, newest
 /// first, with facets" does not visit every document.
@@ -505,6 +509,7 @@ pub fn collect_exact(
         let mut scorer = exact.bind(ord, reader)?;
         let alive = reader.alive_bitset();
         weight.for_each_no_score(reader, &mut |docs| {
+            seg.touch(docs);
             for &doc in docs {
                 // the per-document filters before the score, which costs more
                 if alive.is_some_and(|a| !a.is_alive(doc)) || !seg.passes(doc) {
@@ -521,13 +526,13 @@ pub fn collect_exact(
     collector.merge_fruits(fruits)
 }
 
-/// Calls `f` with each document of a term's postings in one segment (deleted ones included), in
-/// order, reading them block by block without frequencies.
-fn for_each_posting(
+/// Calls `f` with the documents of a term's postings in one segment (deleted ones included), in
+/// order, block by block as they are read (without frequencies).
+fn for_each_posting_block(
     reader: &SegmentReader,
     field: Field,
     info: &TermInfo,
-    f: &mut impl FnMut(DocId),
+    f: &mut impl FnMut(&[DocId]),
 ) -> tantivy::Result<()> {
     let mut block = reader
         .inverted_index(field)?
@@ -537,9 +542,7 @@ fn for_each_posting(
         if docs.is_empty() {
             return Ok(());
         }
-        for &doc in docs {
-            f(doc);
-        }
+        f(docs);
         block.advance();
     }
 }
@@ -584,27 +587,39 @@ pub fn count_union(
                 continue;
             }
         }
-        let mut visit = |doc: DocId| {
-            if alive.is_none_or(|a| a.is_alive(doc)) {
-                seg.push(doc, 0.0);
+        let mut visit = |docs: &[DocId]| {
+            seg.touch(docs);
+            for &doc in docs {
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    seg.push(doc, 0.0);
+                }
             }
         };
         if let [(field, info)] = postings.as_slice() {
-            for_each_posting(reader, *field, info, &mut visit)?;
+            for_each_posting_block(reader, *field, info, &mut visit)?;
         } else {
             let mut bits = vec![0u64; (reader.max_doc() as usize).div_ceil(64)];
             for (field, info) in &postings {
-                for_each_posting(reader, *field, info, &mut |doc| {
-                    bits[doc as usize / 64] |= 1u64 << (doc % 64);
+                for_each_posting_block(reader, *field, info, &mut |docs| {
+                    for &doc in docs {
+                        bits[doc as usize / 64] |= 1u64 << (doc % 64);
+                    }
                 })?;
             }
+            // the union in document order, in blocks as the postings give them
+            let mut block: Vec<DocId> = Vec::with_capacity(COLLECT_BLOCK);
             for (i, &word) in bits.iter().enumerate() {
                 let mut w = word;
                 while w != 0 {
-                    visit((i * 64) as DocId + w.trailing_zeros());
+                    block.push((i * 64) as DocId + w.trailing_zeros());
                     w &= w - 1;
                 }
+                if block.len() >= COLLECT_BLOCK - 64 {
+                    visit(&block);
+                    block.clear();
+                }
             }
+            visit(&block);
         }
         fruits.push(seg.harvest());
     }
@@ -823,6 +838,11 @@ pub fn top_by_score(
             let Some(score) = scorer.score_at(doc) else {
                 return floor(&heap);
             };
+            // Most candidates' bound beats the k-th best and their score does not: reject those
+            // before reading their id, a scattered read that cost more than the rest of this step.
+            if heap.len() >= k && heap.peek().is_some_and(|w| score_key(score) < w.0.key) {
+                return floor(&heap);
+            }
             let entry = Entry {
                 key: score_key(score),
                 id: d.ids[doc as usize],
@@ -1175,6 +1195,36 @@ impl MainSegmentCollector {
         }
     }
 
+    /// Reads, ahead of pushing `docs`, the values [`Self::push_passed`] looks up for them at
+    /// scattered places of the segment's arrays (facet values, sort keys), so that their cache
+    /// misses overlap: one document at a time, each facet lookup waits for its offsets first,
+    /// and the varying number of values per document cuts the overlap short. At 1M listings
+    /// this lookup was the largest single cost of counting a common word's matches.
+    #[inline]
+    fn touch(&self, docs: &[DocId]) {
+        let data = &*self.data;
+        let mut acc = 0u64;
+        if self.count_facets {
+            for &d in docs {
+                acc ^= u64::from(data.offsets.get(d as usize).copied().unwrap_or(0));
+            }
+            for &d in docs {
+                let a = data.offsets.get(d as usize).copied().unwrap_or(0) as usize;
+                let b = data.offsets.get(d as usize + 1).copied().unwrap_or(0) as usize;
+                acc ^= u64::from(data.facet_vals.get(a).copied().unwrap_or(0));
+                acc ^= u64::from(data.facet_vals.get(b.wrapping_sub(1)).copied().unwrap_or(0));
+            }
+        }
+        if self.k > 0 {
+            if let Some((keys, _)) = data.keys(self.sort) {
+                for &d in docs {
+                    acc ^= keys.get(d as usize).copied().unwrap_or(0);
+                }
+            }
+        }
+        std::hint::black_box(acc);
+    }
+
     /// Whether `doc` passes the per-document filters (status, TRL, amount ...).
     #[inline]
     fn passes(&self, doc: DocId) -> bool {
@@ -1207,17 +1257,17 @@ impl MainSegmentCollector {
             SortKey::AmountDesc => data.amount_desc[d],
             SortKey::DeadlineAsc => data.deadline_asc[d],
         };
-        let id = data.ids[d];
         if self.heap.len() >= self.k {
             // Cheap rejection before building an entry: most documents lose to the worst
-            // of the current top k.
+            // of the current top k (the id, another scattered read, only for a tie).
             if let Some(worst) = self.heap.peek() {
                 let w = &worst.0;
-                if key < w.key || (key == w.key && id >= w.id) {
+                if key < w.key || (key == w.key && data.ids[d] >= w.id) {
                     return;
                 }
             }
         }
+        let id = data.ids[d];
         let entry = Entry {
             key,
             id,
@@ -1240,6 +1290,7 @@ impl SegmentCollector for MainSegmentCollector {
     }
 
     fn collect_block(&mut self, docs: &[DocId]) {
+        self.touch(docs);
         for &doc in docs {
             self.push(doc, 0.0);
         }
