@@ -634,11 +634,34 @@ fn seek_to(s: &mut (impl DocSet + ?Sized), doc: DocId) -> bool {
     s.doc() == doc
 }
 
-/// Keeps `entry` in the top `k` of `heap` (the worst on top).
-fn offer(heap: &mut BinaryHeap<Reverse<Entry>>, k: usize, entry: Entry) {
+/// Keeps the document of `key` in the top `k` of `heap` (the worst on top). Its `id` (a
+/// scattered read) is looked up only when the key alone does not settle it: most documents
+/// lose to the worst of a full heap on the key.
+fn offer(
+    heap: &mut BinaryHeap<Reverse<Entry>>,
+    k: usize,
+    key: u64,
+    id: impl FnOnce() -> i64,
+    score: Score,
+    address: DocAddress,
+) {
     if heap.len() < k {
-        heap.push(Reverse(entry));
+        heap.push(Reverse(Entry {
+            key,
+            id: id(),
+            score,
+            address,
+        }));
     } else if let Some(mut worst) = heap.peek_mut() {
+        if key < worst.0.key {
+            return;
+        }
+        let entry = Entry {
+            key,
+            id: id(),
+            score,
+            address,
+        };
         if entry > worst.0 {
             *worst = Reverse(entry);
         }
@@ -838,18 +861,14 @@ pub fn top_by_score(
             let Some(score) = scorer.score_at(doc) else {
                 return floor(&heap);
             };
-            // Most candidates' bound beats the k-th best and their score does not: reject those
-            // before reading their id, a scattered read that cost more than the rest of this step.
-            if heap.len() >= k && heap.peek().is_some_and(|w| score_key(score) < w.0.key) {
-                return floor(&heap);
-            }
-            let entry = Entry {
-                key: score_key(score),
-                id: d.ids[doc as usize],
+            offer(
+                &mut heap,
+                k,
+                score_key(score),
+                || d.ids[doc as usize],
                 score,
-                address: DocAddress::new(ord as SegmentOrdinal, doc),
-            };
-            offer(&mut heap, k, entry);
+                DocAddress::new(ord as SegmentOrdinal, doc),
+            );
             floor(&heap)
         })?;
     }
@@ -972,13 +991,14 @@ pub fn top_by_terms(
             if allowed.as_mut().is_some_and(|f| !seek_to(f, doc)) {
                 continue;
             }
-            let entry = Entry {
-                key: score_key(score),
-                id: d.ids[doc as usize],
+            offer(
+                &mut heap,
+                k,
+                score_key(score),
+                || d.ids[doc as usize],
                 score,
-                address: DocAddress::new(ord as SegmentOrdinal, doc),
-            };
-            offer(&mut heap, k, entry);
+                DocAddress::new(ord as SegmentOrdinal, doc),
+            );
         }
     }
     Ok(best_first(heap))
@@ -1257,28 +1277,14 @@ impl MainSegmentCollector {
             SortKey::AmountDesc => data.amount_desc[d],
             SortKey::DeadlineAsc => data.deadline_asc[d],
         };
-        if self.heap.len() >= self.k {
-            // Cheap rejection before building an entry: most documents lose to the worst
-            // of the current top k (the id, another scattered read, only for a tie).
-            if let Some(worst) = self.heap.peek() {
-                let w = &worst.0;
-                if key < w.key || (key == w.key && data.ids[d] >= w.id) {
-                    return;
-                }
-            }
-        }
-        let id = data.ids[d];
-        let entry = Entry {
+        offer(
+            &mut self.heap,
+            self.k,
             key,
-            id,
+            || data.ids[d],
             score,
-            address: DocAddress::new(self.segment_ord, doc),
-        };
-        if self.heap.len() < self.k {
-            self.heap.push(Reverse(entry));
-        } else if let Some(mut worst) = self.heap.peek_mut() {
-            *worst = Reverse(entry);
-        }
+            DocAddress::new(self.segment_ord, doc),
+        );
     }
 }
 
