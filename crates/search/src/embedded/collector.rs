@@ -1270,12 +1270,9 @@ impl MainSegmentCollector {
         if self.k == 0 {
             return;
         }
-        let key = match self.sort {
-            SortKey::Score => score_key(score),
-            SortKey::Newest => data.newest[d],
-            SortKey::AmountAsc => data.amount_asc[d],
-            SortKey::AmountDesc => data.amount_desc[d],
-            SortKey::DeadlineAsc => data.deadline_asc[d],
+        let key = match data.keys(self.sort) {
+            None => score_key(score),
+            Some((keys, _)) => keys[d],
         };
         offer(
             &mut self.heap,
