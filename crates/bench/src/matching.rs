@@ -107,6 +107,16 @@ fn recall(ranked: &[String], rel: &HashMap<String, u32>, k: usize) -> f64 {
     found as f64 / relevant as f64
 }
 
+/// Where each graded record is in a ranked list (1-based; absent from the list: not named).
+fn ranks(ranked: &[String], rel: &HashMap<String, u32>) -> serde_json::Map<String, Value> {
+    rel.keys()
+        .filter_map(|id| {
+            let p = ranked.iter().position(|r| r == id)?;
+            Some((id.clone(), json!(p + 1)))
+        })
+        .collect()
+}
+
 fn mrr(ranked: &[String], rel: &HashMap<String, u32>) -> f64 {
     ranked
         .iter()
@@ -333,6 +343,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
                 &json!({"need": n.id, "ndcg10": ndcg(&ranked, &n.relevant, 10),
                         "box_ndcg10": ndcg(&boxed, &n.relevant, 10),
                         "relevant": n.relevant, "matcher": &ranked[..ranked.len().min(10)], "explained": explained,
+                        "ranks": ranks(&ranked, &n.relevant), "box_ranks": ranks(&boxed, &n.relevant),
                         "box": &boxed[..boxed.len().min(10)]}),
             )?;
             d.write_all(b"\n")?;
@@ -380,10 +391,12 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     if let Ok(c) = ttx_server::Config::load(None) {
         let m = &c.matching;
         say!(
-            "- matcher settings: candidates {}, query_terms {}, max_term_share {}, expansion {}",
+            "- matcher settings: candidates {}, query_terms {}, max_term_share {}, pair_weight {}, \
+             expansion {}",
             m.candidates,
             m.query_terms,
             m.max_term_share,
+            m.pair_weight,
             serde_json::to_string(&m.expansion).unwrap_or_default()
         );
     }
