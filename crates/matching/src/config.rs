@@ -80,6 +80,8 @@ pub struct MatchingConfig {
     /// Share of the text relevance taken from the similarity of character pairs between the
     /// need and each candidate (independent of word segmentation); the rest is the engine's.
     pub pair_weight: f64,
+    /// Memory for the words of feedback texts kept between requests, in MiB (0: none kept).
+    pub terms_cache_mib: usize,
     /// Subscriptions: the lowest score that is pushed.
     pub push_threshold: f64,
     /// Subscriptions: at most this many pushes per subscription and day.
@@ -97,6 +99,7 @@ impl Default for MatchingConfig {
             max_term_share: 0.2,
             expansion: Expansion::default(),
             pair_weight: 0.5,
+            terms_cache_mib: 32,
             push_threshold: 0.45,
             push_daily_cap: 20,
             push_interval_secs: 60,

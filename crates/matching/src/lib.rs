@@ -6,6 +6,7 @@
 //! - [`score`]: the scoring function, pure: named parts, weights, contributions, reasons;
 //! - [`suggest`]: candidate retrieval through the search engine and re-ranking;
 //! - [`text`]: the text of either side of a pair, and the similarity of two texts;
+//! - [`terms`]: a cache of the weighted words of texts by id and version (for feedback);
 //! - [`pipeline`]: broker matches (suggested → introduced → negotiating → signed / closed),
 //!   feedback on suggestions, and the funnel report;
 //! - [`subscriptions`]: saved searches and follows, pushed to the inbox and webhooks;
@@ -22,8 +23,10 @@ pub mod routes;
 pub mod score;
 pub mod subscriptions;
 pub mod suggest;
+pub mod terms;
 pub mod text;
 
 pub use config::MatchingConfig;
 pub use error::ERROR_CODES;
 pub use routes::{router, MatchingState};
+pub use terms::TermsCache;

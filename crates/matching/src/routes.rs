@@ -15,6 +15,8 @@ pub struct MatchingState {
     /// Wakes the search outbox worker after a commit that enqueued index updates.
     pub outbox: Arc<Notify>,
     pub cfg: Arc<MatchingConfig>,
+    /// The weighted words of feedback texts, by id and version (shared by all requests).
+    pub terms: Arc<crate::TermsCache>,
 }
 
 impl MatchingState {

@@ -8,13 +8,14 @@
 //! similarity of character pairs between the two texts. They are then re-ranked with
 //! [`crate::score::score`], whose parts are returned with each suggestion.
 use crate::score::{self, ListingProfile, NeedProfile, Scored};
-use crate::text::{self, Text, TextRef};
+use crate::text::{self, Text, TextRef, WeightedTerms};
 use crate::MatchingState;
 use axum::extract::{FromRef, State};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use ttx_accounts::Actor;
 use ttx_core::{FieldErrors, Labelled, TechField, TransferMode};
 use ttx_demands::domain::{Budget, DemandStatus};
@@ -284,6 +285,8 @@ trait Candidate: Sized + Send + Sync {
     fn open_status() -> &'static str;
     fn id(&self) -> i64;
     fn owner_org_id(&self) -> i64;
+    /// Its version (changes with every edit of its text).
+    fn version(&self) -> i64;
     /// Its text (for feedback words).
     fn text(&self) -> Text;
     /// The parts of its text, borrowed (for character pairs).
@@ -307,6 +310,9 @@ impl Candidate for Listing {
     }
     fn owner_org_id(&self) -> i64 {
         self.owner_org_id
+    }
+    fn version(&self) -> i64 {
+        self.version
     }
     fn text(&self) -> Text {
         listing_text(self)
@@ -345,6 +351,9 @@ impl Candidate for Demand {
     }
     fn owner_org_id(&self) -> i64 {
         self.owner_org_id
+    }
+    fn version(&self) -> i64 {
+        self.version
     }
     fn text(&self) -> Text {
         demand_text(self)
@@ -472,9 +481,16 @@ async fn candidates<C: Candidate>(
 
     let x = &cfg.expansion;
     if x.docs > 0 && x.terms > 0 && !first.is_empty() {
-        let feedback: Vec<(f64, Text)> = first
+        // each feedback text's words from the cache (a text at one version has one set)
+        let feedback: Vec<(f64, Arc<WeightedTerms>)> = first
             .iter()
-            .filter_map(|(id, _)| loaded.get(id).map(|c| (rel[id], c.text())))
+            .filter_map(|(id, _)| {
+                let c = loaded.get(id)?;
+                Some((
+                    rel[id],
+                    st.terms.get(C::INDEX, *id, c.version(), || c.text()),
+                ))
+            })
             .take(x.docs)
             .collect();
         let own: HashSet<String> = weighted.iter().map(|(w, _)| w.clone()).collect();

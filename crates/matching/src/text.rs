@@ -281,6 +281,32 @@ pub fn weighted_terms(t: &Text) -> Vec<(String, f64)> {
     out
 }
 
+/// The weighted terms of one text ([`weighted_terms`]) and their total weight: what
+/// pseudo-relevance feedback reads of each feedback text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeightedTerms {
+    pub terms: Vec<(String, f64)>,
+    pub total: f64,
+}
+
+impl WeightedTerms {
+    pub fn of(t: &Text) -> WeightedTerms {
+        let terms = weighted_terms(t);
+        let total = terms.iter().map(|(_, w)| w).sum();
+        WeightedTerms { terms, total }
+    }
+
+    /// About the memory it holds, in bytes.
+    pub fn bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self
+                .terms
+                .iter()
+                .map(|(w, _)| std::mem::size_of::<(String, f64)>() + w.capacity())
+                .sum::<usize>()
+    }
+}
+
 /// BM25's inverse document frequency of a word in `df` of `docs` documents (≥ 0).
 pub fn idf(df: u64, docs: u64) -> f64 {
     let (n, d) = (docs as f64, df as f64);
@@ -343,27 +369,29 @@ pub fn select_terms(
 /// query does not have, each with its weight `Σ relevance × share of the document's weighted
 /// words` (a relevance model of the feedback texts) and the number of feedback texts having it.
 /// Heaviest first. The words of `query` are left out.
-pub fn feedback_terms(
-    feedback: &[(f64, Text)],
+pub fn feedback_terms<W: std::borrow::Borrow<WeightedTerms>>(
+    feedback: &[(f64, W)],
     query: &HashSet<String>,
 ) -> Vec<(String, f64, usize)> {
-    let mut acc: HashMap<String, (f64, usize)> = HashMap::new();
+    let mut acc: HashMap<&str, (f64, usize)> = HashMap::new();
     for (rel, t) in feedback {
-        let terms = weighted_terms(t);
-        let total: f64 = terms.iter().map(|(_, w)| w).sum();
-        if total <= 0.0 || *rel <= 0.0 {
+        let t = t.borrow();
+        if t.total <= 0.0 || *rel <= 0.0 {
             continue;
         }
-        for (w, x) in terms {
-            if query.contains(&w) {
+        for (w, x) in &t.terms {
+            if query.contains(w) {
                 continue;
             }
-            let e = acc.entry(w).or_insert((0.0, 0));
-            e.0 += rel * x / total;
+            let e = acc.entry(w.as_str()).or_insert((0.0, 0));
+            e.0 += rel * x / t.total;
             e.1 += 1;
         }
     }
-    let mut out: Vec<(String, f64, usize)> = acc.into_iter().map(|(w, (x, n))| (w, x, n)).collect();
+    let mut out: Vec<(String, f64, usize)> = acc
+        .into_iter()
+        .map(|(w, (x, n))| (w.to_string(), x, n))
+        .collect();
     out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     out
 }
@@ -711,6 +739,10 @@ mod tests {
             (0.1, t("陶瓷釉料配方", &["釉料"], "")),
         ];
         let query: HashSet<String> = ["砌块".to_string()].into_iter().collect();
+        let fb: Vec<(f64, WeightedTerms)> = fb
+            .into_iter()
+            .map(|(r, t)| (r, WeightedTerms::of(&t)))
+            .collect();
         let got = feedback_terms(&fb, &query);
         assert!(!got.iter().any(|(w, _, _)| w == "砌块"), "{got:?}");
         let top = &got[0];

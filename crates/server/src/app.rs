@@ -51,6 +51,11 @@ pub struct AppState {
     pub rate_limits: Arc<ttx_web::ratelimit::RateLimits>,
     /// Caches of public views by id (`read_cache`), and what the read paths share.
     pub reads: PublicReads,
+    /// What every matching request shares: its settings and the cache of feedback texts' words.
+    pub matching: (
+        Arc<ttx_matching::MatchingConfig>,
+        Arc<ttx_matching::TermsCache>,
+    ),
 }
 
 /// The caches of public views by id, one per resource, and the demands settings (shared, not
@@ -186,7 +191,8 @@ impl FromRef<AppState> for ttx_matching::MatchingState {
             db: s.db.clone(),
             engine: s.search.engine.clone(),
             outbox: s.search.outbox.clone(),
-            cfg: Arc::new(s.config.matching.clone()),
+            cfg: s.matching.0.clone(),
+            terms: s.matching.1.clone(),
         }
     }
 }
@@ -357,6 +363,12 @@ impl App {
                 config.trust_forwarded_for(),
             )),
             reads,
+            matching: (
+                Arc::new(config.matching.clone()),
+                Arc::new(ttx_matching::TermsCache::new(
+                    config.matching.terms_cache_mib.saturating_mul(1 << 20),
+                )),
+            ),
         };
         let (shutdown, rx) = watch::channel(false);
         #[allow(unused_mut)]
