@@ -26,6 +26,7 @@ async fn job(app: &TestApp, now: DateTime<Utc>) -> RunReport {
         engine: ttx_server::search_ops::engine_from_config(&app.config).expect("engine"),
         outbox: Arc::new(tokio::sync::Notify::new()),
         cfg: Arc::new(app.config.matching.clone()),
+        terms: Arc::new(ttx_matching::TermsCache::new(1 << 20)),
     };
     run_once(&st, now).await.expect("the push job runs")
 }
