@@ -40,6 +40,10 @@ impl std::fmt::Debug for TermsCache {
 
 impl TermsCache {
     pub fn new(max_bytes: usize) -> TermsCache {
+        metrics::describe_counter!(
+            LOOKUPS_METRIC,
+            "Feedback texts of match requests whose weighted words were looked up in the cache, by result"
+        );
         TermsCache {
             shards: (0..SHARDS)
                 .map(|_| {
