@@ -90,14 +90,12 @@ impl TermsCache {
             return terms;
         }
         let mut shard = self.shard(id).lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((v, old)) = shard.map.get(&key) {
-            if *v > version {
-                // a newer version was stored meanwhile: keep it
-                return terms;
-            }
-            let old = old.bytes();
-            shard.bytes -= old;
-            shard.map.remove(&key);
+        if shard.map.get(&key).is_some_and(|(v, _)| *v > version) {
+            // a newer version was stored meanwhile: keep it
+            return terms;
+        }
+        if let Some((_, old)) = shard.map.remove(&key) {
+            shard.bytes -= old.bytes();
         }
         while shard.bytes + size > self.per_shard {
             // evict arbitrary entries (the map's order) until the new one fits

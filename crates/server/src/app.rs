@@ -51,11 +51,9 @@ pub struct AppState {
     pub rate_limits: Arc<ttx_web::ratelimit::RateLimits>,
     /// Caches of public views by id (`read_cache`), and what the read paths share.
     pub reads: PublicReads,
-    /// What every matching request shares: its settings and the cache of feedback texts' words.
-    pub matching: (
-        Arc<ttx_matching::MatchingConfig>,
-        Arc<ttx_matching::TermsCache>,
-    ),
+    /// What every matching request shares (its settings and the cache of feedback texts'
+    /// words among them), built once.
+    pub matching: ttx_matching::MatchingState,
 }
 
 /// The caches of public views by id, one per resource, and the demands settings (shared, not
@@ -187,13 +185,7 @@ impl FromRef<AppState> for ttx_contracts::ContractsState {
 
 impl FromRef<AppState> for ttx_matching::MatchingState {
     fn from_ref(s: &AppState) -> Self {
-        ttx_matching::MatchingState {
-            db: s.db.clone(),
-            engine: s.search.engine.clone(),
-            outbox: s.search.outbox.clone(),
-            cfg: s.matching.0.clone(),
-            terms: s.matching.1.clone(),
-        }
+        s.matching.clone()
     }
 }
 
@@ -363,12 +355,15 @@ impl App {
                 config.trust_forwarded_for(),
             )),
             reads,
-            matching: (
-                Arc::new(config.matching.clone()),
-                Arc::new(ttx_matching::TermsCache::new(
+            matching: ttx_matching::MatchingState {
+                db: db.clone(),
+                engine: search.engine.clone(),
+                outbox: search.outbox.clone(),
+                cfg: Arc::new(config.matching.clone()),
+                terms: Arc::new(ttx_matching::TermsCache::new(
                     config.matching.terms_cache_mib.saturating_mul(1 << 20),
                 )),
-            ),
+            },
         };
         let (shutdown, rx) = watch::channel(false);
         #[allow(unused_mut)]
